@@ -1,0 +1,45 @@
+using SharpServe.Engine.Tokenization;
+
+namespace SharpServe.Engine.Loading;
+
+/// <summary>
+/// A loaded checkpoint: hyper-parameters, the tensors by their format's own names (pointing into
+/// memory-mapped files), tokenizer and generation defaults. Disposing it unmaps the files.
+/// </summary>
+public sealed class ModelCheckpoint : IDisposable
+{
+    private readonly IReadOnlyList<IDisposable> _resources;
+
+    public ModelCheckpoint(
+        string path,
+        Qwen2Config config,
+        IReadOnlyDictionary<string, WeightTensor> tensors,
+        WeightNames names,
+        TokenizerSpec? tokenizer,
+        GenerationConfig generation,
+        IReadOnlyList<IDisposable> resources)
+    {
+        Path = path;
+        Config = config;
+        Tensors = tensors;
+        Names = names;
+        Tokenizer = tokenizer;
+        Generation = generation;
+        _resources = resources;
+    }
+
+    public string Path { get; }
+    public Qwen2Config Config { get; }
+    public IReadOnlyDictionary<string, WeightTensor> Tensors { get; }
+    public WeightNames Names { get; }
+    public TokenizerSpec? Tokenizer { get; }
+    public GenerationConfig Generation { get; }
+
+    public void Dispose()
+    {
+        foreach (var resource in _resources)
+        {
+            resource.Dispose();
+        }
+    }
+}
