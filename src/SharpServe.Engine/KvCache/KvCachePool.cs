@@ -1,0 +1,48 @@
+using SharpServe.Engine.Loading;
+
+namespace SharpServe.Engine.KvCache;
+
+/// <summary>
+/// The paged KV cache: a fixed pool of blocks of <see cref="BlockSize"/> token slots, shared by all
+/// sequences, with one K and one V array per layer. Blocks are handed out from a free list; a
+/// sequence records the blocks it owns in its <see cref="BlockTable"/>.
+/// </summary>
+public sealed class KvCachePool
+{
+    public const int DefaultBlockSize = 16;
+
+    private readonly Stack<int> _free;
+
+    public KvCachePool(Qwen2Config config, int blocks, int blockSize = DefaultBlockSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blocks);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
+        BlockSize = blockSize;
+        BlockCount = blocks;
+        Layers = Enumerable.Range(0, config.NumHiddenLayers)
+            .Select(_ => new KvLayerCache(blocks * blockSize, config.KvDim))
+            .ToArray();
+        // Hand out low block ids first: makes block tables easy to read in logs and tests.
+        _free = new Stack<int>(Enumerable.Range(0, blocks).Reverse());
+    }
+
+    public int BlockSize { get; }
+    public int BlockCount { get; }
+    public int FreeBlocks => _free.Count;
+    public IReadOnlyList<KvLayerCache> Layers { get; }
+
+    /// <summary>Bytes of K and V per token over all layers (f32).</summary>
+    public static long BytesPerToken(Qwen2Config config) => 2L * config.NumHiddenLayers * config.KvDim * sizeof(float);
+
+    public bool TryAllocate(out int block) => _free.TryPop(out block);
+
+    public void Free(int block)
+    {
+        if ((uint)block >= (uint)BlockCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(block));
+        }
+
+        _free.Push(block);
+    }
+}

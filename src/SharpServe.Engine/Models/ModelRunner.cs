@@ -1,0 +1,108 @@
+using SharpServe.Engine.KvCache;
+
+namespace SharpServe.Engine.Models;
+
+/// <summary>A chunk of new tokens for one sequence in a batched step.</summary>
+public readonly record struct BatchEntry(SequenceState Sequence, int[] Tokens);
+
+/// <summary>
+/// Turns "these sequences advance by these tokens" into one model call: reserves cache blocks,
+/// builds the attention metadata and the flat token batch, and runs the forward pass. The
+/// continuous-batching scheduler sits on top of this; tools and tests use it directly.
+/// </summary>
+public sealed class ModelRunner
+{
+    private readonly AttentionMetadata _metadata;
+    private int[] _tokenBuffer = new int[16];
+    private int[] _logitRowBuffer = new int[16];
+
+    public ModelRunner(Qwen2Model model, KvCachePool cache)
+    {
+        Model = model;
+        Cache = cache;
+        _metadata = new AttentionMetadata(cache.BlockSize);
+    }
+
+    public Qwen2Model Model { get; }
+    public KvCachePool Cache { get; }
+
+    /// <summary>Returns the sequence's cache blocks to the pool.</summary>
+    public void Release(SequenceState sequence)
+    {
+        sequence.Blocks.Release(Cache);
+        sequence.CachedTokens = 0;
+    }
+
+    /// <summary>
+    /// Advances every entry's sequence by its tokens in one forward pass. Returns the logits of
+    /// every new token ([total tokens, vocab]) when <paramref name="allPositions"/>, else of the
+    /// last token of each entry ([entries, vocab]).
+    /// </summary>
+    public float[] Step(IReadOnlyList<BatchEntry> entries, bool allPositions)
+    {
+        int total = entries.Sum(e => e.Tokens.Length);
+        int rows = allPositions ? total : entries.Count;
+        var logits = new float[(long)rows * Model.Config.VocabSize];
+        Step(entries, allPositions, logits);
+        return logits;
+    }
+
+    /// <summary><see cref="Step(IReadOnlyList{BatchEntry}, bool)"/> into a caller-owned buffer (no allocation in steady state).</summary>
+    public void Step(IReadOnlyList<BatchEntry> entries, bool allPositions, Span<float> logits)
+    {
+        _metadata.Clear();
+        int total = 0;
+        int rows = 0;
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var (sequence, tokens) = entries[i];
+            if (tokens.Length == 0)
+            {
+                throw new ArgumentException($"entry {i} has no tokens", nameof(entries));
+            }
+
+            int contextLength = sequence.CachedTokens + tokens.Length;
+            if (contextLength > Model.Config.MaxPositionEmbeddings)
+            {
+                throw new ArgumentException($"sequence would reach {contextLength} tokens, beyond the model's {Model.Config.MaxPositionEmbeddings}", nameof(entries));
+            }
+
+            if (!sequence.Blocks.TryReserve(Cache, contextLength))
+            {
+                throw new InvalidOperationException($"KV cache is full: {Cache.FreeBlocks} free blocks of {Cache.BlockCount}, cannot hold {contextLength} tokens");
+            }
+
+            EnsureLength(ref _tokenBuffer, total + tokens.Length);
+            EnsureLength(ref _logitRowBuffer, allPositions ? total + tokens.Length : rows + 1);
+            tokens.CopyTo(_tokenBuffer, total);
+            _metadata.AddSequence(tokens.Length, sequence.CachedTokens, sequence.Blocks.Blocks);
+            if (allPositions)
+            {
+                for (int j = 0; j < tokens.Length; j++)
+                {
+                    _logitRowBuffer[rows++] = total + j;
+                }
+            }
+            else
+            {
+                _logitRowBuffer[rows++] = total + tokens.Length - 1;
+            }
+
+            total += tokens.Length;
+        }
+
+        Model.Forward(_tokenBuffer.AsSpan(0, total), _metadata, Cache, _logitRowBuffer.AsSpan(0, rows), logits);
+        foreach (var (sequence, tokens) in entries)
+        {
+            sequence.CachedTokens += tokens.Length;
+        }
+    }
+
+    private static void EnsureLength(ref int[] array, int needed)
+    {
+        if (array.Length < needed)
+        {
+            Array.Resize(ref array, Math.Max(needed, array.Length * 2));
+        }
+    }
+}

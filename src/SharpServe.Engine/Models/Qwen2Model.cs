@@ -1,0 +1,112 @@
+using SharpServe.Engine.Kernels;
+using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Loading;
+
+namespace SharpServe.Engine.Models;
+
+/// <summary>
+/// The Qwen2 decoder (DESIGN.md §3). One <see cref="Forward"/> call runs a flat batch of tokens
+/// from any number of sequences — prefill chunks and decode tokens mixed — described by explicit
+/// <see cref="AttentionMetadata"/>. All compute goes through <see cref="IComputeBackend"/>.
+/// </summary>
+public sealed class Qwen2Model
+{
+    private readonly Qwen2Weights _weights;
+    private readonly IComputeBackend _backend;
+    private readonly ForwardBuffers _buffers;
+
+    public Qwen2Model(Qwen2Config config, Qwen2Weights weights, IComputeBackend backend)
+    {
+        Config = config;
+        _weights = weights;
+        _backend = backend;
+        _buffers = new ForwardBuffers(config);
+    }
+
+    public Qwen2Config Config { get; }
+
+    /// <summary>
+    /// Runs the batch, writing each token's K/V into <paramref name="cache"/>, and the logits of the
+    /// batch tokens listed in <paramref name="logitRows"/> into <paramref name="logits"/> ([logit rows, vocab]).
+    /// </summary>
+    public void Forward(ReadOnlySpan<int> tokenIds, AttentionMetadata metadata, KvCachePool cache, ReadOnlySpan<int> logitRows, Span<float> logits)
+    {
+        int tokens = tokenIds.Length;
+        if (tokens != metadata.TokenCount)
+        {
+            throw new ArgumentException($"{tokens} token ids but metadata describes {metadata.TokenCount}", nameof(tokenIds));
+        }
+
+        if (logits.Length != logitRows.Length * Config.VocabSize)
+        {
+            throw new ArgumentException($"logits must hold {logitRows.Length} × {Config.VocabSize} values", nameof(logits));
+        }
+
+        foreach (int id in tokenIds)
+        {
+            if ((uint)id >= (uint)Config.VocabSize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokenIds), $"token id {id} is outside the vocabulary (0..{Config.VocabSize - 1})");
+            }
+        }
+
+        _buffers.EnsureCapacity(Math.Max(tokens, logitRows.Length));
+        int hidden = Config.HiddenSize;
+        int qDim = Config.NumAttentionHeads * Config.HeadDim;
+        int kvDim = Config.KvDim;
+        int inter = Config.IntermediateSize;
+
+        var x = _buffers.Residual.AsSpan(0, tokens * hidden);           // [tokens, hidden]
+        var normed = _buffers.Normed.AsSpan(0, tokens * hidden);        // [tokens, hidden]
+        var q = _buffers.Q.AsSpan(0, tokens * qDim);                    // [tokens, heads * head_dim]
+        var k = _buffers.K.AsSpan(0, tokens * kvDim);                   // [tokens, kv_dim]
+        var v = _buffers.V.AsSpan(0, tokens * kvDim);                   // [tokens, kv_dim]
+        var attention = _buffers.Attention.AsSpan(0, tokens * qDim);    // [tokens, heads * head_dim]
+        var projected = _buffers.Projected.AsSpan(0, tokens * hidden);  // [tokens, hidden]
+        var gate = _buffers.Gate.AsSpan(0, tokens * inter);             // [tokens, intermediate]
+        var up = _buffers.Up.AsSpan(0, tokens * inter);                 // [tokens, intermediate]
+
+        _backend.EmbeddingLookup(_weights.TokenEmbedding, tokenIds, x);
+        for (int layer = 0; layer < _weights.Layers.Count; layer++)
+        {
+            var w = _weights.Layers[layer];
+
+            // Attention block: x += o_proj(attention(rope(q), rope(k), v)).
+            _backend.RmsNorm(x, w.AttnNorm, Config.RmsNormEps, normed, tokens);
+            _backend.MatMul(w.Q, w.QBias, normed, q, tokens);
+            _backend.MatMul(w.K, w.KBias, normed, k, tokens);
+            _backend.MatMul(w.V, w.VBias, normed, v, tokens);
+            _backend.Rope(q, metadata.Positions, Config.NumAttentionHeads, Config.HeadDim, Config.RopeTheta);
+            _backend.Rope(k, metadata.Positions, Config.NumKeyValueHeads, Config.HeadDim, Config.RopeTheta);
+            _backend.StoreKv(k, v, metadata, cache.Layers[layer]);
+            _backend.Attention(q, cache.Layers[layer], metadata, Config.NumAttentionHeads, Config.NumKeyValueHeads, Config.HeadDim, attention);
+            _backend.MatMul(w.O, [], attention, projected, tokens);
+            _backend.Add(x, projected);
+
+            // MLP block: x += down(silu(gate(h)) · up(h)).
+            _backend.RmsNorm(x, w.FfnNorm, Config.RmsNormEps, normed, tokens);
+            _backend.MatMul(w.Gate, [], normed, gate, tokens);
+            _backend.MatMul(w.Up, [], normed, up, tokens);
+            _backend.SiluMul(gate, up, gate);
+            _backend.MatMul(w.Down, [], gate, projected, tokens);
+            _backend.Add(x, projected);
+        }
+
+        // Only the requested rows go through the final norm and the (large) lm_head.
+        int rows = logitRows.Length;
+        var selected = _buffers.LogitInput.AsSpan(0, rows * hidden);    // [logit rows, hidden]
+        for (int r = 0; r < rows; r++)
+        {
+            int t = logitRows[r];
+            if ((uint)t >= (uint)tokens)
+            {
+                throw new ArgumentOutOfRangeException(nameof(logitRows), $"logit row {t} is outside the batch of {tokens} tokens");
+            }
+
+            x.Slice(t * hidden, hidden).CopyTo(selected.Slice(r * hidden, hidden));
+        }
+
+        _backend.RmsNorm(selected, _weights.FinalNorm, Config.RmsNormEps, selected, rows);
+        _backend.MatMul(_weights.LmHead, [], selected, logits, rows);
+    }
+}

@@ -1,0 +1,59 @@
+namespace SharpServe.Engine.Sampling;
+
+/// <summary>
+/// Picks the next token from a row of logits: greedy (argmax) at temperature 0, else a draw from
+/// softmax(logits / temperature) with a seeded generator so runs are reproducible.
+/// </summary>
+public sealed class Sampler(float temperature, int seed)
+{
+    private readonly Random _random = new(seed);
+
+    public float Temperature { get; } = temperature >= 0 && float.IsFinite(temperature)
+        ? temperature
+        : throw new ArgumentOutOfRangeException(nameof(temperature), "temperature must be finite and ≥ 0");
+
+    public int Sample(ReadOnlySpan<float> logits)
+    {
+        int best = ArgMax(logits);
+        if (Temperature == 0)
+        {
+            return best;
+        }
+
+        // Subtract the max before exponentiating so large logits cannot overflow.
+        double max = logits[best];
+        double total = 0;
+        foreach (float logit in logits)
+        {
+            total += Math.Exp((logit - max) / Temperature);
+        }
+
+        double target = _random.NextDouble() * total;
+        double cumulative = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            cumulative += Math.Exp((logits[i] - max) / Temperature);
+            if (cumulative >= target)
+            {
+                return i;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Index of the largest logit; the lowest index wins ties.</summary>
+    public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++)
+        {
+            if (logits[i] > logits[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+}
