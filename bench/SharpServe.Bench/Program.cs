@@ -1,1 +1,16 @@
-return 0;
+using SharpServe.Bench;
+
+// Benchmarks are separate from tests: `dotnet run -c Release --project bench/SharpServe.Bench -- engine|kernels [options]`.
+return args.FirstOrDefault() switch
+{
+    "engine" => EngineBench.Run(args[1..]),
+    "kernels" => KernelBench.Run(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: SharpServe.Bench engine [--model FILE.gguf ...] [--threads N] [--decode-tokens N] [--repeats N]");
+    Console.Error.WriteLine("       SharpServe.Bench kernels");
+    return 2;
+}

@@ -1,1 +1,10 @@
-return 0;
+using System.CommandLine;
+using SharpServe.Cli.Commands;
+
+var root = new RootCommand("SharpServe: serve Qwen2-architecture reasoning models from .NET")
+{
+    CreateModelCommand.Build(),
+    LogitsCommand.Build(),
+    GenerateCommand.Build(),
+};
+return root.Parse(args).Invoke();

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using SharpServe.Engine.Loading;
 
 namespace SharpServe.Engine.Kernels;
@@ -6,8 +7,142 @@ namespace SharpServe.Engine.Kernels;
 public static class WeightCodec
 {
     /// <summary>Widens a whole tensor (any dtype) to f32; used once at load for norms and biases.</summary>
-    public static float[] ToFloat(WeightTensor tensor) => throw new NotImplementedException("kernels helper pending");
+    public static float[] ToFloat(WeightTensor tensor)
+    {
+        var values = new float[tensor.ElementCount];
+        long bytes = TensorDTypeInfo.ByteSize(tensor.Type, values.Length);
+        if (tensor.Data.Length < bytes)
+        {
+            throw new ArgumentException($"{tensor} has {tensor.Data.Length} bytes of data, needs {bytes}", nameof(tensor));
+        }
+
+        Decode(tensor.Type, tensor.Data.Span[..(int)bytes], values);
+        return values;
+    }
+
+    /// <summary>Widens <paramref name="source"/> (exactly the bytes of destination.Length values of <paramref name="type"/>) to f32.</summary>
+    public static void Decode(TensorDType type, ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        CheckSizes(type, destination.Length, source.Length);
+        switch (type)
+        {
+            case TensorDType.F32:
+                for (int i = 0; i < destination.Length; i++)
+                {
+                    destination[i] = BinaryPrimitives.ReadSingleLittleEndian(source[(4 * i)..]);
+                }
+
+                break;
+            case TensorDType.F16:
+                for (int i = 0; i < destination.Length; i++)
+                {
+                    destination[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(source[(2 * i)..]);
+                }
+
+                break;
+            case TensorDType.BF16:
+                for (int i = 0; i < destination.Length; i++)
+                {
+                    destination[i] = BitConverter.UInt32BitsToSingle((uint)BinaryPrimitives.ReadUInt16LittleEndian(source[(2 * i)..]) << 16);
+                }
+
+                break;
+            case TensorDType.Q8_0:
+                for (int block = 0; block < destination.Length / TensorDTypeInfo.Q8_0BlockSize; block++)
+                {
+                    var bytes = source.Slice(block * TensorDTypeInfo.Q8_0BlockBytes, TensorDTypeInfo.Q8_0BlockBytes);
+                    float d = (float)BinaryPrimitives.ReadHalfLittleEndian(bytes);
+                    for (int j = 0; j < TensorDTypeInfo.Q8_0BlockSize; j++)
+                    {
+                        destination[(block * TensorDTypeInfo.Q8_0BlockSize) + j] = d * (sbyte)bytes[2 + j];
+                    }
+                }
+
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(type), type, null);
+        }
+    }
 
     /// <summary>Encodes f32 values into <paramref name="type"/>'s bytes (BF16 round-to-nearest-even, F16 IEEE, Q8_0 like ggml's quantize_row_q8_0_ref).</summary>
-    public static void Encode(TensorDType type, ReadOnlySpan<float> source, Span<byte> destination) => throw new NotImplementedException("kernels helper pending");
+    public static void Encode(TensorDType type, ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        CheckSizes(type, source.Length, destination.Length);
+        switch (type)
+        {
+            case TensorDType.F32:
+                for (int i = 0; i < source.Length; i++)
+                {
+                    BinaryPrimitives.WriteSingleLittleEndian(destination[(4 * i)..], source[i]);
+                }
+
+                break;
+            case TensorDType.F16:
+                for (int i = 0; i < source.Length; i++)
+                {
+                    BinaryPrimitives.WriteHalfLittleEndian(destination[(2 * i)..], (Half)source[i]);
+                }
+
+                break;
+            case TensorDType.BF16:
+                for (int i = 0; i < source.Length; i++)
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(destination[(2 * i)..], ToBFloat16(source[i]));
+                }
+
+                break;
+            case TensorDType.Q8_0:
+                for (int block = 0; block < source.Length / TensorDTypeInfo.Q8_0BlockSize; block++)
+                {
+                    EncodeQ8_0Block(
+                        source.Slice(block * TensorDTypeInfo.Q8_0BlockSize, TensorDTypeInfo.Q8_0BlockSize),
+                        destination.Slice(block * TensorDTypeInfo.Q8_0BlockBytes, TensorDTypeInfo.Q8_0BlockBytes));
+                }
+
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(type), type, null);
+        }
+    }
+
+    /// <summary>f32 → bf16 with round-to-nearest-even, as ggml's fp32_to_bf16: NaN stays NaN (quieted).</summary>
+    private static ushort ToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if ((bits & 0x7FFFFFFF) > 0x7F800000)
+        {
+            return (ushort)((bits >> 16) | 0x40);
+        }
+
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+
+    /// <summary>ggml's quantize_row_q8_0_ref for one block: d = amax/127, q = roundf(x / d) (half away from zero), d stored as fp16.</summary>
+    private static void EncodeQ8_0Block(ReadOnlySpan<float> values, Span<byte> block)
+    {
+        float amax = 0f;
+        foreach (float v in values)
+        {
+            float magnitude = MathF.Abs(v);
+            amax = amax > magnitude ? amax : magnitude; // C's MAX macro, NaN handling included
+        }
+
+        float d = amax / 127f;
+        float inverse = d != 0f ? 1f / d : 0f;
+        BinaryPrimitives.WriteHalfLittleEndian(block, (Half)d);
+        for (int j = 0; j < values.Length; j++)
+        {
+            float rounded = MathF.Round(values[j] * inverse, MidpointRounding.AwayFromZero);
+            block[2 + j] = (byte)(sbyte)Math.Clamp(rounded, sbyte.MinValue, sbyte.MaxValue);
+        }
+    }
+
+    private static void CheckSizes(TensorDType type, int elements, int bytes)
+    {
+        long needed = TensorDTypeInfo.ByteSize(type, elements);
+        if (bytes != needed)
+        {
+            throw new ArgumentException($"{elements} {type} values take {needed} bytes, got a buffer of {bytes}");
+        }
+    }
 }

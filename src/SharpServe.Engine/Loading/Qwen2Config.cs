@@ -77,15 +77,15 @@ public sealed record Qwen2Config
             throw new ModelFormatException(path, $"invalid JSON: {e.Message}", e);
         }
 
-        var architectures = root["architectures"] as JsonArray;
-        string? arch = architectures?.Count > 0 ? architectures[0]?.GetValue<string>() : null;
-        if (arch != Architecture)
-        {
-            throw new ModelFormatException(path, $"unsupported architecture '{arch ?? "(none)"}': SharpServe runs {Architecture} only");
-        }
-
         try
         {
+            var architectures = root["architectures"] as JsonArray;
+            string? arch = architectures?.Count > 0 ? architectures[0]?.GetValue<string>() : null;
+            if (arch != Architecture)
+            {
+                throw new ModelFormatException(path, $"unsupported architecture '{arch ?? "(none)"}': SharpServe runs {Architecture} only");
+            }
+
             var config = new Qwen2Config
             {
                 HiddenSize = Required<int>(root, "hidden_size", path),

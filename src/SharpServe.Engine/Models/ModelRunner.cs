@@ -92,9 +92,10 @@ public sealed class ModelRunner
         }
 
         Model.Forward(_tokenBuffer.AsSpan(0, total), _metadata, Cache, _logitRowBuffer.AsSpan(0, rows), logits);
-        foreach (var (sequence, tokens) in entries)
+        // An index loop: foreach over the interface would allocate an enumerator every step.
+        for (int i = 0; i < entries.Count; i++)
         {
-            sequence.CachedTokens += tokens.Length;
+            entries[i].Sequence.CachedTokens += entries[i].Tokens.Length;
         }
     }
 

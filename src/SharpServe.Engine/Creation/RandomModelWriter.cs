@@ -1,0 +1,142 @@
+using System.Text.Json.Nodes;
+using SharpServe.Engine.Kernels;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Tokenization;
+
+namespace SharpServe.Engine.Creation;
+
+/// <summary>What create-model writes.</summary>
+public sealed record RandomModelSpec(Qwen2Config Config, ModelFileFormat Format, TensorDType DType, ulong Seed, TokenizerSpec? Tokenizer);
+
+/// <summary>
+/// Writes a random-weight Qwen2 model in the real architecture (no real weights can be downloaded
+/// here), deterministic for a seed. Values are generated and encoded in chunks while the file is
+/// written, so even the 1.5B preset never sits in memory whole. The output appears atomically.
+/// </summary>
+public static class RandomModelWriter
+{
+    private const int ChunkValues = 1 << 20;
+    private const long MaxShardBytes = 5L << 30;
+
+    public static void Write(RandomModelSpec spec, string outPath)
+    {
+        if (spec.Format == ModelFileFormat.Hf && spec.DType == TensorDType.Q8_0)
+        {
+            throw new ArgumentException("Q8_0 is a GGUF type: use --format gguf (safetensors holds f32, f16 and bf16)");
+        }
+
+        if (spec.Tokenizer is { } tokenizer && tokenizer.Tokens.Count > spec.Config.VocabSize)
+        {
+            throw new ArgumentException($"the tokenizer has {tokenizer.Tokens.Count} tokens but vocab_size is {spec.Config.VocabSize}");
+        }
+
+        spec.Config.Validate(outPath);
+        string temp = outPath + ".partial";
+        DeletePath(temp);
+        if (spec.Format == ModelFileFormat.Hf)
+        {
+            WriteHf(spec, temp);
+        }
+        else
+        {
+            WriteGguf(spec, temp);
+        }
+
+        DeletePath(outPath);
+        if (spec.Format == ModelFileFormat.Hf)
+        {
+            Directory.Move(temp, outPath);
+        }
+        else
+        {
+            File.Move(temp, outPath);
+        }
+    }
+
+    private static void WriteHf(RandomModelSpec spec, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var config = spec.Config with { TorchDtype = TorchDtypeName(spec.DType) };
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
+        File.WriteAllText(Path.Combine(directory, "generation_config.json"), GenerationConfigJson(spec));
+        if (spec.Tokenizer is not null)
+        {
+            HfTokenizerFiles.Write(spec.Tokenizer, directory);
+        }
+
+        var writer = new SafetensorsWriter();
+        foreach (var tensor in RandomTensorPlan.For(spec.Config))
+        {
+            writer.AddTensor(tensor.HfName, spec.DType, tensor.Shape, stream => WriteValues(spec.Seed, tensor, spec.DType, stream));
+        }
+
+        writer.WriteSharded(directory, MaxShardBytes);
+    }
+
+    private static void WriteGguf(RandomModelSpec spec, string file)
+    {
+        var writer = new GgufWriter();
+        GgufQwen2Metadata.Write(writer, spec.Config, spec.Tokenizer);
+        foreach (var tensor in RandomTensorPlan.For(spec.Config))
+        {
+            // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type.
+            var type = tensor.IsVector ? TensorDType.F32 : spec.DType;
+            writer.AddTensor(tensor.GgufName, type, tensor.Shape, stream => WriteValues(spec.Seed, tensor, type, stream));
+        }
+
+        writer.Write(file);
+    }
+
+    /// <summary>Generates the tensor's values row-chunk by row-chunk and writes them encoded as <paramref name="type"/>.</summary>
+    private static void WriteValues(ulong seed, RandomTensor tensor, TensorDType type, Stream stream)
+    {
+        var random = new TensorRandom(seed, tensor.HfName);
+        int columns = tensor.Shape[^1];
+        long total = tensor.Shape.Aggregate(1L, (a, b) => a * b);
+        int chunk = Math.Max(1, ChunkValues / columns) * columns; // whole rows, so Q8_0 blocks never straddle chunks
+        var values = new float[Math.Min(chunk, total)];
+        var bytes = new byte[TensorDTypeInfo.ByteSize(type, values.Length)];
+        for (long done = 0; done < total; done += values.Length)
+        {
+            var part = values.AsSpan(0, (int)Math.Min(values.Length, total - done));
+            random.Fill(part, tensor.Mean, tensor.Std);
+            var encoded = bytes.AsSpan(0, (int)TensorDTypeInfo.ByteSize(type, part.Length));
+            WeightCodec.Encode(type, part, encoded);
+            stream.Write(encoded);
+        }
+    }
+
+    private static string GenerationConfigJson(RandomModelSpec spec)
+    {
+        var root = new JsonObject
+        {
+            ["_from_model_config"] = true,
+            ["bos_token_id"] = spec.Tokenizer?.BosId ?? spec.Config.BosTokenId,
+            ["eos_token_id"] = spec.Tokenizer?.EosId ?? spec.Config.EosTokenId,
+            ["do_sample"] = true,
+            ["temperature"] = 0.6,
+            ["top_p"] = 0.95,
+        };
+        return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static string TorchDtypeName(TensorDType type) => type switch
+    {
+        TensorDType.F32 => "float32",
+        TensorDType.F16 => "float16",
+        TensorDType.BF16 => "bfloat16",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "no torch dtype"),
+    };
+
+    private static void DeletePath(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        else if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+}

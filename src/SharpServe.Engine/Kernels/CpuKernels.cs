@@ -1,0 +1,39 @@
+using SharpServe.Engine.Kernels.Simd;
+using SharpServe.Engine.Kernels.Threading;
+using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Loading;
+
+namespace SharpServe.Engine.Kernels;
+
+/// <summary>
+/// The kernels of one <see cref="SimdTier"/>, at pointer level (arguments already checked and pinned by
+/// <see cref="CpuBackend"/>). Owns the scratch buffers, which only grow, so steady-state calls do not allocate.
+/// </summary>
+internal abstract unsafe class CpuKernels : IDisposable
+{
+    public static CpuKernels Create(SimdTier tier, WorkerPool pool) => tier switch
+    {
+        SimdTier.Vector512 => new TierKernels<Simd512, System.Runtime.Intrinsics.Vector512<float>>(pool),
+        SimdTier.Vector256 => new TierKernels<Simd256, System.Runtime.Intrinsics.Vector256<float>>(pool),
+        _ => new TierKernels<SimdScalar, float>(pool),
+    };
+
+    /// <summary>weights: [rows, columns] in type; x: [tokens, columns]; y: [tokens, rows]; bias: [rows] or null.</summary>
+    public abstract void MatMul(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens);
+
+    /// <summary>table: [vocab, columns] in type; y: [tokens, columns].</summary>
+    public abstract void EmbeddingLookup(TensorDType type, byte* table, int columns, int* ids, int tokens, float* y);
+
+    public abstract void RmsNorm(float* x, float* weight, float eps, float* y, int tokens, int dim);
+
+    public abstract void Rope(float* x, int* positions, int tokens, int heads, int headDim, float theta);
+
+    public abstract void SiluMul(float* gate, float* up, float* y, long count);
+
+    public abstract void Add(float* x, float* y, long count);
+
+    /// <summary>q, output: [tokens, heads, headDim]; keys, values: [slots, kvHeads, headDim].</summary>
+    public abstract void Attention(float* q, float* keys, float* values, AttentionMetadata metadata, int heads, int kvHeads, int headDim, float* output);
+
+    public abstract void Dispose();
+}

@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace SharpServe.Engine.Kernels.Simd;
+
+/// <summary>AVX-512 tier: 16 f32 lanes (needs AVX512F + AVX512BW).</summary>
+internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
+{
+    /// <summary>2^112: moves a half's exponent bias (15) to f32's (127); exact, and turns half subnormals into f32 normals.</summary>
+    private const float HalfRebias = 5.192296858534828e33f;
+
+    public static int Count => 16;
+
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+
+    public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Avx512BW.IsSupported;
+
+    private static Vector512<int> EvenIndices => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+
+    private static Vector512<int> OddIndices => Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* source) => Vector512.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(float* destination, Vector512<float> value) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> left, Vector512<float> right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Subtract(Vector512<float> left, Vector512<float> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> left, Vector512<float> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Divide(Vector512<float> left, Vector512<float> right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> left, Vector512<float> right) => Vector512.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Abs(Vector512<float> value) => Vector512.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> value) => Vector512.Exp(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector512<float> value)
+    {
+        var half = Vector256.Max(value.GetLower(), value.GetUpper());
+        var quarter = Vector128.Max(half.GetLower(), half.GetUpper());
+        return MathF.Max(MathF.Max(quarter[0], quarter[1]), MathF.Max(quarter[2], quarter[3]));
+    }
+
+    public static double SumOfSquares(float* x, int n)
+    {
+        var sum0 = Vector512<double>.Zero;
+        var sum1 = Vector512<double>.Zero;
+        int i = 0;
+        for (; i <= n - 16; i += 16)
+        {
+            var v = Vector512.Load(x + i);
+            var square = v * v;
+            sum0 += Vector512.WidenLower(square);
+            sum1 += Vector512.WidenUpper(square);
+        }
+
+        double sum = Vector512.Sum(sum0 + sum1);
+        for (; i < n; i++)
+        {
+            sum += x[i] * x[i];
+        }
+
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadPairs(void* source) => Vector512.Load((float*)source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Bf16Even(Vector512<float> pairs) => (pairs.AsUInt32() << 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Bf16Odd(Vector512<float> pairs) => (pairs.AsUInt32() & Vector512.Create(0xFFFF0000u)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> F16Even(Vector512<float> pairs)
+    {
+        var bits = pairs.AsUInt32();
+        return HalfToSingle((bits << 13) & Vector512.Create(0x0FFFE000u), (bits << 16) & Vector512.Create(0x80000000u));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> F16Odd(Vector512<float> pairs)
+    {
+        var bits = pairs.AsUInt32();
+        return HalfToSingle((bits >>> 3) & Vector512.Create(0x0FFFE000u), bits & Vector512.Create(0x80000000u));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadBf16(ushort* source) => (Avx512F.ConvertToVector512UInt32(Vector256.Load(source)) << 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadF16(ushort* source) => F16Even(Avx512F.ConvertToVector512UInt32(Vector256.Load(source)).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadInt8(sbyte* source) => Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(source)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Deinterleave(float* source, float* destination)
+    {
+        var low = Vector512.Load(source);
+        var high = Vector512.Load(source + 16);
+        Avx512F.PermuteVar16x32x2(low, EvenIndices, high).Store(destination);
+        Avx512F.PermuteVar16x32x2(low, OddIndices, high).Store(destination + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> DotQ8Block(sbyte* weights, short* activations)
+    {
+        var widened = Avx512BW.ConvertToVector512Int16(Vector256.Load(weights));
+        return Vector512.ConvertToSingle(Avx512BW.MultiplyAddAdjacent(widened, Vector512.Load(activations)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void QuantizeToInt16(float* source, float scale, short* destination)
+    {
+        var rounded = Vector512.Round(Vector512.Load(source) * scale);
+        Avx512F.ConvertToVector256Int16(Vector512.ConvertToInt32(rounded)).Store(destination);
+    }
+
+    /// <summary>magnitude: the half's exponent and mantissa shifted to f32 positions; sign: its sign bit at bit 31.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> HalfToSingle(Vector512<uint> magnitude, Vector512<uint> sign)
+    {
+        var value = (magnitude.AsSingle() * HalfRebias).AsUInt32();
+
+        // Exponent 31 (inf/NaN) must become 255, which the rebias multiply alone does not do.
+        var infNan = Vector512.GreaterThanOrEqual(magnitude, Vector512.Create(0x0F800000u)) & Vector512.Create(0x7F800000u);
+        return (value | infNan | sign).AsSingle();
+    }
+}

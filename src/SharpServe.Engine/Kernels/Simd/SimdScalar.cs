@@ -1,0 +1,108 @@
+using System.Runtime.CompilerServices;
+
+namespace SharpServe.Engine.Kernels.Simd;
+
+/// <summary>Portable tier: one f32 "lane"; a pair is two 16-bit values in one 32-bit word.</summary>
+internal readonly unsafe struct SimdScalar : ISimd<float>
+{
+    public static int Count => 1;
+
+    public static float Zero => 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Broadcast(float value) => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load(float* source) => *source;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(float* destination, float value) => *destination = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Add(float left, float right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Subtract(float left, float right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Multiply(float left, float right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Divide(float left, float right) => left / right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MultiplyAdd(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Max(float left, float right) => MathF.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Abs(float value) => MathF.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Exp(float value) => MathF.Exp(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(float value) => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(float value) => value;
+
+    public static double SumOfSquares(float* x, int n)
+    {
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            sum += x[i] * x[i];
+        }
+
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LoadPairs(void* source) => BitConverter.UInt32BitsToSingle(*(uint*)source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Bf16Even(float pairs) => BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(pairs) << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Bf16Odd(float pairs) => BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(pairs) & 0xFFFF0000u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float F16Even(float pairs) => (float)BitConverter.UInt16BitsToHalf((ushort)BitConverter.SingleToUInt32Bits(pairs));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float F16Odd(float pairs) => (float)BitConverter.UInt16BitsToHalf((ushort)(BitConverter.SingleToUInt32Bits(pairs) >> 16));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LoadBf16(ushort* source) => BitConverter.UInt32BitsToSingle((uint)*source << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LoadF16(ushort* source) => (float)BitConverter.UInt16BitsToHalf(*source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LoadInt8(sbyte* source) => *source;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Deinterleave(float* source, float* destination)
+    {
+        destination[0] = source[0];
+        destination[1] = source[1];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float DotQ8Block(sbyte* weights, short* activations)
+    {
+        int sum = 0;
+        for (int i = 0; i < 32; i++)
+        {
+            sum += weights[i] * activations[i];
+        }
+
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void QuantizeToInt16(float* source, float scale, short* destination) =>
+        *destination = (short)MathF.Round(*source * scale, MidpointRounding.ToEven);
+}

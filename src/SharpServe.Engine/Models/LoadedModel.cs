@@ -1,0 +1,49 @@
+using SharpServe.Engine.Kernels;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Tokenization;
+
+namespace SharpServe.Engine.Models;
+
+/// <summary>A checkpoint opened for inference: weights bound in place, a backend, and the tokenizer if the model has one.</summary>
+public sealed class LoadedModel : IDisposable
+{
+    private LoadedModel(ModelCheckpoint checkpoint, Qwen2Model model, IComputeBackend backend, Qwen2Tokenizer? tokenizer)
+    {
+        Checkpoint = checkpoint;
+        Model = model;
+        Backend = backend;
+        Tokenizer = tokenizer;
+    }
+
+    public ModelCheckpoint Checkpoint { get; }
+    public Qwen2Model Model { get; }
+    public IComputeBackend Backend { get; }
+    public Qwen2Tokenizer? Tokenizer { get; }
+    public Qwen2Config Config => Model.Config;
+
+    /// <summary>Loads an HF directory or GGUF file; bad input surfaces as <see cref="ModelFormatException"/>.</summary>
+    public static LoadedModel Open(string path, int threads) => FromCheckpoint(ModelLoader.Load(path), threads);
+
+    /// <summary>Binds an already loaded checkpoint (taking ownership of it) to a CPU backend.</summary>
+    public static LoadedModel FromCheckpoint(ModelCheckpoint checkpoint, int threads)
+    {
+        try
+        {
+            var weights = Qwen2WeightBinder.Bind(checkpoint);
+            var backend = new CpuBackend(threads);
+            var tokenizer = checkpoint.Tokenizer is { } spec ? new Qwen2Tokenizer(spec) : null;
+            return new LoadedModel(checkpoint, new Qwen2Model(checkpoint.Config, weights, backend), backend, tokenizer);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Backend.Dispose();
+        Checkpoint.Dispose();
+    }
+}

@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace SharpServe.Cli.Tests;
+
+/// <summary>Runs the built <c>sharpserve</c> CLI as a child process with a time limit.</summary>
+public static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static string SharedTokenizerJson => Engine.Tests.TestSupport.RepoPaths.SharedTokenizerJson;
+
+    public static Result Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sharpserve.dll"));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // Keep the tests away from the user's cache.
+        start.Environment["SHARPSERVE_CACHE"] = Path.Combine(Path.GetTempPath(), "sharpserve-cli-tests-cache");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"sharpserve {string.Join(' ', args)} did not finish in 2 minutes");
+        }
+
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Models;
+
+namespace SharpServe.Cli.Tests;
+
+/// <summary>The sharpserve commands end to end, as a user runs them.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("sharpserve-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void CreateModel_IsDeterministicForASeed_AndDiffersAcrossSeeds()
+    {
+        string a = CreateTiny("a.gguf", seed: 11);
+        string b = CreateTiny("b.gguf", seed: 11);
+        string c = CreateTiny("c.gguf", seed: 12);
+        Assert.Equal(Hash(a), Hash(b));
+        Assert.NotEqual(Hash(a), Hash(c));
+    }
+
+    [Fact]
+    public void Logits_PrintsOneJsonArrayPerPosition_EqualToTheEngine()
+    {
+        string model = CreateTiny("m.gguf", seed: 3);
+        int[] ids = [151646, 9707, 11, 1879, 0, 151648];
+        var result = CliRunner.Run("logits", "--model", model, "--prompt-ids", string.Join(',', ids), "--threads", "1");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(ids.Length, lines.Length);
+
+        using var loaded = LoadedModel.Open(model, threads: 1);
+        var runner = new ModelRunner(loaded.Model, new KvCachePool(loaded.Config, 1));
+        float[] expected = runner.Step([new BatchEntry(new SequenceState(), ids)], allPositions: true);
+        for (int row = 0; row < ids.Length; row++)
+        {
+            float[] printed = JsonSerializer.Deserialize<float[]>(lines[row])!;
+            Assert.Equal(expected.AsSpan(row * loaded.Config.VocabSize, loaded.Config.VocabSize).ToArray(), printed);
+        }
+    }
+
+    [Fact]
+    public void Generate_StreamsTheGreedyContinuation_AndReportsSpeed()
+    {
+        string model = CreateTiny("g.gguf", seed: 5);
+        var result = CliRunner.Run("generate", "--model", model, "--prompt", "Hello, world", "--max-tokens", "12", "--ignore-eos");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Matches(@"prefill [0-9.]+ tok/s", result.Stderr);
+        Assert.Matches(@"generated 12 tokens, decode [0-9.]+ tok/s", result.Stderr);
+
+        using var loaded = LoadedModel.Open(model, threads: 2);
+        int[] prompt = loaded.Tokenizer!.Encode("Hello, world", addSpecialTokens: true);
+        var runner = new ModelRunner(loaded.Model, new KvCachePool(loaded.Config, 2));
+        var sequence = new SequenceState();
+        var generated = new List<int>();
+        float[] logits = runner.Step([new BatchEntry(sequence, prompt)], allPositions: false);
+        for (int i = 0; i < 12; i++)
+        {
+            generated.Add(Engine.Sampling.Sampler.ArgMax(logits));
+            logits = runner.Step([new BatchEntry(sequence, [generated[^1]])], allPositions: false);
+        }
+
+        Assert.Equal(loaded.Tokenizer.Decode(generated, skipSpecialTokens: false) + "\n", result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("create-model", "--dtype", "q4_k", "--out", "x.gguf")]
+    [InlineData("create-model", "--format", "hf", "--dtype", "q8_0", "--out", "x")]
+    [InlineData("logits", "--model", "missing.gguf", "--prompt-ids", "1,2")]
+    [InlineData("logits", "--model", "MODEL", "--prompt-ids", "1,x")]
+    [InlineData("logits", "--model", "MODEL", "--prompt-ids", "999999")]
+    [InlineData("generate", "--model", "MODEL", "--prompt", "a", "--prompt-ids", "1")]
+    public void BadInput_GetsOneClearErrorLine_AndExitCode1(params string[] args)
+    {
+        string model = CreateTiny("bad.gguf", seed: 1);
+        var resolved = args.Select(a => a == "MODEL" ? model : a is "x.gguf" or "x" or "missing.gguf" ? Path.Combine(_folder, a) : a).ToList();
+        if (resolved[0] == "create-model")
+        {
+            resolved.AddRange(["--tokenizer", CliRunner.SharedTokenizerJson]);
+        }
+
+        var result = CliRunner.Run([.. resolved]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: ", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr); // no stack trace
+    }
+
+    private string CreateTiny(string name, int seed)
+    {
+        string path = Path.Combine(_folder, name);
+        if (!File.Exists(path))
+        {
+            var result = CliRunner.Run("create-model", "--preset", "tiny", "--format", "gguf", "--dtype", "f32", "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", path, "--tokenizer", CliRunner.SharedTokenizerJson);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+        }
+
+        return path;
+    }
+
+    private static string Hash(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(stream));
+    }
+}

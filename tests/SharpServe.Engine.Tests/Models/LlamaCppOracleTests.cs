@@ -1,0 +1,137 @@
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Models;
+using SharpServe.Engine.Tests.Oracle;
+using SharpServe.Engine.Tests.TestSupport;
+using Xunit.Abstractions;
+using static SharpServe.Engine.Tests.TestSupport.EngineHarness;
+
+namespace SharpServe.Engine.Tests.Models;
+
+/// <summary>
+/// SharpServe's forward pass against llama.cpp (LLamaSharp 0.30.0, flash attention off, F32 KV
+/// cache) on the same random GGUF files. All llama.cpp comparisons live in this one class so they
+/// run one after another.
+/// </summary>
+public sealed class LlamaCppOracleTests(ITestOutputHelper output)
+{
+    private const float F32Tolerance = 1e-4f;
+    private static readonly int[] Prompt = RandomPrompt(64, seed: 1234);
+
+    [Fact]
+    public void TinyF32_LogitsAtEveryPosition_MatchLlamaCpp()
+    {
+        string path = TestModels.TinyGguf(TensorDType.F32);
+        var expected = LlamaLogits(path, Prompt);
+        using var model = LoadedModel.Open(path, threads: 2);
+        float diff = MaxAbsDiff(PromptLogits(model, Prompt, chunk: Prompt.Length), expected);
+        output.WriteLine($"tiny F32, 64 positions: max |Δlogit| = {diff:E2}");
+        Assert.True(diff <= F32Tolerance, $"max |Δ| {diff} > {F32Tolerance}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(64)]
+    public void TinyF32_PromptFedInChunks_MatchesLlamaCpp(int chunk)
+    {
+        string path = TestModels.TinyGguf(TensorDType.F32);
+        var expected = LlamaLogits(path, Prompt);
+        using var model = LoadedModel.Open(path, threads: 2);
+        float diff = MaxAbsDiff(PromptLogits(model, Prompt, chunk), expected);
+        output.WriteLine($"tiny F32, chunks of {chunk}: max |Δlogit| = {diff:E2}");
+        Assert.True(diff <= F32Tolerance, $"max |Δ| {diff} > {F32Tolerance}");
+    }
+
+    [Fact]
+    public void TinyF32_GreedyContinuationOf32Tokens_IsIdentical()
+    {
+        string path = TestModels.TinyGguf(TensorDType.F32);
+        int[] expected;
+        using (var llama = new LlamaCppOracle(path))
+        {
+            expected = llama.Greedy(Prompt, 32);
+        }
+
+        using var model = LoadedModel.Open(path, threads: 2);
+        Assert.Equal(expected, Greedy(model, Prompt, 32));
+    }
+
+    [Fact]
+    public void TinyF32_BatchedWithTwoOtherSequences_MatchesLlamaCpp()
+    {
+        string path = TestModels.TinyGguf(TensorDType.F32);
+        int[] b = RandomPrompt(20, seed: 5);
+        int[] c = RandomPrompt(9, seed: 6);
+        var expected = new[] { LlamaLogits(path, Prompt), LlamaLogits(path, b), LlamaLogits(path, c) };
+
+        using var model = LoadedModel.Open(path, threads: 2);
+        var runner = NewRunner(model, Prompt.Length + b.Length + c.Length, extraBlocks: 3);
+        var sequences = new[] { new SequenceState(), new SequenceState(), new SequenceState() };
+        var actual = new[] { new List<float[]>(), new List<float[]>(), new List<float[]>() };
+
+        // Each step mixes prefill chunks and single-token (decode-shaped) steps of different sequences.
+        (int Seq, int[] Tokens)[][] steps =
+        [
+            [(0, Prompt[..40]), (1, b[..13]), (2, c[..5])],
+            [(2, c[5..6]), (0, Prompt[40..64]), (1, b[13..20])],
+            [(2, c[6..7])],
+            [(2, c[7..9])],
+        ];
+        foreach (var step in steps)
+        {
+            var logits = Split(runner.Step(step.Select(e => new BatchEntry(sequences[e.Seq], e.Tokens)).ToList(), allPositions: true), model.Config.VocabSize);
+            int row = 0;
+            foreach (var (seq, tokens) in step)
+            {
+                actual[seq].AddRange(logits[row..(row + tokens.Length)]);
+                row += tokens.Length;
+            }
+        }
+
+        for (int s = 0; s < 3; s++)
+        {
+            float diff = MaxAbsDiff([.. actual[s]], expected[s]);
+            output.WriteLine($"batched sequence {s}: max |Δlogit| = {diff:E2}");
+            Assert.True(diff <= F32Tolerance, $"sequence {s}: max |Δ| {diff} > {F32Tolerance}");
+        }
+    }
+
+    [Fact]
+    public void OddShapeF32_Untied_MatchesLlamaCpp()
+    {
+        string path = TestModels.OddGguf(TensorDType.F32);
+        var expected = LlamaLogits(path, Prompt);
+        using var model = LoadedModel.Open(path, threads: 2);
+        float diff = MaxAbsDiff(PromptLogits(model, Prompt, chunk: 13), expected);
+        output.WriteLine($"3 layers / 6 heads / 3 KV heads / head_dim 16, untied: max |Δlogit| = {diff:E2}");
+        Assert.True(diff <= F32Tolerance, $"max |Δ| {diff} > {F32Tolerance}");
+    }
+
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("odd")]
+    public void Q8_0_AgreesWithLlamaCpp(string shape)
+    {
+        string path = shape == "tiny" ? TestModels.TinyGguf(TensorDType.Q8_0) : TestModels.OddGguf(TensorDType.Q8_0);
+        var expected = LlamaLogits(path, Prompt);
+        using var model = LoadedModel.Open(path, threads: 2);
+        var actual = PromptLogits(model, Prompt, chunk: Prompt.Length);
+        float diff = MaxAbsDiff(actual, expected);
+        int agree = Enumerable.Range(0, Prompt.Length).Count(i => LlamaCppOracle.ArgMax(actual[i]) == LlamaCppOracle.ArgMax(expected[i]));
+        output.WriteLine($"{shape} Q8_0: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}");
+        Assert.True(agree >= 0.95 * Prompt.Length, $"argmax agreement {agree}/{Prompt.Length}");
+        Assert.True(diff <= Q8Tolerance, $"max |Δ| {diff} > {Q8Tolerance}");
+    }
+
+    /// <summary>
+    /// We emulate ggml's Q8_0 activation quantization, so the remaining differences are f32
+    /// summation order and the rare rounding tie that flips one activation quant by one step.
+    /// </summary>
+    private const float Q8Tolerance = 1e-2f;
+
+    private static float[][] LlamaLogits(string path, int[] prompt)
+    {
+        using var llama = new LlamaCppOracle(path);
+        return llama.Feed(prompt);
+    }
+}

@@ -1,0 +1,75 @@
+using SharpServe.Engine.Creation;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Tokenization;
+
+namespace SharpServe.Engine.Tests.TestSupport;
+
+/// <summary>
+/// Random-weight models for the tests, written once per test run into a temporary folder by the
+/// project's own create-model code (same seed → same numbers in every format and dtype).
+/// </summary>
+public static class TestModels
+{
+    public const ulong Seed = 7;
+
+    private static readonly Lazy<TokenizerSpec> Tokenizer = new(() => DistillTokenizer.Build(RepoPaths.SharedTokenizerJson, ModelPresets.Tiny.VocabSize));
+    private static readonly string Folder = CreateFolder();
+    private static readonly Dictionary<string, string> Created = [];
+    private static readonly Lock Gate = new();
+
+    /// <summary>3 layers, 6 heads, 3 KV heads, head_dim 16, untied: a shape nothing is tuned to.</summary>
+    public static Qwen2Config OddShape { get; } = new()
+    {
+        HiddenSize = 96,
+        IntermediateSize = 160,
+        NumHiddenLayers = 3,
+        NumAttentionHeads = 6,
+        NumKeyValueHeads = 3,
+        VocabSize = 151936,
+        MaxPositionEmbeddings = 2048,
+        RmsNormEps = 1e-5f,
+        RopeTheta = 1000000f,
+        TieWordEmbeddings = false,
+    };
+
+    public static TokenizerSpec DistillTokenizerSpec => Tokenizer.Value;
+
+    public static string TinyGguf(TensorDType type) => Get("tiny", ModelPresets.Tiny, ModelFileFormat.Gguf, type);
+
+    public static string TinyHf(TensorDType type) => Get("tiny", ModelPresets.Tiny, ModelFileFormat.Hf, type);
+
+    public static string OddGguf(TensorDType type) => Get("odd", OddShape, ModelFileFormat.Gguf, type);
+
+    private static string CreateFolder()
+    {
+        string folder = Directory.CreateTempSubdirectory("sharpserve-test-models-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A mapped file may still be open on some platforms; the OS temp cleaner gets it.
+            }
+        };
+        return folder;
+    }
+
+    private static string Get(string name, Qwen2Config config, ModelFileFormat format, TensorDType type)
+    {
+        string key = $"{name}-{format}-{type}".ToLowerInvariant();
+        lock (Gate)
+        {
+            if (!Created.TryGetValue(key, out string? path))
+            {
+                path = Path.Combine(Folder, format == ModelFileFormat.Gguf ? key + ".gguf" : key);
+                RandomModelWriter.Write(new RandomModelSpec(config, format, type, Seed, Tokenizer.Value), path);
+                Created[key] = path;
+            }
+
+            return path;
+        }
+    }
+}
