@@ -15,7 +15,7 @@ internal static class GenerateCommand
         var prompt = new Option<string?>("--prompt") { Description = "Prompt text (encoded with the model's tokenizer, BOS added)" };
         var promptIds = CommonOptions.PromptIds();
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 32 };
-        var temperature = new Option<float>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0f };
+        var temperature = new Option<float?>("--temperature") { Description = "0 = greedy (default: the model's generation_config, else 0.6 as DeepSeek recommends)" };
         var seed = new Option<int>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after an end-of-sequence token" };
         var threads = CommonOptions.Threads();
@@ -33,7 +33,7 @@ internal static class GenerateCommand
 
             using var loaded = LoadedModel.Open(CommonOptions.ResolveModel(parse.GetValue(model)), parse.GetValue(threads));
             int[] ids = PromptTokens(loaded, parse.GetValue(prompt), parse.GetValue(promptIds));
-            var sampler = new Sampler(parse.GetValue(temperature), parse.GetValue(seed));
+            var sampler = new Sampler(parse.GetValue(temperature) ?? loaded.Checkpoint.Generation.Temperature ?? 0.6f, parse.GetValue(seed));
             var eos = parse.GetValue(ignoreEos) ? [] : loaded.Checkpoint.Generation.EosTokenIds;
             Run(loaded, ids, max, sampler, eos);
             return 0;

@@ -11,7 +11,9 @@ internal sealed record RandomTensor(string HfName, string GgufName, int[] Shape,
 /// <summary>
 /// The tensors of a Qwen2 model with the spread of their random values. Matrices get std
 /// 1/sqrt(fan_in) so activations keep unit scale through every layer; norm weights sit near 1;
-/// the output head is scaled so logits spread over a few units (clear argmax, no overflow).
+/// the output head is scaled so logits spread over a few units (clear argmax, no overflow). The
+/// embedding is kept small next to the layers' outputs: with tied embeddings a dominant residual
+/// would make every token predict itself, and greedy decoding would just repeat the prompt's end.
 /// </summary>
 internal static class RandomTensorPlan
 {
@@ -24,7 +26,7 @@ internal static class RandomTensorPlan
 
         var tensors = new List<RandomTensor>
         {
-            new(hf.TokenEmbedding, gguf.TokenEmbedding, [c.VocabSize, c.HiddenSize], 0f, 1f),
+            new(hf.TokenEmbedding, gguf.TokenEmbedding, [c.VocabSize, c.HiddenSize], 0f, 0.25f),
         };
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {

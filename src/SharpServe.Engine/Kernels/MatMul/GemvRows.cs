@@ -11,6 +11,8 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// </summary>
 internal static unsafe class GemvRows
 {
+    private static readonly int PF = int.Parse(Environment.GetEnvironmentVariable("PF") ?? "1024");
+
     public static void F32<TS, TV>(byte* weights, float* x, float* bias, float* y, int rowStart, int rowEnd, int columns)
         where TS : struct, ISimd<TV>
         where TV : struct
@@ -81,6 +83,7 @@ internal static unsafe class GemvRows
             TV odd = TS.Zero;
             for (int i = 0; i < full; i += 2 * count)
             {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0((byte*)(w + i) + PF);
                 TV pairs = TS.LoadPairs(w + i);
                 even = TS.MultiplyAdd(TS.F16Even(pairs), TS.Load(xPairs + i), even);
                 odd = TS.MultiplyAdd(TS.F16Odd(pairs), TS.Load(xPairs + i + count), odd);
@@ -113,6 +116,7 @@ internal static unsafe class GemvRows
             {
                 byte* block0 = w + (b * 34);
                 byte* block1 = block0 + 34;
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(block0 + PF);
                 float scale0 = halfTable[*(ushort*)block0] * xScales[b];
                 float scale1 = halfTable[*(ushort*)block1] * xScales[b + 1];
                 acc0 = TS.MultiplyAdd(TS.DotQ8Block((sbyte*)(block0 + 2), xQuants + (b * 32)), TS.Broadcast(scale0), acc0);
