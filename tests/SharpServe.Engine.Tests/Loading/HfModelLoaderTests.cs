@@ -110,7 +110,7 @@ public sealed class HfModelLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"architectures": [1]}""", "invalid config")]
+    [InlineData("""{"architectures": [1]}""", "wrong type")]
     [InlineData("""{"architectures": ["Qwen2ForCausalLM"], "hidden_size": "big"}""", "wrong type")]
     [InlineData("""{"architectures": ["Qwen2ForCausalLM"]""", "invalid JSON")]
     public void BadConfigIsRefused(string json, string problem)
