@@ -11,15 +11,14 @@ namespace SharpServe.Bench;
 /// <summary>
 /// SharpServe against llama.cpp (LLamaSharp 0.30.0) on the same GGUF files in one run: decode
 /// tokens/s for one sequence and prefill tokens/s for 128- and 512-token prompts, after warm-up,
-/// median of interleaved repeats, with the memory-bandwidth limit for decode (DESIGN.md §4).
+/// median of interleaved repeats, with the memory-bandwidth limit for decode measured on this machine.
 /// </summary>
 public static class EngineBench
 {
-    private const double BandwidthGBps = 32; // 2 threads, measured on this machine class (DESIGN.md §4)
-
     public static int Run(string[] args)
     {
         var options = BenchOptions.Parse(args);
+        double bandwidth = MemoryBandwidth.MeasureGBps(options.Threads);
         var models = options.Models.Count > 0 ? options.Models : DefaultModels(options.Tokenizer);
         var rows = new List<string>
         {
@@ -28,7 +27,7 @@ public static class EngineBench
         };
         foreach (string path in models)
         {
-            double limit = DecodeLimit(path);
+            double limit = DecodeLimit(path, bandwidth);
             var ours = new List<Measurement>();
             var theirs = new List<Measurement>();
             using var model = LoadedModel.Open(path, options.Threads);
@@ -50,7 +49,7 @@ public static class EngineBench
             rows.Add($"| {name} | ratio | {a.Decode / b.Decode:F2}× | | {a.Prefill128 / b.Prefill128:F2}× | {a.Prefill512 / b.Prefill512:F2}× |");
         }
 
-        Console.WriteLine($"threads {options.Threads}, decode {options.DecodeTokens} tokens, median of {options.Repeats}; limit = {BandwidthGBps} GB/s ÷ weight bytes per token");
+        Console.WriteLine($"threads {options.Threads}, decode {options.DecodeTokens} tokens, median of {options.Repeats}; decode limit = measured read bandwidth {bandwidth:F1} GB/s ÷ weight bytes per token");
         rows.ForEach(Console.WriteLine);
         return 0;
     }
@@ -120,11 +119,11 @@ public static class EngineBench
     }
 
     /// <summary>Decode tokens/s the memory bandwidth allows: every weight but the embedding table is read once per token.</summary>
-    private static double DecodeLimit(string path)
+    private static double DecodeLimit(string path, double bandwidthGBps)
     {
         using var checkpoint = ModelLoader.Load(path);
         long bytes = checkpoint.Tensors.Values.Where(t => t.Name != checkpoint.Names.TokenEmbedding || checkpoint.Config.TieWordEmbeddings).Sum(t => (long)t.Data.Length);
-        return BandwidthGBps * 1e9 / bytes;
+        return bandwidthGBps * 1e9 / bytes;
     }
 
     private static int[] Prompt(int length)

@@ -11,17 +11,15 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Bench;
 
 /// <summary>
-/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
+/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|attention] [--tokens 128,8]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
 /// shapes after warm-up, median of several samples: worker-pool dispatch overhead, single-token GEMV
 /// (GB/s of weight bytes, against the machine's ~32 GB/s two-thread read bandwidth) and 128-token GEMM
-/// (GFLOP/s). GEMV weights rotate over enough copies to exceed the last-level cache, so each call
-/// streams from DRAM the way a decode step does.
+/// (GFLOP/s) and single-token attention over long contexts (GB/s of K/V read). GEMV weights rotate over
+/// enough copies to exceed the last-level cache, so each call streams from DRAM the way a decode step does.
 /// </summary>
 public static class KernelBench
 {
-    private const double PeakGBps = 32;
     private const long StreamBytes = 256L << 20;
-    private const int GemmTokens = 128;
 
     private static readonly (string Name, int Out, int In)[] Shapes =
     [
@@ -37,20 +35,11 @@ public static class KernelBench
     public static int Run(string[] args)
     {
         bool quick = args.Contains("--quick");
-        int[] threadCounts = ParseThreads(args) ?? [1, 2];
+        int[] threadCounts = ParseList(OptionValue(args, "--threads")) ?? [1, 2];
         int samples = quick ? 5 : 9;
         string? only = OptionValue(args, "--only");
         Console.WriteLine($"kernels: tier {SimdTiers.Best}, {Environment.ProcessorCount} cores, threads {string.Join(",", threadCounts)}, median of {samples}");
 
-        if (only is null or "gemv")
-        {
-            Console.WriteLine();
-            Console.WriteLine($"memory read baseline (Vector512 sum over {StreamBytes >> 20} MiB)");
-            foreach (int threads in threadCounts)
-            {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  threads {threads}: {ReadBandwidthGBps(threads, samples),6:F1} GB/s"));
-            }
-        }
 
         if (only is null or "pool")
         {
@@ -69,14 +58,82 @@ public static class KernelBench
 
         if (only is null or "gemm")
         {
-            Gemm(threadCounts, samples);
+            foreach (int tokens in ParseList(OptionValue(args, "--tokens")) ?? [128])
+            {
+                Gemm(threadCounts, samples, tokens);
+            }
+        }
+
+        if (only is null or "attention")
+        {
+            Attention(threadCounts, samples);
         }
 
         return 0;
     }
 
+    /// <summary>One decode token's attention, 12 heads over 2 KV heads of 128 (the 1.5B model), blocks of 16.</summary>
+    private static void Attention(int[] threadCounts, int samples)
+    {
+        const int Heads = 12, KvHeads = 2, HeadDim = 128, BlockSize = 16;
+        Console.WriteLine();
+        Console.WriteLine("attention, 1 decode token (K/V bytes read / time)");
+        foreach (int context in new[] { 512, 4096, 16384 })
+        {
+            int blocks = context / BlockSize;
+            var cache = new SharpServe.Engine.KvCache.KvLayerCache(blocks * BlockSize, KvHeads * HeadDim);
+            var random = new Random(3);
+            for (int i = 0; i < cache.Keys.Length; i++)
+            {
+                cache.Keys[i] = random.NextSingle() - 0.5f;
+                cache.Values[i] = random.NextSingle() - 0.5f;
+            }
+
+            // Blocks in reverse order: a paged cache's tables are not sequential.
+            var table = Enumerable.Range(0, blocks).Reverse().ToArray();
+            var metadata = new SharpServe.Engine.KvCache.AttentionMetadata(BlockSize);
+            metadata.AddSequence(1, context - 1, table);
+            var q = new float[Heads * HeadDim];
+            var output = new float[q.Length];
+            long kvBytes = 2L * context * KvHeads * HeadDim * sizeof(float);
+            foreach (int threads in threadCounts)
+            {
+                using var backend = new CpuBackend(threads);
+                var times = new double[samples];
+                for (int s = -1; s < samples; s++)
+                {
+                    int calls = 0;
+                    long start = Stopwatch.GetTimestamp();
+                    do
+                    {
+                        backend.Attention(q, cache, metadata, Heads, KvHeads, HeadDim, output);
+                        calls++;
+                    }
+                    while (Stopwatch.GetElapsedTime(start).TotalMilliseconds < 20);
+
+                    if (s >= 0)
+                    {
+                        times[s] = Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
+                    }
+                }
+
+                double seconds = Median(times);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  context {context,6} threads {threads}: {seconds * 1e6,9:F1} us  {kvBytes / seconds / 1e9,6:F1} GB/s"));
+            }
+        }
+    }
+
     private static void Gemv(bool quick, int[] threadCounts, int samples)
     {
+        // The ceiling GEMV is judged against: this machine's read bandwidth, measured now.
+        var peak = threadCounts.ToDictionary(t => t, MemoryBandwidth.MeasureGBps);
+        Console.WriteLine();
+        Console.WriteLine("memory read bandwidth (Vector512 sum over 1 GiB)");
+        foreach (int threads in threadCounts)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  threads {threads}: {peak[threads],6:F1} GB/s"));
+        }
         Console.WriteLine();
         Console.WriteLine("GEMV, tokens = 1 (weight bytes / time)");
         foreach (var dtype in DTypes)
@@ -89,49 +146,32 @@ public static class KernelBench
                     double seconds = TimeMatMul(weights, tokens: 1, threads, samples);
                     double gbps = weights.Bytes / seconds / 1e9;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {dtype,-5} {shape.Name,-9} {shape.Out,6}x{shape.In,-5} threads {threads}: {seconds * 1e6,9:F1} us  {gbps,6:F1} GB/s  {gbps / PeakGBps * 100,5:F1} % of {PeakGBps} GB/s"));
+                        $"  {dtype,-5} {shape.Name,-9} {shape.Out,6}x{shape.In,-5} threads {threads}: {seconds * 1e6,9:F1} us  {gbps,6:F1} GB/s  {gbps / peak[threads] * 100,5:F1} % of {peak[threads]:F1} GB/s"));
                 }
             }
         }
 
     }
 
-    private static void Gemm(int[] threadCounts, int samples)
+    private static void Gemm(int[] threadCounts, int samples, int tokens)
     {
         Console.WriteLine();
-        Console.WriteLine($"GEMM, tokens = {GemmTokens}");
+        Console.WriteLine($"multi-token matmul, tokens = {tokens} (Q8_0: batched GEMV; others: {(tokens <= 8 ? "batched GEMV" : "tiled GEMM")})");
         foreach (var dtype in DTypes)
         {
             foreach (var shape in Shapes.Where(s => s.Name != "lm_head"))
             {
-                using var weights = new WeightSet(dtype, shape.Out, shape.In, streamBytes: 0);
+                // Small batches are memory-bound like decode: stream from DRAM; large ones reuse one copy.
+                using var weights = new WeightSet(dtype, shape.Out, shape.In, tokens <= 16 ? StreamBytes : 0);
                 foreach (int threads in threadCounts)
                 {
-                    double seconds = TimeMatMul(weights, GemmTokens, threads, samples);
-                    double gflops = 2.0 * shape.Out * shape.In * GemmTokens / seconds / 1e9;
+                    double seconds = TimeMatMul(weights, tokens, threads, samples);
+                    double gflops = 2.0 * shape.Out * shape.In * tokens / seconds / 1e9;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {dtype,-5} {shape.Name,-9} {shape.Out,6}x{shape.In,-5} threads {threads}: {seconds * 1e3,8:F2} ms  {gflops,6:F1} GFLOP/s"));
+                        $"  {dtype,-5} {shape.Name,-9} {shape.Out,6}x{shape.In,-5} threads {threads}: {seconds * 1e3,8:F2} ms  {gflops,6:F1} GFLOP/s  {weights.Bytes / seconds / 1e9,6:F1} GB/s"));
                 }
             }
         }
-    }
-
-    /// <summary>Plain streaming read of a buffer larger than the last-level cache: the ceiling GEMV is judged against.</summary>
-    private static double ReadBandwidthGBps(int threads, int samples)
-    {
-        using var buffer = new AlignedBuffer(StreamBytes);
-        using var pool = new WorkerPool(threads);
-        var work = new SumWork(buffer.Memory, threads);
-        pool.Run(work, threads);
-        var times = new double[samples];
-        for (int s = 0; s < samples; s++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            pool.Run(work, threads);
-            times[s] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        }
-
-        return StreamBytes / Median(times) / 1e9;
     }
 
     private static string? OptionValue(string[] args, string name)
@@ -140,8 +180,8 @@ public static class KernelBench
         return index < 0 || index + 1 >= args.Length ? null : args[index + 1];
     }
 
-    private static int[]? ParseThreads(string[] args) =>
-        OptionValue(args, "--threads")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    private static int[]? ParseList(string? value) =>
+        value?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 
     private static double PoolOverheadNs(int threads, int samples)
     {
@@ -205,28 +245,6 @@ public static class KernelBench
     {
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];
-    }
-
-    private sealed class SumWork(Memory<byte> buffer, int parts) : IParallelWork
-    {
-        public float Result { get; private set; }
-
-        public void Execute(int part, int worker)
-        {
-            var vectors = MemoryMarshal.Cast<byte, Vector512<float>>(buffer.Span);
-            int start = vectors.Length * part / parts;
-            int end = vectors.Length * (part + 1) / parts;
-            Vector512<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
-            for (int i = start; i + 3 < end; i += 4)
-            {
-                sum0 += vectors[i];
-                sum1 += vectors[i + 1];
-                sum2 += vectors[i + 2];
-                sum3 += vectors[i + 3];
-            }
-
-            Result = Vector512.Sum(sum0 + sum1 + sum2 + sum3);
-        }
     }
 
     private sealed class EmptyWork : IParallelWork

@@ -96,38 +96,46 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void OddShapeF32_Untied_MatchesLlamaCpp()
+    [Theory]
+    [InlineData("odd")]
+    [InlineData("wide")]
+    public void OtherShapesF32_MatchLlamaCpp(string shape)
     {
-        string path = TestModels.OddGguf(TensorDType.F32);
+        // odd: 3 layers, 6 heads, 3 KV heads, head_dim 16, untied; wide: head_dim 128 as in the real model.
+        string path = TestModels.Gguf(shape, TensorDType.F32);
         var expected = LlamaLogits(path, Prompt);
         using var model = LoadedModel.Open(path, threads: 2);
         float diff = MaxAbsDiff(PromptLogits(model, Prompt, chunk: 13), expected);
-        output.WriteLine($"3 layers / 6 heads / 3 KV heads / head_dim 16, untied: max |Δlogit| = {diff:E2}");
+        output.WriteLine($"{shape} F32: max |Δlogit| = {diff:E2}");
         Assert.True(diff <= F32Tolerance, $"max |Δ| {diff} > {F32Tolerance}");
     }
 
     [Theory]
-    [InlineData("tiny")]
-    [InlineData("odd")]
-    public void Q8_0_AgreesWithLlamaCpp(string shape)
+    [InlineData("tiny", 64)]
+    [InlineData("odd", 64)]
+    [InlineData("wide", 64)]
+    [InlineData("odd", 1)]
+    public void Q8_0_AgreesWithLlamaCpp(string shape, int chunk)
     {
-        string path = shape == "tiny" ? TestModels.TinyGguf(TensorDType.Q8_0) : TestModels.OddGguf(TensorDType.Q8_0);
+        string path = TestModels.Gguf(shape, TensorDType.Q8_0);
         var expected = LlamaLogits(path, Prompt);
         using var model = LoadedModel.Open(path, threads: 2);
-        var actual = PromptLogits(model, Prompt, chunk: Prompt.Length);
+        var actual = PromptLogits(model, Prompt, chunk);
         float diff = MaxAbsDiff(actual, expected);
         int agree = Enumerable.Range(0, Prompt.Length).Count(i => LlamaCppOracle.ArgMax(actual[i]) == LlamaCppOracle.ArgMax(expected[i]));
-        output.WriteLine($"{shape} Q8_0: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}");
+        output.WriteLine($"{shape} Q8_0, chunks of {chunk}: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}");
         Assert.True(agree >= 0.95 * Prompt.Length, $"argmax agreement {agree}/{Prompt.Length}");
         Assert.True(diff <= Q8Tolerance, $"max |Δ| {diff} > {Q8Tolerance}");
     }
 
     /// <summary>
-    /// We emulate ggml's Q8_0 activation quantization, so the remaining differences are f32
-    /// summation order and the rare rounding tie that flips one activation quant by one step.
+    /// The kernels reproduce ggml's Q8_0 arithmetic (activation quantization, dot-product lane order,
+    /// exp, attention summation order), so on this machine the logits are bit-identical (measured 0).
+    /// Activations are re-quantized before every matmul, so one flipped rounding tie shows up as
+    /// ~0.1 (seen before the emulation was exact); the bound leaves room only for f32 summation
+    /// order, should ggml pick another kernel on a different CPU.
     /// </summary>
-    private const float Q8Tolerance = 1e-2f;
+    private const float Q8Tolerance = 1e-3f;
 
     private static float[][] LlamaLogits(string path, int[] prompt)
     {

@@ -32,6 +32,21 @@ public static class TestModels
         TieWordEmbeddings = false,
     };
 
+    /// <summary>head_dim 128 as in the real model (2 heads sharing 1 KV head), so nothing is tuned to small heads.</summary>
+    public static Qwen2Config WideHead { get; } = new()
+    {
+        HiddenSize = 256,
+        IntermediateSize = 512,
+        NumHiddenLayers = 2,
+        NumAttentionHeads = 2,
+        NumKeyValueHeads = 1,
+        VocabSize = 151936,
+        MaxPositionEmbeddings = 4096,
+        RmsNormEps = 1e-6f,
+        RopeTheta = 10000f,
+        TieWordEmbeddings = true,
+    };
+
     public static TokenizerSpec DistillTokenizerSpec => Tokenizer.Value;
 
     public static string TinyGguf(TensorDType type) => Get("tiny", ModelPresets.Tiny, ModelFileFormat.Gguf, type);
@@ -39,6 +54,17 @@ public static class TestModels
     public static string TinyHf(TensorDType type) => Get("tiny", ModelPresets.Tiny, ModelFileFormat.Hf, type);
 
     public static string OddGguf(TensorDType type) => Get("odd", OddShape, ModelFileFormat.Gguf, type);
+
+    public static string WideHeadGguf(TensorDType type) => Get("wide", WideHead, ModelFileFormat.Gguf, type);
+
+    /// <summary>A GGUF of one of the oracle shapes by name: "tiny", "odd" or "wide".</summary>
+    public static string Gguf(string shape, TensorDType type) => shape switch
+    {
+        "tiny" => TinyGguf(type),
+        "odd" => OddGguf(type),
+        "wide" => WideHeadGguf(type),
+        _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
+    };
 
     private static string CreateFolder()
     {

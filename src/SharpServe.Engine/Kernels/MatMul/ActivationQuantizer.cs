@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpServe.Engine.Kernels.Simd;
 
 namespace SharpServe.Engine.Kernels.MatMul;
@@ -9,8 +10,9 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// </summary>
 internal static unsafe class ActivationQuantizer
 {
-    /// <summary>x: [columns] → quants: [columns] (int16, for the widening multiply-add), scales: [columns / 32].</summary>
-    public static void Quantize<TS, TV>(float* x, int columns, short* quants, float* scales)
+    /// <summary>x: [columns] → quants: [columns] int8, scales: [columns / 32].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Quantize<TS, TV>(float* x, int columns, sbyte* quants, float* scales)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
@@ -28,7 +30,7 @@ internal static unsafe class ActivationQuantizer
             scales[block] = (float)(Half)(amax / 127f);
             for (int i = 0; i < 32; i += TS.Count)
             {
-                TS.QuantizeToInt16(source + i, inverse, quants + (block * 32) + i);
+                TS.QuantizeToInt8(source + i, inverse, quants + (block * 32) + i);
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Kernels.Threading;
 using SharpServe.Engine.Loading;
@@ -5,9 +6,9 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// Multi-token y = x·Wᵀ + b for one block of at most <see cref="MaxTokens"/> tokens, in two dispatches:
-/// <see cref="GemmPhase.Pack"/> transposes x into xt ([columns, paddedTokens], zero-padded; for Q8_0 the
-/// values are the Q8_0-quantized activations d·q, as ggml uses them), then <see cref="GemmPhase.Compute"/>
+/// Multi-token y = x·Wᵀ + b for f32/f16/bf16 weights (Q8_0 stays on <see cref="GemvJob{TS, TV}"/>), one block of at
+/// most <see cref="MaxTokens"/> tokens, in two dispatches: <see cref="GemmPhase.Pack"/> transposes x into
+/// xt ([columns, paddedTokens], zero-padded), then <see cref="GemmPhase.Compute"/>
 /// walks k in chunks of <see cref="Depth"/>: each 8-row weight panel is widened to f32 once (L1) and
 /// reused for every token tile while the xt chunk stays in L2. Output rows are split across parts, so
 /// every weight byte is read from memory once per token block.
@@ -19,7 +20,7 @@ internal sealed unsafe class GemmJob<TS, TV> : IParallelWork
     /// <summary>Tokens per block: xt chunk = Depth · MaxTokens · 4 bytes = 256 KiB, sized for L2.</summary>
     public const int MaxTokens = 128;
 
-    /// <summary>k per chunk (a multiple of 32, so Q8_0 blocks never straddle chunks).</summary>
+    /// <summary>k per chunk: 8 panel rows × Depth f32 = 16 KiB, sized for L1.</summary>
     public const int Depth = 512;
 
     private GemmPhase _phase;
@@ -62,6 +63,7 @@ internal sealed unsafe class GemmJob<TS, TV> : IParallelWork
         _parts = parts;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int worker)
     {
         if (_phase == GemmPhase.Pack)
@@ -79,31 +81,13 @@ internal sealed unsafe class GemmJob<TS, TV> : IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pack(int start, int end)
     {
         int stride = _paddedTokens;
         for (int k = start; k < end; k++)
         {
             new Span<float>(_xt + ((long)k * stride) + _tokens, stride - _tokens).Clear();
-        }
-
-        if (_type == TensorDType.Q8_0)
-        {
-            short* quants = stackalloc short[32];
-            float scale;
-            for (int t = 0; t < _tokens; t++)
-            {
-                for (int k = start; k < end; k += 32)
-                {
-                    ActivationQuantizer.Quantize<TS, TV>(_x + ((long)t * _columns) + k, 32, quants, &scale);
-                    for (int i = 0; i < 32; i++)
-                    {
-                        _xt[((long)(k + i) * stride) + t] = scale * quants[i];
-                    }
-                }
-            }
-
-            return;
         }
 
         for (int t = 0; t < _tokens; t++)
@@ -116,6 +100,7 @@ internal sealed unsafe class GemmJob<TS, TV> : IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Compute(int firstBlock, int endBlock, float* panelScratch)
     {
         int count = TS.Count;
@@ -173,6 +158,7 @@ internal sealed unsafe class GemmJob<TS, TV> : IParallelWork
     }
 
     /// <summary>Adds tile [rows, width] into y[t0.., row0..]; the first k chunk writes (plus bias) instead.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Scatter(float* tile, int width, int t0, int row0, int validRows, bool firstChunk)
     {
         int tokens = Math.Min(width, _tokens - t0);

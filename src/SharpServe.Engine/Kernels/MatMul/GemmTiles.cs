@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpServe.Engine.Kernels.Simd;
 
 namespace SharpServe.Engine.Kernels.MatMul;
@@ -12,6 +13,7 @@ internal static unsafe class GemmTiles
 {
     public const int Rows = 8;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows8x2<TS, TV>(float* panel, long panelStride, float* xt, int xtStride, int depth, float* tile)
         where TS : struct, ISimd<TV>
         where TV : struct
@@ -76,6 +78,7 @@ internal static unsafe class GemmTiles
         TS.Store(tile + (7 * stride) + count, c71);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows8x1<TS, TV>(float* panel, long panelStride, float* xt, int xtStride, int depth, float* tile)
         where TS : struct, ISimd<TV>
         where TV : struct

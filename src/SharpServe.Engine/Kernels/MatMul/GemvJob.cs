@@ -1,58 +1,83 @@
+using System.Runtime.CompilerServices;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Kernels.Threading;
 using SharpServe.Engine.Loading;
 
 namespace SharpServe.Engine.Kernels.MatMul;
 
-/// <summary>One token's y = W·x + b, output rows split into contiguous ranges (one weight stream per part).</summary>
+/// <summary>
+/// y = x·Wᵀ + b streamed row by row: decode, batched decode, and Q8_0 at any token count. Output rows are
+/// split into contiguous ranges (one weight stream per part). Tokens go in groups of up to four per pass over
+/// the weights; with more than four, rows are walked in blocks small enough to stay in L1 between the groups'
+/// passes, so the weights still come from memory once.
+/// </summary>
 internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
     where TV : struct
 {
+    /// <summary>Weight bytes of a row block that every token group re-reads (L1 is 48 KiB; x shares it).</summary>
+    private const int RowBlockBytes = 16 * 1024;
+
     private TensorDType _type;
-    private byte* _weights;   // [rows, columns] in _type
-    private int _rows;
-    private int _columns;
-    private float* _x;        // [columns]
-    private float* _xPairs;   // [columns] deinterleaved per chunk (F16/BF16)
-    private short* _xQuants;  // [columns] (Q8_0)
-    private float* _xScales;  // [columns / 32] (Q8_0)
-    private float* _bias;     // [rows] or null
-    private float* _y;        // [rows]
+    private GemvOperands _op;
+    private int _tokens;
     private int _parts;
 
-    public void Set(TensorDType type, byte* weights, int rows, int columns, float* x, float* xPairs, short* xQuants, float* xScales, float* bias, float* y, int parts)
+    public void Set(TensorDType type, in GemvOperands op, int tokens, int parts)
     {
         _type = type;
-        _weights = weights;
-        _rows = rows;
-        _columns = columns;
-        _x = x;
-        _xPairs = xPairs;
-        _xQuants = xQuants;
-        _xScales = xScales;
-        _bias = bias;
-        _y = y;
+        _op = op;
+        _tokens = tokens;
         _parts = parts;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int worker)
     {
-        int start = (int)((long)_rows * part / _parts);
-        int end = (int)((long)_rows * (part + 1) / _parts);
+        int start = (int)((long)_op.Rows * part / _parts);
+        int end = (int)((long)_op.Rows * (part + 1) / _parts);
+        long rowBytes = TensorDTypeInfo.ByteSize(_type, _op.Columns);
+        int blockRows = _tokens <= 4 ? end - start : (int)Math.Max(1, RowBlockBytes / rowBytes);
+        for (int r0 = start; r0 < end; r0 += blockRows)
+        {
+            int r1 = Math.Min(end, r0 + blockRows);
+            for (int t0 = 0; t0 < _tokens; t0 += 4)
+            {
+                switch (Math.Min(4, _tokens - t0))
+                {
+                    case 1:
+                        Rows<OneToken>(t0, r0, r1);
+                        break;
+                    case 2:
+                        Rows<TwoTokens>(t0, r0, r1);
+                        break;
+                    case 3:
+                        Rows<ThreeTokens>(t0, r0, r1);
+                        break;
+                    default:
+                        Rows<FourTokens>(t0, r0, r1);
+                        break;
+                }
+            }
+        }
+    }
+
+    private void Rows<TN>(int t0, int r0, int r1)
+        where TN : struct, ITokenGroup
+    {
         switch (_type)
         {
             case TensorDType.F32:
-                GemvRows.F32<TS, TV>(_weights, _x, _bias, _y, start, end, _columns);
+                GemvRows.F32<TS, TV, TN>(in _op, t0, r0, r1);
                 break;
             case TensorDType.F16:
-                GemvRows.F16<TS, TV>(_weights, _xPairs, _x, _bias, _y, start, end, _columns);
+                GemvRows.Pairs<TS, TV, TN, F16Pairs>(in _op, t0, r0, r1);
                 break;
             case TensorDType.BF16:
-                GemvRows.Bf16<TS, TV>(_weights, _xPairs, _x, _bias, _y, start, end, _columns);
+                GemvRows.Pairs<TS, TV, TN, Bf16Pairs>(in _op, t0, r0, r1);
                 break;
             case TensorDType.Q8_0:
-                GemvRows.Q8_0<TS, TV>(_weights, _xQuants, _xScales, _bias, _y, start, end, _columns);
+                GemvRows.Q8_0<TS, TV, TN>(in _op, t0, r0, r1);
                 break;
             default:
                 throw new NotSupportedException($"matmul over {_type} weights");

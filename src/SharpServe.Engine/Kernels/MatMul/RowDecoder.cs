@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Loading;
 
@@ -10,6 +11,7 @@ internal static unsafe class RowDecoder
     /// destination[0, count) = row[start, start + count) as f32. row points at element 0 of the row;
     /// for Q8_0, start is a multiple of 32 and count is too.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Decode<TS, TV>(TensorDType type, byte* row, int start, int count, float* destination)
         where TS : struct, ISimd<TV>
         where TV : struct

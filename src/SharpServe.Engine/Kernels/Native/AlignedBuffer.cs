@@ -4,9 +4,8 @@ using System.Runtime.InteropServices;
 namespace SharpServe.Engine.Kernels.Native;
 
 /// <summary>
-/// Native memory aligned to a cache line, outside the GC heap so its address never moves: kernels keep
-/// raw pointers to it across worker threads, and 64-byte alignment keeps each vector load in one line.
-/// Also exposed as <see cref="Memory{T}"/> so benchmarks and tests can build weights without unsafe code.
+/// Native memory aligned to a cache line, exposed as <see cref="Memory{T}"/>: benchmarks build
+/// weights in it without unsafe code, laid out like a memory-mapped model file (aligned, outside the GC heap).
 /// </summary>
 public sealed unsafe class AlignedBuffer : MemoryManager<byte>
 {
@@ -22,21 +21,6 @@ public sealed unsafe class AlignedBuffer : MemoryManager<byte>
     }
 
     public long Length { get; }
-
-    internal byte* Pointer => _pointer;
-
-    /// <summary>Pointer to at least <paramref name="bytes"/> bytes, replacing <paramref name="buffer"/> by a larger one when needed (contents are not kept).</summary>
-    internal static byte* Ensure(ref AlignedBuffer? buffer, long bytes)
-    {
-        if (buffer is null || buffer.Length < bytes)
-        {
-            long grown = Math.Max(bytes, buffer is null ? 0 : buffer.Length * 2);
-            ((IDisposable?)buffer)?.Dispose();
-            buffer = new AlignedBuffer(grown);
-        }
-
-        return buffer._pointer;
-    }
 
     public override Span<byte> GetSpan() => Length <= int.MaxValue
         ? new Span<byte>(_pointer, (int)Length)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Kernels.Threading;
 using SharpServe.Engine.KvCache;
@@ -5,9 +6,9 @@ using SharpServe.Engine.KvCache;
 namespace SharpServe.Engine.Kernels.Ops;
 
 /// <summary>
-/// Causal GQA attention over the paged cache. One part = one (token, KV head): all query heads of that
-/// group are done together, so each cached K/V row is fetched from memory once and reused from L1.
-/// Softmax subtracts the row max (as ggml's soft_max does) and normalizes at the end.
+/// Causal GQA attention over the paged cache, in llama.cpp's arithmetic (<see cref="GgmlAttentionMath"/>).
+/// One part = one (token, KV head): all query heads of that group are done together, one cache block at a
+/// time, so each cached K/V row is fetched from memory once and reused from L1.
 /// </summary>
 internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
@@ -17,16 +18,17 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     private float* _output;         // [tokens, heads, headDim]
     private float* _keys;           // [slots, kvHeads * headDim]
     private float* _values;         // [slots, kvHeads * headDim]
-    private float* _scores;         // [workers, group, scoreStride]
-    private int _scoreStride;
+    private float* _scores;         // [workers, group, scoreStride] probabilities
+    private int _scoreStride;       // ≥ the longest context rounded up to Count
+    private float* _lanes;          // [workers, group, Count, headDim] per-lane partial outputs
     private int _heads;
     private int _kvHeads;
     private int _headDim;
-    private float _scale;
+    private float _scale;           // 1/sqrt(headDim), applied to each dot as ggml's soft_max does
     private AttentionMetadata? _metadata;
-    private int[]? _tokenSequence;  // [tokens] index into metadata.Sequences
+    private int* _tokenSequence;    // [tokens] index into metadata.Sequences
 
-    public void Set(float* q, float* output, float* keys, float* values, float* scores, int scoreStride, int heads, int kvHeads, int headDim, AttentionMetadata metadata, int[] tokenSequence)
+    public void Set(float* q, float* output, float* keys, float* values, float* scores, int scoreStride, float* lanes, int heads, int kvHeads, int headDim, AttentionMetadata metadata, int* tokenSequence)
     {
         _q = q;
         _output = output;
@@ -34,6 +36,7 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         _values = values;
         _scores = scores;
         _scoreStride = scoreStride;
+        _lanes = lanes;
         _heads = heads;
         _kvHeads = kvHeads;
         _headDim = headDim;
@@ -42,6 +45,7 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         _tokenSequence = tokenSequence;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int worker)
     {
         var metadata = _metadata!;
@@ -51,53 +55,69 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         int headDim = _headDim;
         int kvDim = _kvHeads * headDim;
         int blockSize = metadata.BlockSize;
-        int[] blockTable = metadata.Sequences[_tokenSequence![token]].BlockTable;
+        int[] blockTable = metadata.Sequences[_tokenSequence[token]].BlockTable;
         int context = metadata.Positions[token] + 1;
         long headOffset = ((long)token * _heads + ((long)kvHead * group)) * headDim;
         float* q = _q + headOffset;            // [group, headDim]
         float* output = _output + headOffset;  // [group, headDim]
         float* scores = _scores + ((long)worker * group * _scoreStride); // [group, scoreStride]
+        float* lanes = _lanes + ((long)worker * group * TS.Count * headDim); // [group, Count, headDim]
+        int padded = (context + TS.Count - 1) / TS.Count * TS.Count;
 
+        // Matched against llama.cpp (LLamaSharp 0.30.0) bit for bit: its q·k takes tinyBLAS's order whenever
+        // head_dim is a multiple of the vector width, in prefill as in decode; ggml_vec_dot_f32's otherwise.
+        bool oneAccumulator = headDim % TS.Count == 0;
+
+        // Scores, one cache block (contiguous slots) at a time: its keys stay in L1 while every head of the group reads them.
+        long headOffsetInSlot = (long)kvHead * headDim;
         for (int start = 0, block = 0; start < context; start += blockSize, block++)
         {
-            long slot = (long)blockTable[block] * blockSize;
-            int end = Math.Min(blockSize, context - start);
-            for (int j = 0; j < end; j++)
+            float* keys = _keys + ((long)blockTable[block] * blockSize * kvDim) + headOffsetInSlot;
+            int count = Math.Min(blockSize, context - start);
+            for (int g = 0; g < group; g++)
             {
-                float* key = _keys + ((slot + j) * kvDim) + ((long)kvHead * headDim);
-                for (int g = 0; g < group; g++)
+                float* query = q + ((long)g * headDim);
+                float* row = scores + ((long)g * _scoreStride) + start;
+                for (int j = 0; j < count; j++)
                 {
-                    scores[((long)g * _scoreStride) + start + j] = VectorOps.Dot<TS, TV>(q + ((long)g * headDim), key, headDim) * _scale;
+                    float* key = keys + ((long)j * kvDim);
+                    float dot = oneAccumulator
+                        ? GgmlAttentionMath.DotOneAccumulator<TS, TV>(key, query, headDim)
+                        : GgmlAttentionMath.DotFourAccumulators<TS, TV>(key, query, headDim);
+                    row[j] = dot * _scale;
                 }
             }
         }
 
-        float* inverseSums = stackalloc float[group];
         for (int g = 0; g < group; g++)
         {
             float* row = scores + ((long)g * _scoreStride);
             float max = VectorOps.Max<TS, TV>(row, context);
-            inverseSums[g] = 1f / VectorOps.ExpAndSum<TS, TV>(row, max, context);
+            new Span<float>(row + context, padded - context).Fill(float.NegativeInfinity);
+            GgmlAttentionMath.Softmax<TS, TV>(row, padded, max);
         }
 
-        new Span<float>(output, group * headDim).Clear();
+        // Weighted values: position p adds into lane p mod Count, as tinyBLAS's vector accumulator lanes do.
+        new Span<float>(lanes, group * TS.Count * headDim).Clear();
         for (int start = 0, block = 0; start < context; start += blockSize, block++)
         {
-            long slot = (long)blockTable[block] * blockSize;
-            int end = Math.Min(blockSize, context - start);
-            for (int j = 0; j < end; j++)
+            float* values = _values + ((long)blockTable[block] * blockSize * kvDim) + headOffsetInSlot;
+            int count = Math.Min(blockSize, context - start);
+            for (int g = 0; g < group; g++)
             {
-                float* value = _values + ((slot + j) * kvDim) + ((long)kvHead * headDim);
-                for (int g = 0; g < group; g++)
+                float* probabilities = scores + ((long)g * _scoreStride) + start;
+                float* headLanes = lanes + ((long)g * TS.Count * headDim);
+                for (int j = 0; j < count; j++)
                 {
-                    VectorOps.MultiplyAdd<TS, TV>(output + ((long)g * headDim), scores[((long)g * _scoreStride) + start + j], value, headDim);
+                    float* lane = headLanes + ((long)((start + j) % TS.Count) * headDim);
+                    GgmlAttentionMath.AccumulateLane<TS, TV>(lane, values + ((long)j * kvDim), probabilities[j], headDim);
                 }
             }
         }
 
         for (int g = 0; g < group; g++)
         {
-            VectorOps.Scale<TS, TV>(output + ((long)g * headDim), inverseSums[g], headDim);
+            GgmlAttentionMath.SumLanes<TS, TV>(lanes + ((long)g * TS.Count * headDim), headDim, output + ((long)g * headDim));
         }
     }
 }

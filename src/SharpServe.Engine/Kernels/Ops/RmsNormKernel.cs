@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpServe.Engine.Kernels.Simd;
 
 namespace SharpServe.Engine.Kernels.Ops;
@@ -8,6 +9,7 @@ namespace SharpServe.Engine.Kernels.Ops;
 /// </summary>
 internal static unsafe class RmsNormKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TS, TV>(float* x, float* weight, float eps, float* y, int tokens, int dim)
         where TS : struct, ISimd<TV>
         where TV : struct

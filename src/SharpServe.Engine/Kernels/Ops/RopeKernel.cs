@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpServe.Engine.Kernels.Simd;
 
 namespace SharpServe.Engine.Kernels.Ops;
@@ -11,6 +12,7 @@ namespace SharpServe.Engine.Kernels.Ops;
 internal static unsafe class RopeKernel
 {
     /// <summary>x: [tokens, heads, headDim]; table: scratch of headDim floats (cos then sin).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TS, TV>(float* x, int* positions, int tokens, int heads, int headDim, float theta, float* table)
         where TS : struct, ISimd<TV>
         where TV : struct

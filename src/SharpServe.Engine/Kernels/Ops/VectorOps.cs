@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpServe.Engine.Kernels.Simd;
 
 namespace SharpServe.Engine.Kernels.Ops;
@@ -5,62 +6,7 @@ namespace SharpServe.Engine.Kernels.Ops;
 /// <summary>Small vector loops shared by the element-wise kernels and attention.</summary>
 internal static unsafe class VectorOps
 {
-    public static float Dot<TS, TV>(float* a, float* b, int n)
-        where TS : struct, ISimd<TV>
-        where TV : struct
-    {
-        TV acc = TS.Zero;
-        int i = 0;
-        for (; i <= n - TS.Count; i += TS.Count)
-        {
-            acc = TS.MultiplyAdd(TS.Load(a + i), TS.Load(b + i), acc);
-        }
-
-        float sum = TS.Sum(acc);
-        for (; i < n; i++)
-        {
-            sum += a[i] * b[i];
-        }
-
-        return sum;
-    }
-
-    /// <summary>y += a · x.</summary>
-    public static void MultiplyAdd<TS, TV>(float* y, float a, float* x, int n)
-        where TS : struct, ISimd<TV>
-        where TV : struct
-    {
-        TV scale = TS.Broadcast(a);
-        int i = 0;
-        for (; i <= n - TS.Count; i += TS.Count)
-        {
-            TS.Store(y + i, TS.MultiplyAdd(scale, TS.Load(x + i), TS.Load(y + i)));
-        }
-
-        for (; i < n; i++)
-        {
-            y[i] = MathF.FusedMultiplyAdd(a, x[i], y[i]);
-        }
-    }
-
-    /// <summary>x *= a.</summary>
-    public static void Scale<TS, TV>(float* x, float a, int n)
-        where TS : struct, ISimd<TV>
-        where TV : struct
-    {
-        TV scale = TS.Broadcast(a);
-        int i = 0;
-        for (; i <= n - TS.Count; i += TS.Count)
-        {
-            TS.Store(x + i, TS.Multiply(TS.Load(x + i), scale));
-        }
-
-        for (; i < n; i++)
-        {
-            x[i] *= a;
-        }
-    }
-
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max<TS, TV>(float* x, int n)
         where TS : struct, ISimd<TV>
         where TV : struct
@@ -86,32 +32,8 @@ internal static unsafe class VectorOps
         return max;
     }
 
-    /// <summary>x[i] = exp(x[i] − shift); returns Σ of the results.</summary>
-    public static float ExpAndSum<TS, TV>(float* x, float shift, int n)
-        where TS : struct, ISimd<TV>
-        where TV : struct
-    {
-        TV offset = TS.Broadcast(shift);
-        TV acc = TS.Zero;
-        int i = 0;
-        for (; i <= n - TS.Count; i += TS.Count)
-        {
-            TV e = TS.Exp(TS.Subtract(TS.Load(x + i), offset));
-            TS.Store(x + i, e);
-            acc = TS.Add(acc, e);
-        }
-
-        float sum = TS.Sum(acc);
-        for (; i < n; i++)
-        {
-            x[i] = MathF.Exp(x[i] - shift);
-            sum += x[i];
-        }
-
-        return sum;
-    }
-
     /// <summary>x += y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add<TS, TV>(float* x, float* y, long n)
         where TS : struct, ISimd<TV>
         where TV : struct
@@ -129,6 +51,7 @@ internal static unsafe class VectorOps
     }
 
     /// <summary>y = silu(gate) · up = gate / (1 + exp(−gate)) · up.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SiluMul<TS, TV>(float* gate, float* up, float* y, long n)
         where TS : struct, ISimd<TV>
         where TV : struct

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace SharpServe.Engine.Kernels.Simd;
 
 /// <summary>
@@ -5,6 +7,8 @@ namespace SharpServe.Engine.Kernels.Simd;
 /// <c>TS : struct, ISimd&lt;TV&gt;</c>; the JIT compiles a separate copy per struct type argument and inlines
 /// these static calls, so each tier runs straight-line code of its own width (the scalar tier has TV = float).
 /// A "pair" vector holds 2·Count packed 16-bit values, Count 32-bit lanes each holding elements (2i, 2i+1).
+/// Kernels with loops are marked AggressiveOptimization: Tier-0 code does not inline these helpers and
+/// runs many times slower, which showed up as multi-millisecond first calls before tiering caught up.
 /// </summary>
 internal unsafe interface ISimd<TV>
     where TV : struct
@@ -35,6 +39,10 @@ internal unsafe interface ISimd<TV>
 
     static abstract TV Abs(TV value);
 
+    /// <summary>
+    /// e^x exactly as llama.cpp computes it for this width (ggml_v_expf: a polynomial within 1.5 ulp; the
+    /// scalar tier uses the C library's expf like ggml's scalar code), so softmax and SiLU match it bit for bit.
+    /// </summary>
     static abstract TV Exp(TV value);
 
     static abstract float Sum(TV value);
@@ -43,6 +51,9 @@ internal unsafe interface ISimd<TV>
 
     /// <summary>Σ x[i]² over n values: each square rounded to f32 (like ggml), the sum kept in f64.</summary>
     static abstract double SumOfSquares(float* x, int n);
+
+    /// <summary>Hints the cache line at address into L1 (never faults, even past the end of a buffer).</summary>
+    static abstract void Prefetch(void* address);
 
     /// <summary>Raw bits of 2·Count packed 16-bit values.</summary>
     static abstract TV LoadPairs(void* source);
@@ -67,9 +78,12 @@ internal unsafe interface ISimd<TV>
     /// <summary>Splits 2·Count floats into their even-indexed then odd-indexed elements (the order <see cref="Bf16Even"/>/<see cref="Bf16Odd"/> produce).</summary>
     static abstract void Deinterleave(float* source, float* destination);
 
-    /// <summary>Products of 32 int8 weights with 32 int16 activations, summed exactly in int32 lanes and returned as f32 lanes.</summary>
-    static abstract TV DotQ8Block(sbyte* weights, short* activations);
+    /// <summary>
+    /// One Q8_0 block dot in ggml's x86 lane layout: 8 int32 lanes, lane k = Σ w[i]·x[i] over i in [4k, 4k + 4),
+    /// exact. 32 int8 weights (any value) and 32 int8 activations (never −128).
+    /// </summary>
+    static abstract Vector256<int> DotQ8Lanes(sbyte* weights, sbyte* activations);
 
-    /// <summary>Count values of round-to-nearest-even(x · scale) stored as int16 (|x · scale| ≤ 127.5).</summary>
-    static abstract void QuantizeToInt16(float* source, float scale, short* destination);
+    /// <summary>Count values of round-to-nearest-even(x · scale) stored as int8 (|x · scale| ≤ 127.5).</summary>
+    static abstract void QuantizeToInt8(float* source, float scale, sbyte* destination);
 }

@@ -46,11 +46,43 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Abs(Vector256<float> value) => Vector256.Abs(value);
 
+    /// <summary>ggml_v_expf, AVX2 version (llama.cpp ggml-cpu/vec.h), operation for operation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> value) => Vector256.Exp(value);
+    public static Vector256<float> Exp(Vector256<float> value)
+    {
+        var r = Vector256.Create(12582912f); // 0x1.8p23: adding it rounds to an integer in the low mantissa bits
+        var z = Vector256.FusedMultiplyAdd(value, Constant(0x3FB8AA3B), r); // log2(e)
+        var n = z - r;
+        var b = Fma.MultiplyAddNegated(n, Constant(0x35BFBE8E), Fma.MultiplyAddNegated(n, Constant(0x3F317200), value)); // ln 2, lo then hi
+        var e = z.AsInt32() << 23;
+        var k = (e + Vector256<float>.One.AsInt32()).AsSingle();
+        var c = Vector256.GreaterThan(Vector256.Abs(n), Vector256.Create(126f));
+        var u = b * b;
+        var j = Vector256.FusedMultiplyAdd(
+            Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Constant(0x3C072010), b, Constant(0x3D2B9F17)), u, Vector256.FusedMultiplyAdd(Constant(0x3E2AAF33), b, Constant(0x3EFFFEDB))),
+            u,
+            Constant(0x3F7FFFF6) * b);
+        if (c == Vector256<float>.Zero)
+        {
+            return Vector256.FusedMultiplyAdd(j, k, k);
+        }
 
+        var g = Vector256.LessThanOrEqual(n, Vector256<float>.Zero).AsInt32() & Vector256.Create(unchecked((int)0x82000000));
+        var s1 = (g + Vector256.Create(0x7F000000)).AsSingle();
+        var s2 = (e - g).AsSingle();
+        var d = Vector256.GreaterThan(Vector256.Abs(n), Vector256.Create(192f));
+        var inRange = Vector256.ConditionalSelect(c, Vector256.FusedMultiplyAdd(s2, j, s2) * s1, Vector256.FusedMultiplyAdd(k, j, k));
+        return Vector256.ConditionalSelect(d, s1 * s1, inRange);
+    }
+
+    /// <summary>Halving tree: 8 → 4 → 2 → 1 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+    public static float Sum(Vector256<float> value)
+    {
+        var quarter = value.GetLower() + value.GetUpper();
+        var half = quarter + Sse.MoveHighToLow(quarter, quarter);
+        return half.ToScalar() + half.GetElement(1);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector256<float> value)
@@ -59,6 +91,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
         return MathF.Max(MathF.Max(half[0], half[1]), MathF.Max(half[2], half[3]));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumOfSquares(float* x, int n)
     {
         var sum0 = Vector256<double>.Zero;
@@ -80,6 +113,9 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
 
         return sum;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(void* address) => Sse.Prefetch0(address);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadPairs(void* source) => Vector256.Load((float*)source);
@@ -127,20 +163,34 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
         Avx2.Permute4x64(odd, 0b11_01_10_00).AsSingle().Store(destination + 8);
     }
 
+    /// <summary>
+    /// With AVX-VNNI this is ggml's own sequence: vpdpbusd(|w|, sign(x, w)) sums each 4 products straight into
+    /// its lane. Without it, vpmaddwd on widened values gives pair sums that vphaddd/vpermq fold into the same lanes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> DotQ8Block(sbyte* weights, short* activations)
+    public static Vector256<int> DotQ8Lanes(sbyte* weights, sbyte* activations)
     {
-        var low = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(weights)), Vector256.Load(activations));
-        var high = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(weights + 16)), Vector256.Load(activations + 16));
-        return Vector256.ConvertToSingle(low + high);
+        var w = Vector256.Load(weights);
+        var x = Vector256.Load(activations);
+        if (AvxVnni.IsSupported)
+        {
+            return AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Avx2.Abs(w), Avx2.Sign(x, w));
+        }
+
+        var low = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w.GetLower()), Avx2.ConvertToVector256Int16(x.GetLower()));
+        var high = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w.GetUpper()), Avx2.ConvertToVector256Int16(x.GetUpper()));
+        return Avx2.Permute4x64(Avx2.HorizontalAdd(low, high).AsInt64(), 0b11_01_10_00).AsInt32();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void QuantizeToInt16(float* source, float scale, short* destination)
+    public static void QuantizeToInt8(float* source, float scale, sbyte* destination)
     {
         var rounded = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(source) * scale));
-        Vector256.Narrow(rounded, rounded).GetLower().Store(destination);
+        var halves = Vector256.Narrow(rounded, rounded);
+        *(long*)destination = Vector128.Narrow(halves.GetLower(), halves.GetLower()).AsInt64().ToScalar();
     }
+
+    private static Vector256<float> Constant(uint bits) => Vector256.Create(BitConverter.UInt32BitsToSingle(bits));
 
     /// <summary>magnitude: the half's exponent and mantissa shifted to f32 positions; sign: its sign bit at bit 31.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -50,11 +50,33 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Abs(Vector512<float> value) => Vector512.Abs(value);
 
+    /// <summary>ggml_v_expf, AVX-512 version (llama.cpp ggml-cpu/vec.h), operation for operation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> value) => Vector512.Exp(value);
+    public static Vector512<float> Exp(Vector512<float> value)
+    {
+        var r = Vector512.Create(12582912f); // 0x1.8p23: adding it rounds to an integer in the low mantissa bits
+        var z = Vector512.FusedMultiplyAdd(value, Constant(0x3FB8AA3B), r); // log2(e)
+        var n = z - r;
+        var b = Avx512F.FusedMultiplyAddNegated(n, Constant(0x35BFBE8E), Avx512F.FusedMultiplyAddNegated(n, Constant(0x3F317200), value)); // ln 2, lo then hi
+        var u = b * b;
+        var j = Vector512.FusedMultiplyAdd(
+            Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Constant(0x3C072010), b, Constant(0x3D2B9F17)), u, Vector512.FusedMultiplyAdd(Constant(0x3E2AAF33), b, Constant(0x3EFFFEDB))),
+            u,
+            Vector512.FusedMultiplyAdd(Constant(0x3F7FFFF6), b, Vector512<float>.One));
+        var result = Avx512F.Scale(j, n);
+        var outside = Vector512.GreaterThan(Vector512.Abs(n), Vector512.Create(192f));
+        if (outside == Vector512<float>.Zero)
+        {
+            return result;
+        }
 
+        var saturated = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(n, Vector512<float>.Zero), Vector512<float>.Zero, Vector512.Create(float.PositiveInfinity));
+        return Vector512.ConditionalSelect(outside, saturated, result);
+    }
+
+    /// <summary>Halving tree (≈7 instructions; Vector512.Sum compiles to ~25 here).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+    public static float Sum(Vector512<float> value) => Simd256.Sum(value.GetLower() + value.GetUpper());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector512<float> value)
@@ -64,6 +86,7 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
         return MathF.Max(MathF.Max(quarter[0], quarter[1]), MathF.Max(quarter[2], quarter[3]));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumOfSquares(float* x, int n)
     {
         var sum0 = Vector512<double>.Zero;
@@ -85,6 +108,9 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
 
         return sum;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(void* address) => Sse.Prefetch0(address);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadPairs(void* source) => Vector512.Load((float*)source);
@@ -128,18 +154,16 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> DotQ8Block(sbyte* weights, short* activations)
-    {
-        var widened = Avx512BW.ConvertToVector512Int16(Vector256.Load(weights));
-        return Vector512.ConvertToSingle(Avx512BW.MultiplyAddAdjacent(widened, Vector512.Load(activations)));
-    }
+    public static Vector256<int> DotQ8Lanes(sbyte* weights, sbyte* activations) => Simd256.DotQ8Lanes(weights, activations);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void QuantizeToInt16(float* source, float scale, short* destination)
+    public static void QuantizeToInt8(float* source, float scale, sbyte* destination)
     {
         var rounded = Vector512.Round(Vector512.Load(source) * scale);
-        Avx512F.ConvertToVector256Int16(Vector512.ConvertToInt32(rounded)).Store(destination);
+        Avx512F.ConvertToVector128SByte(Vector512.ConvertToInt32(rounded)).Store(destination);
     }
+
+    private static Vector512<float> Constant(uint bits) => Vector512.Create(BitConverter.UInt32BitsToSingle(bits));
 
     /// <summary>magnitude: the half's exponent and mantissa shifted to f32 positions; sign: its sign bit at bit 31.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace SharpServe.Engine.Kernels.Simd;
 
@@ -48,6 +49,7 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(float value) => value;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumOfSquares(float* x, int n)
     {
         double sum = 0;
@@ -57,6 +59,11 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
         }
 
         return sum;
+    }
+
+    /// <summary>No portable prefetch; the hardware prefetcher alone follows the stream.</summary>
+    public static void Prefetch(void* address)
+    {
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -90,19 +97,24 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
         destination[1] = source[1];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float DotQ8Block(sbyte* weights, short* activations)
+    public static Vector256<int> DotQ8Lanes(sbyte* weights, sbyte* activations)
     {
-        int sum = 0;
-        for (int i = 0; i < 32; i++)
+        var lanes = stackalloc int[8];
+        for (int k = 0; k < 8; k++)
         {
-            sum += weights[i] * activations[i];
+            int sum = 0;
+            for (int i = 4 * k; i < (4 * k) + 4; i++)
+            {
+                sum += weights[i] * activations[i];
+            }
+
+            lanes[k] = sum;
         }
 
-        return sum;
+        return Vector256.Load(lanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void QuantizeToInt16(float* source, float scale, short* destination) =>
-        *destination = (short)MathF.Round(*source * scale, MidpointRounding.ToEven);
+    public static void QuantizeToInt8(float* source, float scale, sbyte* destination) =>
+        *destination = (sbyte)MathF.Round(*source * scale, MidpointRounding.ToEven);
 }

@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using SharpServe.Engine.Kernels.Simd;
+
+namespace SharpServe.Engine.Kernels.Ops;
+
+/// <summary>
+/// The f32 arithmetic of llama.cpp's CPU attention (flash attention off), reproduced operation for
+/// operation at the tier's width, so that a Q8_0 model's next activation quantization sees the same bits
+/// (an ulp of difference can flip a rounding tie there). Lane width Count plays the role of ggml's vector
+/// width: 16 matches its AVX-512 build, 8 its AVX2 build.
+/// </summary>
+internal static unsafe class GgmlAttentionMath
+{
+    /// <summary>
+    /// q·k as llamafile's tinyBLAS computes it (ggml's choice when n is a multiple of its vector width): one
+    /// accumulator over the Count-wide chunks, then the halving-tree sum. n % Count == 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float DotOneAccumulator<TS, TV>(float* key, float* query, int n)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        TV acc = TS.Zero;
+        for (int i = 0; i < n; i += TS.Count)
+        {
+            acc = TS.MultiplyAdd(TS.Load(key + i), TS.Load(query + i), acc);
+        }
+
+        return TS.Sum(acc);
+    }
+
+    /// <summary>
+    /// q·k as ggml_vec_dot_f32 computes it (n not a multiple of the width): four accumulators over 4·Count-wide
+    /// steps, folded (0+2, 1+3, then 0+1) and tree-summed; the remaining elements added one at a time with FMA.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float DotFourAccumulators<TS, TV>(float* key, float* query, int n)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        int c = TS.Count;
+        int steps = n - (n % (4 * c));
+        TV s0 = TS.Zero, s1 = TS.Zero, s2 = TS.Zero, s3 = TS.Zero;
+        for (int i = 0; i < steps; i += 4 * c)
+        {
+            s0 = TS.MultiplyAdd(TS.Load(key + i), TS.Load(query + i), s0);
+            s1 = TS.MultiplyAdd(TS.Load(key + i + c), TS.Load(query + i + c), s1);
+            s2 = TS.MultiplyAdd(TS.Load(key + i + (2 * c)), TS.Load(query + i + (2 * c)), s2);
+            s3 = TS.MultiplyAdd(TS.Load(key + i + (3 * c)), TS.Load(query + i + (3 * c)), s3);
+        }
+
+        float sum = TS.Sum(TS.Add(TS.Add(s0, s2), TS.Add(s1, s3)));
+        for (int i = steps; i < n; i++)
+        {
+            sum = MathF.FusedMultiplyAdd(key[i], query[i], sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// ggml's soft_max over a row padded to a multiple of Count with −∞ (its masked cells): e = exp(x − max) per
+    /// Count-wide chunk, each chunk tree-summed into a double total, then p = e · (float)(1 / total).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Softmax<TS, TV>(float* row, int paddedLength, float max)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        TV shift = TS.Broadcast(max);
+        double total = 0;
+        for (int i = 0; i < paddedLength; i += TS.Count)
+        {
+            TV e = TS.Exp(TS.Subtract(TS.Load(row + i), shift));
+            TS.Store(row + i, e);
+            total += TS.Sum(e);
+        }
+
+        TV scale = TS.Broadcast((float)(1.0 / total));
+        for (int i = 0; i < paddedLength; i += TS.Count)
+        {
+            TS.Store(row + i, TS.Multiply(TS.Load(row + i), scale));
+        }
+    }
+
+    /// <summary>lane[0, n) = fma(row, weight, lane): one position's contribution to its lane (position mod Count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AccumulateLane<TS, TV>(float* lane, float* row, float weight, int n)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        TV w = TS.Broadcast(weight);
+        int i = 0;
+        for (; i <= n - TS.Count; i += TS.Count)
+        {
+            TS.Store(lane + i, TS.MultiplyAdd(TS.Load(row + i), w, TS.Load(lane + i)));
+        }
+
+        for (; i < n; i++)
+        {
+            lane[i] = MathF.FusedMultiplyAdd(row[i], weight, lane[i]);
+        }
+    }
+
+    /// <summary>
+    /// output[0, n) = the halving-tree sum of the Count lane rows ([Count, n]), the same tree tinyBLAS's hsum
+    /// applies to each output's accumulator (lane i + lane i+half, halving down to one).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SumLanes<TS, TV>(float* lanes, int n, float* output)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        for (int half = TS.Count / 2; half >= 1; half /= 2)
+        {
+            for (int l = 0; l < half; l++)
+            {
+                VectorOps.Add<TS, TV>(lanes + ((long)l * n), lanes + ((long)(l + half) * n), n);
+            }
+        }
+
+        new ReadOnlySpan<float>(lanes, n).CopyTo(new Span<float>(output, n));
+    }
+}

@@ -1,0 +1,174 @@
+using System.Buffers.Binary;
+using SharpServe.Engine.Kernels.Simd;
+using SharpServe.Engine.Loading;
+
+namespace SharpServe.Engine.Tests.Kernels;
+
+/// <summary>
+/// Plain scalar references for the kernel tests, written independently of the engine's code
+/// (own decoding, double accumulation), plus random test data.
+/// </summary>
+internal static class KernelReference
+{
+    /// <summary>Every vector tier this machine runs, for [MemberData].</summary>
+    public static TheoryData<SimdTier> Tiers
+    {
+        get
+        {
+            var data = new TheoryData<SimdTier>();
+            foreach (var tier in SimdTiers.Supported)
+            {
+                data.Add(tier);
+            }
+
+            return data;
+        }
+    }
+
+    public static float[] RandomFloats(Random random, int count, float scale = 1f)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = ((random.NextSingle() * 2) - 1) * scale;
+        }
+
+        return values;
+    }
+
+    /// <summary>Random values stored exactly by every dtype's encoder except Q8_0 (bf16-representable, within half range).</summary>
+    public static float[] RandomBf16Floats(Random random, int count, float scale = 1f)
+    {
+        var values = RandomFloats(random, count, scale);
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(values[i]) & 0xFFFF0000);
+        }
+
+        return values;
+    }
+
+    /// <summary>Decodes stored weights to double with the test's own arithmetic (not WeightCodec).</summary>
+    public static double[] Decode(TensorDType type, byte[] data, int elements)
+    {
+        var values = new double[elements];
+        for (int i = 0; i < elements; i++)
+        {
+            values[i] = type switch
+            {
+                TensorDType.F32 => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(4 * i))),
+                TensorDType.F16 => (double)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(2 * i))),
+                TensorDType.BF16 => BitConverter.UInt32BitsToSingle((uint)BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(2 * i)) << 16),
+                TensorDType.Q8_0 => Q8Scale(data, i / 32) * (sbyte)data[(i / 32 * 34) + 2 + (i % 32)],
+                _ => throw new ArgumentOutOfRangeException(nameof(type)),
+            };
+        }
+
+        return values;
+    }
+
+    /// <summary>The fp16 scale of Q8_0 block b, as f32.</summary>
+    public static float Q8Scale(byte[] data, int block) =>
+        (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(block * 34)));
+
+    /// <summary>y[t, o] = Σ W[o, i]·x[t, i] + b[o] in double; also returns Σ|W·x| per output for tolerances.</summary>
+    public static (double[] Y, double[] Magnitude) MatMul(double[] w, float[] bias, float[] x, int rows, int columns, int tokens)
+    {
+        var y = new double[tokens * rows];
+        var magnitude = new double[tokens * rows];
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int o = 0; o < rows; o++)
+            {
+                double sum = bias.Length == 0 ? 0 : bias[o];
+                double abs = Math.Abs(sum);
+                for (int i = 0; i < columns; i++)
+                {
+                    double term = w[((long)o * columns) + i] * x[(t * columns) + i];
+                    sum += term;
+                    abs += Math.Abs(term);
+                }
+
+                y[(t * rows) + o] = sum;
+                magnitude[(t * rows) + o] = abs;
+            }
+        }
+
+        return (y, magnitude);
+    }
+
+    /// <summary>
+    /// llama.cpp's x86 activation quantization for one row: per 32 values d = amax/127,
+    /// q = round-half-even(x · (127/amax)), d rounded to fp16.
+    /// </summary>
+    public static (sbyte[] Quants, float[] Scales) QuantizeActivations(ReadOnlySpan<float> x)
+    {
+        var quants = new sbyte[x.Length];
+        var scales = new float[x.Length / 32];
+        for (int b = 0; b < scales.Length; b++)
+        {
+            float amax = 0;
+            for (int j = 0; j < 32; j++)
+            {
+                amax = Math.Max(amax, Math.Abs(x[(b * 32) + j]));
+            }
+
+            float inverse = amax != 0 ? 127f / amax : 0f;
+            scales[b] = (float)(Half)(amax / 127f);
+            for (int j = 0; j < 32; j++)
+            {
+                quants[(b * 32) + j] = (sbyte)MathF.Round(x[(b * 32) + j] * inverse, MidpointRounding.ToEven);
+            }
+        }
+
+        return (quants, scales);
+    }
+
+    /// <summary>
+    /// llama.cpp's x86 Q8_0 × Q8_0 matmul, operation for operation: activations quantized per token; per
+    /// (row, token) 8 f32 lanes, lane k collecting the exact integer sum of products 4k..4k+3 of each block
+    /// via fma(fp32(w.d)·fp32(x.d), lane, acc) in block order; then hsum_float_8 and the bias add.
+    /// </summary>
+    public static float[] MatMulQ8(byte[] w, float[] bias, float[] x, int rows, int columns, int tokens)
+    {
+        int blocks = columns / 32;
+        var y = new float[tokens * rows];
+        var lanes = new float[8];
+        for (int t = 0; t < tokens; t++)
+        {
+            var (xq, xd) = QuantizeActivations(x.AsSpan(t * columns, columns));
+            for (int o = 0; o < rows; o++)
+            {
+                Array.Clear(lanes);
+                for (int b = 0; b < blocks; b++)
+                {
+                    int block = (o * blocks) + b;
+                    float d = Q8Scale(w, block) * xd[b];
+                    for (int k = 0; k < 8; k++)
+                    {
+                        int dot = 0;
+                        for (int j = 4 * k; j < (4 * k) + 4; j++)
+                        {
+                            dot += (sbyte)w[(block * 34) + 2 + j] * xq[(b * 32) + j];
+                        }
+
+                        lanes[k] = MathF.FusedMultiplyAdd(d, dot, lanes[k]);
+                    }
+                }
+
+                float sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+                y[(t * rows) + o] = bias.Length == 0 ? sum : sum + bias[o];
+            }
+        }
+
+        return y;
+    }
+
+    public static void AssertClose(double expected, float actual, double tolerance, string context)
+    {
+        if (!(Math.Abs(expected - actual) <= tolerance))
+        {
+            Assert.Fail($"{context}: expected {expected:R}, got {actual:R} (|diff| {Math.Abs(expected - actual):E3} > {tolerance:E3})");
+        }
+    }
+}

@@ -1,0 +1,252 @@
+using SharpServe.Engine.Kernels;
+using SharpServe.Engine.Kernels.Simd;
+using SharpServe.Engine.Loading;
+using static SharpServe.Engine.Tests.Kernels.KernelReference;
+
+namespace SharpServe.Engine.Tests.Kernels;
+
+/// <summary>
+/// MatMul against double-precision references, on odd shapes that leave vector tails, through the
+/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks) and the tiled GEMM, with one
+/// and two threads, on every vector tier this machine runs.
+/// </summary>
+public sealed class MatMulTests
+{
+    private static readonly int[] FloatColumns = [1, 3, 17, 100, 1031];
+    private static readonly int[] Q8Columns = [32, 64, 544, 1056];
+    private static readonly int[] Rows = [1, 37];
+    private static readonly int[] TokenCounts = [1, 3, 6, 17];
+
+    public static TheoryData<SimdTier, TensorDType> TiersAndTypes
+    {
+        get
+        {
+            var data = new TheoryData<SimdTier, TensorDType>();
+            foreach (var tier in SimdTiers.Supported)
+            {
+                foreach (var type in Enum.GetValues<TensorDType>())
+                {
+                    data.Add(tier, type);
+                }
+            }
+
+            return data;
+        }
+    }
+
+    /// <summary>
+    /// F32/F16/BF16: f32 accumulation against the double reference; 1e-5 of Σ|w·x| is far above rounding
+    /// noise and far below the size of one wrong or missing term. Q8_0 must equal a scalar emulation of
+    /// llama.cpp's x86 algorithm bit for bit (activation quantization, lane layout, summation order).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TiersAndTypes))]
+    public void MatchesReference(SimdTier tier, TensorDType type)
+    {
+        var random = new Random(1234 + (int)type);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var backend = new CpuBackend(threads, tier);
+            foreach (int columns in type == TensorDType.Q8_0 ? Q8Columns : FloatColumns)
+            {
+                foreach (int rows in Rows)
+                {
+                    foreach (int tokens in TokenCounts)
+                    {
+                        var weight = RandomWeight(random, type, rows, columns, out byte[] bytes);
+                        var bias = (rows + tokens) % 2 == 0 ? [] : RandomFloats(random, rows);
+                        var x = RandomFloats(random, tokens * columns);
+                        var y = new float[tokens * rows];
+                        backend.MatMul(weight, bias, x, y, tokens);
+
+                        string context = $"{tier} {type} threads {threads} [{rows}x{columns}] tokens {tokens}";
+                        if (type == TensorDType.Q8_0)
+                        {
+                            AssertBitwiseEqual(MatMulQ8(bytes, bias, x, rows, columns, tokens), y, context);
+                            continue;
+                        }
+
+                        var (expected, magnitude) = MatMul(Decode(type, bytes, rows * columns), bias, x, rows, columns, tokens);
+                        for (int i = 0; i < y.Length; i++)
+                        {
+                            AssertClose(expected[i], y[i], (1e-5 * magnitude[i]) + 1e-6, $"{context} y[{i / rows}, {i % rows}]");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Q8_0 against plain f32 math on the dequantized weights (no activation quantization): they may only
+    /// differ by the activation rounding, |x − d·q| ≤ d/2 + 127·d·2⁻¹¹ (fp16 scale) ≤ 0.57·d per value,
+    /// so |Δy| ≤ Σ|w|·0.57·d_block.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void Q8_0StaysWithinActivationRoundingOfFloatMath(SimdTier tier)
+    {
+        var random = new Random(99);
+        const int Rows = 23, Columns = 1056;
+        using var backend = new CpuBackend(2, tier);
+        foreach (int tokens in new[] { 1, 5 })
+        {
+            var weight = RandomWeight(random, TensorDType.Q8_0, Rows, Columns, out byte[] bytes);
+            var w = Decode(TensorDType.Q8_0, bytes, Rows * Columns);
+            var x = RandomFloats(random, tokens * Columns);
+            var y = new float[tokens * Rows];
+            backend.MatMul(weight, [], x, y, tokens);
+
+            var (expected, magnitude) = MatMul(w, [], x, Rows, Columns, tokens);
+            for (int t = 0; t < tokens; t++)
+            {
+                for (int o = 0; o < Rows; o++)
+                {
+                    double bound = 0;
+                    for (int b = 0; b < Columns / 32; b++)
+                    {
+                        double amax = 0, wsum = 0;
+                        for (int j = 0; j < 32; j++)
+                        {
+                            amax = Math.Max(amax, Math.Abs(x[(t * Columns) + (b * 32) + j]));
+                            wsum += Math.Abs(w[(o * Columns) + (b * 32) + j]);
+                        }
+
+                        bound += wsum * 0.57 * amax / 127;
+                    }
+
+                    int i = (t * Rows) + o;
+                    AssertClose(expected[i], y[i], bound + (1e-5 * magnitude[i]), $"{tier} tokens {tokens} y[{t}, {o}]");
+                }
+            }
+        }
+    }
+
+    /// <summary>More tokens than one GEMM block (128) and k past several 512-wide chunks.</summary>
+    [Theory]
+    [MemberData(nameof(TiersAndTypes))]
+    public void CrossesGemmTokenBlocks(SimdTier tier, TensorDType type)
+    {
+        var random = new Random(5);
+        const int Rows = 9, Columns = 1088, Tokens = 131;
+        using var backend = new CpuBackend(2, tier);
+        var weight = RandomWeight(random, type, Rows, Columns, out byte[] bytes);
+        var bias = RandomFloats(random, Rows);
+        var x = RandomFloats(random, Tokens * Columns);
+        var y = new float[Tokens * Rows];
+        backend.MatMul(weight, bias, x, y, Tokens);
+
+        if (type == TensorDType.Q8_0)
+        {
+            AssertBitwiseEqual(MatMulQ8(bytes, bias, x, Rows, Columns, Tokens), y, $"{tier}");
+            return;
+        }
+
+        var (expected, magnitude) = MatMul(Decode(type, bytes, Rows * Columns), bias, x, Rows, Columns, Tokens);
+        for (int i = 0; i < y.Length; i++)
+        {
+            AssertClose(expected[i], y[i], (1e-5 * magnitude[i]) + 1e-6, $"{tier} {type} y[{i / Rows}, {i % Rows}]");
+        }
+    }
+
+    /// <summary>
+    /// A Q8_0 "selector" matrix (row r has a single quant 1 at column r, scale 1) makes y[t, r] = d·q of the
+    /// quantized activation exactly, so this checks the activation quantization bit for bit, including
+    /// round-half-even ties and all-zero blocks, on the GEMV and the GEMM path.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void QuantizesActivationsLikeGgmlBitForBit(SimdTier tier)
+    {
+        const int Columns = 256;
+        var bytes = new byte[Columns * Columns / 32 * 34];
+        for (int r = 0; r < Columns; r++)
+        {
+            for (int b = 0; b < Columns / 32; b++)
+            {
+                BitConverter.TryWriteBytes(bytes.AsSpan(((r * Columns / 32) + b) * 34), (ushort)0x3C00);
+            }
+
+            bytes[((r * Columns / 32) + (r / 32)) * 34 + 2 + (r % 32)] = 1;
+        }
+
+        var selector = new WeightTensor("selector", TensorDType.Q8_0, [Columns, Columns], bytes);
+        var random = new Random(3);
+        using var backend = new CpuBackend(2, tier);
+        foreach (int tokens in new[] { 1, 3, 9 })
+        {
+            var x = RandomFloats(random, tokens * Columns, 3f);
+            for (int j = 0; j < 32; j++)
+            {
+                x[32 + j] = (j - 16) * 0.5f;   // amax 8: x·127/8 lands on many exact .5 ties
+                x[64 + j] = 0;                 // d = 0 block
+            }
+
+            var y = new float[tokens * Columns];
+            backend.MatMul(selector, [], x, y, tokens);
+            for (int t = 0; t < tokens; t++)
+            {
+                var (quants, scales) = QuantizeActivations(x.AsSpan(t * Columns, Columns));
+                for (int i = 0; i < Columns; i++)
+                {
+                    Assert.Equal(scales[i / 32] * quants[i], y[(t * Columns) + i]);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void F16WeightsKeepSubnormalsAndInfinity(SimdTier tier)
+    {
+        // 64 columns: two full vector chunks on every tier, edge values in even and odd lanes.
+        ushort[] edge = [0x0001, 0x83FF, 0x7BFF, 0x8000, 0x0400, 0xFBFF, 0x3C00, 0x0200];
+        var bytes = new byte[2 * 64 * 2];
+        for (int i = 0; i < 64; i++)
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), edge[i % edge.Length]);
+            BitConverter.TryWriteBytes(bytes.AsSpan(128 + (2 * i)), i == 33 ? (ushort)0x7C00 : (ushort)0x3C00);
+        }
+
+        var weight = new WeightTensor("edge", TensorDType.F16, [2, 64], bytes);
+        var x = Enumerable.Range(0, 64).Select(i => (float)Math.Pow(2, (i % 7) - 3)).ToArray();
+        var y = new float[2];
+        using var backend = new CpuBackend(1, tier);
+        backend.MatMul(weight, [], x, y, 1);
+
+        var (expected, magnitude) = MatMul(Decode(TensorDType.F16, bytes, 128), [], x, 2, 64, 1);
+        AssertClose(expected[0], y[0], 1e-6 * magnitude[0], $"{tier} edge row");
+        Assert.Equal(float.PositiveInfinity, y[1]);
+    }
+
+    [Fact]
+    public void RejectsMismatchedShapes()
+    {
+        using var backend = new CpuBackend(1);
+        var weight = new WeightTensor("w", TensorDType.F32, [3, 4], new byte[48]);
+        Assert.Throws<ArgumentException>(() => backend.MatMul(weight, [], new float[7], new float[6], 2));
+        Assert.Throws<ArgumentException>(() => backend.MatMul(weight, [], new float[8], new float[5], 2));
+        Assert.Throws<ArgumentException>(() => backend.MatMul(weight, new float[2], new float[8], new float[6], 2));
+        var shortData = new WeightTensor("w", TensorDType.F16, [3, 4], new byte[23]);
+        Assert.Throws<ArgumentException>(() => backend.MatMul(shortData, [], new float[4], new float[3], 1));
+    }
+
+    private static void AssertBitwiseEqual(float[] expected, float[] actual, string context)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (BitConverter.SingleToUInt32Bits(expected[i]) != BitConverter.SingleToUInt32Bits(actual[i]))
+            {
+                Assert.Fail($"{context}: element {i} expected {expected[i]:R}, got {actual[i]:R}");
+            }
+        }
+    }
+
+    private static WeightTensor RandomWeight(Random random, TensorDType type, int rows, int columns, out byte[] bytes)
+    {
+        var values = RandomFloats(random, rows * columns);
+        bytes = new byte[TensorDTypeInfo.ByteSize(type, values.Length)];
+        WeightCodec.Encode(type, values, bytes);
+        return new WeightTensor("w", type, [rows, columns], bytes);
+    }
+}
