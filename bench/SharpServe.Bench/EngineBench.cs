@@ -132,11 +132,11 @@ public static class EngineBench
         return Enumerable.Range(0, length).Select(_ => random.Next(0, 151643)).ToArray();
     }
 
-    /// <summary>The r1-distill-1.5b preset as Q8_0 and F16 GGUF, created once in the user cache.</summary>
+    /// <summary>The r1-distill-1.5b preset as Q8_0, F16 and BF16 GGUF, created once in the user cache.</summary>
     private static List<string> DefaultModels(string? tokenizerPath)
     {
         var paths = new List<string>();
-        foreach (var type in new[] { TensorDType.Q8_0, TensorDType.F16 })
+        foreach (var type in new[] { TensorDType.Q8_0, TensorDType.F16, TensorDType.BF16 })
         {
             string path = Path.Combine(UserCache.SubDirectory("models"), $"r1-distill-1.5b-{type.ToString().ToLowerInvariant()}-seed1.gguf");
             if (!File.Exists(path))

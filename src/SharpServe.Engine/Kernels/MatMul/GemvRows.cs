@@ -116,7 +116,8 @@ internal static unsafe class GemvRows
                 }
             }
 
-            float s0 = TS.Sum(TS.Add(e0, o0)), s1 = TS.Sum(TS.Add(e1, o1)), s2 = TS.Sum(TS.Add(e2, o2)), s3 = TS.Sum(TS.Add(e3, o3));
+            float scale = TF.SumScale;
+            float s0 = TS.Sum(TS.Add(e0, o0)) * scale, s1 = TS.Sum(TS.Add(e1, o1)) * scale, s2 = TS.Sum(TS.Add(e2, o2)) * scale, s3 = TS.Sum(TS.Add(e3, o3)) * scale;
             float* x0 = op.X + ((long)t0 * columns);
             for (int i = full; i < columns; i++)
             {

@@ -62,9 +62,15 @@ internal unsafe interface ISimd<TV>
 
     static abstract TV Bf16Odd(TV pairs);
 
-    static abstract TV F16Even(TV pairs);
+    /// <summary>
+    /// The even (low) halves of pairs as f32 times 2^-112: sign and exponent/mantissa moved into place
+    /// without the exponent rebias, which the caller applies once to a whole sum. Three integer
+    /// operations instead of a full conversion; only for finite halves (inf/NaN come out finite).
+    /// </summary>
+    static abstract TV F16EvenUnbiased(TV pairs);
 
-    static abstract TV F16Odd(TV pairs);
+    /// <summary>The odd (high) halves of pairs as f32 times 2^-112; see <see cref="F16EvenUnbiased"/>.</summary>
+    static abstract TV F16OddUnbiased(TV pairs);
 
     /// <summary>Count bf16 values widened to f32, in order.</summary>
     static abstract TV LoadBf16(ushort* source);

@@ -127,18 +127,19 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static Vector256<float> Bf16Odd(Vector256<float> pairs) => (pairs.AsUInt32() & Vector256.Create(0xFFFF0000u)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> F16Even(Vector256<float> pairs)
+    private static Vector256<float> F16Even(Vector256<float> pairs)
     {
         var bits = pairs.AsUInt32();
         return HalfToSingle((bits << 13) & Vector256.Create(0x0FFFE000u), (bits << 16) & Vector256.Create(0x80000000u));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> F16Odd(Vector256<float> pairs)
-    {
-        var bits = pairs.AsUInt32();
-        return HalfToSingle((bits >>> 3) & Vector256.Create(0x0FFFE000u), bits & Vector256.Create(0x80000000u));
-    }
+    public static Vector256<float> F16EvenUnbiased(Vector256<float> pairs) =>
+        (((pairs.AsInt32() << 16) >> 3) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> F16OddUnbiased(Vector256<float> pairs) =>
+        ((pairs.AsInt32() >> 3) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadBf16(ushort* source) => (Avx2.ConvertToVector256Int32(Vector128.Load(source)).AsUInt32() << 16).AsSingle();

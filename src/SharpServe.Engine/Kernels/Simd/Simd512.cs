@@ -122,18 +122,19 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static Vector512<float> Bf16Odd(Vector512<float> pairs) => (pairs.AsUInt32() & Vector512.Create(0xFFFF0000u)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> F16Even(Vector512<float> pairs)
+    private static Vector512<float> F16Even(Vector512<float> pairs)
     {
         var bits = pairs.AsUInt32();
         return HalfToSingle((bits << 13) & Vector512.Create(0x0FFFE000u), (bits << 16) & Vector512.Create(0x80000000u));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> F16Odd(Vector512<float> pairs)
-    {
-        var bits = pairs.AsUInt32();
-        return HalfToSingle((bits >>> 3) & Vector512.Create(0x0FFFE000u), bits & Vector512.Create(0x80000000u));
-    }
+    public static Vector512<float> F16EvenUnbiased(Vector512<float> pairs) =>
+        (((pairs.AsInt32() << 16) >> 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> F16OddUnbiased(Vector512<float> pairs) =>
+        ((pairs.AsInt32() >> 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadBf16(ushort* source) => (Avx512F.ConvertToVector512UInt32(Vector256.Load(source)) << 16).AsSingle();

@@ -76,10 +76,12 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
     public static float Bf16Odd(float pairs) => BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(pairs) & 0xFFFF0000u);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float F16Even(float pairs) => (float)BitConverter.UInt16BitsToHalf((ushort)BitConverter.SingleToUInt32Bits(pairs));
+    public static float F16EvenUnbiased(float pairs) =>
+        BitConverter.Int32BitsToSingle(((BitConverter.SingleToInt32Bits(pairs) << 16) >> 3) & unchecked((int)0x8FFFE000));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float F16Odd(float pairs) => (float)BitConverter.UInt16BitsToHalf((ushort)(BitConverter.SingleToUInt32Bits(pairs) >> 16));
+    public static float F16OddUnbiased(float pairs) =>
+        BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(pairs) >> 3) & unchecked((int)0x8FFFE000));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float LoadBf16(ushort* source) => BitConverter.UInt32BitsToSingle((uint)*source << 16);
