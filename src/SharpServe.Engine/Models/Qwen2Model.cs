@@ -50,6 +50,14 @@ public sealed class Qwen2Model
             }
         }
 
+        foreach (int row in logitRows)
+        {
+            if ((uint)row >= (uint)tokens)
+            {
+                throw new ArgumentOutOfRangeException(nameof(logitRows), $"logit row {row} is outside the batch of {tokens} tokens");
+            }
+        }
+
         _buffers.EnsureCapacity(Math.Max(tokens, logitRows.Length));
         int hidden = Config.HiddenSize;
         int qDim = Config.NumAttentionHeads * Config.HeadDim;
@@ -97,13 +105,7 @@ public sealed class Qwen2Model
         var selected = _buffers.LogitInput.AsSpan(0, rows * hidden);    // [logit rows, hidden]
         for (int r = 0; r < rows; r++)
         {
-            int t = logitRows[r];
-            if ((uint)t >= (uint)tokens)
-            {
-                throw new ArgumentOutOfRangeException(nameof(logitRows), $"logit row {t} is outside the batch of {tokens} tokens");
-            }
-
-            x.Slice(t * hidden, hidden).CopyTo(selected.Slice(r * hidden, hidden));
+            x.Slice(logitRows[r] * hidden, hidden).CopyTo(selected.Slice(r * hidden, hidden));
         }
 
         _backend.RmsNorm(selected, _weights.FinalNorm, Config.RmsNormEps, selected, rows);
