@@ -6,5 +6,7 @@ var root = new RootCommand("SharpServe: serve Qwen2-architecture reasoning model
     CreateModelCommand.Build(),
     LogitsCommand.Build(),
     GenerateCommand.Build(),
+    TokenizerCommands.Tokenize(),
+    TokenizerCommands.Detokenize(),
 };
 return root.Parse(args).Invoke();

@@ -66,7 +66,28 @@ public sealed class CliTests : IDisposable
         Assert.Equal(loaded.Tokenizer.Decode(generated, skipSpecialTokens: false) + "\n", result.Stdout);
     }
 
+    [Fact]
+    public void TokenizeAndDetokenize_RoundTripThroughTheModelsTokenizer()
+    {
+        string model = CreateTiny("t.gguf", seed: 2);
+        const string text = "请用中文介绍一下人工智能的发展历史<think>\nHello, WORLD's 12345";
+        var tokenized = CliRunner.Run("tokenize", "--model", model, "--text", text);
+        Assert.True(tokenized.ExitCode == 0, tokenized.Stderr);
+        int[] ids = JsonSerializer.Deserialize<int[]>(tokenized.Stdout)!;
+        Assert.Equal(151646, ids[0]); // BOS added by the post-processor
+        Assert.Contains(151648, ids);  // <think> is one added token
+
+        using var checkpoint = Engine.Loading.ModelLoader.Load(model);
+        Assert.Equal(new Engine.Tokenization.Qwen2Tokenizer(checkpoint.Tokenizer!).Encode(text, addSpecialTokens: true), ids);
+
+        var detokenized = CliRunner.Run("detokenize", "--model", model, "--ids", string.Join(',', ids), "--skip-special-tokens");
+        Assert.True(detokenized.ExitCode == 0, detokenized.Stderr);
+        Assert.Equal(text + "\n", detokenized.Stdout);
+    }
+
     [Theory]
+    [InlineData("tokenize", "--model", "MODEL")]
+    [InlineData("detokenize", "--model", "MODEL", "--ids", "1,9999999")]
     [InlineData("create-model", "--dtype", "q4_k", "--out", "x.gguf")]
     [InlineData("create-model", "--format", "hf", "--dtype", "q8_0", "--out", "x")]
     [InlineData("logits", "--model", "missing.gguf", "--prompt-ids", "1,2")]
