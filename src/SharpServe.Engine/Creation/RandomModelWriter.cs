@@ -11,7 +11,8 @@ public sealed record RandomModelSpec(Qwen2Config Config, ModelFileFormat Format,
 /// <summary>
 /// Writes a random-weight Qwen2 model in the real architecture (no real weights can be downloaded
 /// here), deterministic for a seed. Values are generated and encoded in chunks while the file is
-/// written, so even the 1.5B preset never sits in memory whole. The output appears atomically.
+/// written, so even the 1.5B preset never sits in memory whole. The output appears atomically:
+/// a failed or interrupted write leaves nothing that looks like a model.
 /// </summary>
 public static class RandomModelWriter
 {
@@ -31,26 +32,27 @@ public static class RandomModelWriter
         }
 
         spec.Config.Validate(outPath);
+        if (spec.Format == ModelFileFormat.Gguf)
+        {
+            WriteGguf(spec, outPath); // GgufWriter already writes under a temporary name and renames
+            return;
+        }
+
+        // A model directory is several files: build it beside the target and move it in whole.
         string temp = outPath + ".partial";
         DeletePath(temp);
-        if (spec.Format == ModelFileFormat.Hf)
+        try
         {
             WriteHf(spec, temp);
         }
-        else
+        catch
         {
-            WriteGguf(spec, temp);
+            DeletePath(temp);
+            throw;
         }
 
         DeletePath(outPath);
-        if (spec.Format == ModelFileFormat.Hf)
-        {
-            Directory.Move(temp, outPath);
-        }
-        else
-        {
-            File.Move(temp, outPath);
-        }
+        Directory.Move(temp, outPath);
     }
 
     private static void WriteHf(RandomModelSpec spec, string directory)

@@ -90,22 +90,31 @@ public sealed class Qwen2Tokenizer
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id outside the vocabulary of {Spec.Tokens.Count}");
             }
 
-            string token = Spec.Tokens[id];
-            switch (Spec.Kinds[id])
-            {
-                case TokenKind.Unused:
-                case TokenKind.Control when skipSpecialTokens:
-                    break;
-                case TokenKind.Control or TokenKind.UserDefined:
-                    bytes.AddRange(Encoding.UTF8.GetBytes(token));
-                    break;
-                default:
-                    AppendByteLevelToken(token, bytes);
-                    break;
-            }
+            AppendTokenBytes(id, skipSpecialTokens, bytes);
         }
 
         return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+
+    /// <summary>
+    /// The raw bytes <see cref="Decode"/> gives one in-range <paramref name="id"/>, before UTF-8 decoding;
+    /// shared with <see cref="StreamingDetokenizer"/> so both see the same byte stream.
+    /// </summary>
+    internal void AppendTokenBytes(int id, bool skipSpecialTokens, List<byte> bytes)
+    {
+        string token = Spec.Tokens[id];
+        switch (Spec.Kinds[id])
+        {
+            case TokenKind.Unused:
+            case TokenKind.Control when skipSpecialTokens:
+                break;
+            case TokenKind.Control or TokenKind.UserDefined:
+                bytes.AddRange(Encoding.UTF8.GetBytes(token));
+                break;
+            default:
+                AppendByteLevelToken(token, bytes);
+                break;
+        }
     }
 
     // HF's ByteLevel decoder: a token with a char outside the byte alphabet is taken as plain text.
