@@ -80,7 +80,7 @@ internal static class GenerateCommand
         {
             int token = sampler.Sample(logits);
             generated.Add(token);
-            printer.Print(generated, token);
+            printer.Print(token);
             if (generated.Count == maxTokens || eos.Contains(token))
             {
                 break;
@@ -91,6 +91,7 @@ internal static class GenerateCommand
         }
 
         var decode = clock.Elapsed;
+        printer.Finish();
         Console.WriteLine();
         int decodeSteps = generated.Count - 1;
         Console.Error.WriteLine(

@@ -3,27 +3,34 @@ using SharpServe.Engine.Tokenization;
 namespace SharpServe.Cli.Commands;
 
 /// <summary>
-/// Prints generated text as it grows. A token can end in the middle of a UTF-8 character, so text
-/// is held back while the decoded tail is an incomplete character (U+FFFD). Without a tokenizer,
-/// ids are printed.
+/// Prints generated text as it grows, through the streaming detokenizer (which never splits a
+/// UTF-8 character across prints). Without a tokenizer, ids are printed.
 /// </summary>
 internal sealed class StreamingPrinter(Qwen2Tokenizer? tokenizer)
 {
-    private int _printedChars;
+    private readonly StreamingDetokenizer? _detokenizer = tokenizer is null ? null : new StreamingDetokenizer(tokenizer, skipSpecialTokens: false);
+    private bool _first = true;
 
-    public void Print(IReadOnlyList<int> generated, int token)
+    public void Print(int token)
     {
-        if (tokenizer is null)
+        if (_detokenizer is null)
         {
-            Console.Write(generated.Count == 1 ? $"{token}" : $",{token}");
-            return;
+            Console.Write(_first ? $"{token}" : $",{token}");
+        }
+        else
+        {
+            Console.Write(_detokenizer.Push(token));
         }
 
-        string text = tokenizer.Decode(generated, skipSpecialTokens: false);
-        if (text.Length > _printedChars && !text.EndsWith('\uFFFD'))
+        _first = false;
+    }
+
+    /// <summary>Prints whatever the detokenizer still holds (an incomplete final character).</summary>
+    public void Finish()
+    {
+        if (_detokenizer is not null)
         {
-            Console.Write(text[_printedChars..]);
-            _printedChars = text.Length;
+            Console.Write(_detokenizer.Flush());
         }
     }
 }
