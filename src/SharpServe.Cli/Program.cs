@@ -8,5 +8,6 @@ var root = new RootCommand("SharpServe: serve Qwen2-architecture reasoning model
     GenerateCommand.Build(),
     TokenizerCommands.Tokenize(),
     TokenizerCommands.Detokenize(),
+    ChatTemplateCommand.Build(),
 };
 return root.Parse(args).Invoke();

@@ -85,7 +85,20 @@ public sealed class CliTests : IDisposable
         Assert.Equal(text + "\n", detokenized.Stdout);
     }
 
+    [Fact]
+    public void ChatTemplate_RendersTheDistillTemplate_WithTheNewThinkOpener()
+    {
+        string model = CreateTiny("c.gguf", seed: 4);
+        string messages = Path.Combine(_folder, "messages.json");
+        File.WriteAllText(messages, """[{"role": "user", "content": "What is 1+1?"}, {"role": "assistant", "content": "<think>easy</think>2"}, {"role": "user", "content": "And 2+2?"}]""");
+        var result = CliRunner.Run("chat-template", "--model", model, "--messages", messages, "--add-generation-prompt");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        // The distill template drops the reasoning of earlier assistant turns and opens the reply with <think>\n.
+        Assert.Equal("<｜begin▁of▁sentence｜><｜User｜>What is 1+1?<｜Assistant｜>2<｜end▁of▁sentence｜><｜User｜>And 2+2?<｜Assistant｜><think>\n", result.Stdout);
+    }
+
     [Theory]
+    [InlineData("chat-template", "--model", "MODEL", "--messages", "missing.json")]
     [InlineData("tokenize", "--model", "MODEL")]
     [InlineData("detokenize", "--model", "MODEL", "--ids", "1,9999999")]
     [InlineData("create-model", "--dtype", "q4_k", "--out", "x.gguf")]
@@ -97,7 +110,7 @@ public sealed class CliTests : IDisposable
     public void BadInput_GetsOneClearErrorLine_AndExitCode1(params string[] args)
     {
         string model = CreateTiny("bad.gguf", seed: 1);
-        var resolved = args.Select(a => a == "MODEL" ? model : a is "x.gguf" or "x" or "missing.gguf" ? Path.Combine(_folder, a) : a).ToList();
+        var resolved = args.Select(a => a == "MODEL" ? model : a is "x.gguf" or "x" or "missing.gguf" or "missing.json" ? Path.Combine(_folder, a) : a).ToList();
         if (resolved[0] == "create-model")
         {
             resolved.AddRange(["--tokenizer", CliRunner.SharedTokenizerJson]);

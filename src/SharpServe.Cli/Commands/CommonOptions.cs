@@ -49,7 +49,7 @@ internal static class CommonOptions
         {
             return body();
         }
-        catch (Exception e) when (e is ModelFormatException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ModelFormatException or Engine.Templates.TemplateException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

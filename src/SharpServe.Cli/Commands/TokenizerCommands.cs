@@ -48,11 +48,13 @@ internal static class TokenizerCommands
         return command;
     }
 
-    private static Qwen2Tokenizer Open(string? model)
+    private static Qwen2Tokenizer Open(string? model) => new(OpenSpec(model));
+
+    /// <summary>The tokenizer (and chat template) of --model, read without binding the weights.</summary>
+    public static TokenizerSpec OpenSpec(string? model)
     {
         string path = CommonOptions.ResolveModel(model);
         using var checkpoint = ModelLoader.Load(path);
-        var spec = checkpoint.Tokenizer ?? throw new ArgumentException($"{path} has no tokenizer");
-        return new Qwen2Tokenizer(spec);
+        return checkpoint.Tokenizer ?? throw new ArgumentException($"{path} has no tokenizer");
     }
 }

@@ -29,28 +29,13 @@ internal static class TemplateFixtures
         JsonElement conversation = doc.RootElement.EnumerateArray().Single(c => c.GetProperty("name").GetString() == golden.Conversation);
         return new ChatTemplateContext
         {
-            Messages = Dictionaries(conversation.GetProperty("messages")),
-            Tools = conversation.TryGetProperty("tools", out JsonElement tools) ? Dictionaries(tools) : null,
+            Messages = TemplateJson.ObjectList(conversation.GetProperty("messages"), "messages"),
+            Tools = conversation.TryGetProperty("tools", out JsonElement tools) ? TemplateJson.ObjectList(tools, "tools") : null,
             AddGenerationPrompt = golden.AddGenerationPrompt,
             BosToken = golden.BosToken,
             EosToken = golden.EosToken,
         };
     }
-
-    private static List<IReadOnlyDictionary<string, object?>> Dictionaries(JsonElement array) =>
-        array.EnumerateArray().Select(e => (IReadOnlyDictionary<string, object?>)(Dictionary<string, object?>)ToPlain(e)!).ToList();
-
-    // JSON to the plain .NET shapes ChatTemplateContext documents; integral numbers become long.
-    private static object? ToPlain(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.Object => e.EnumerateObject().ToDictionary(p => p.Name, p => ToPlain(p.Value)),
-        JsonValueKind.Array => e.EnumerateArray().Select(ToPlain).ToList(),
-        JsonValueKind.String => e.GetString(),
-        JsonValueKind.Number => e.TryGetInt64(out long l) ? (object)l : e.GetDouble(),
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => null,
-    };
 }
 
 internal sealed record Golden(string Template, string Conversation, bool AddGenerationPrompt, string? BosToken, string? EosToken, string Expected);
