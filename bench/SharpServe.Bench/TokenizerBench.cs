@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using BenchmarkDotNet.Attributes;
@@ -89,17 +90,22 @@ public partial class TokenizerBench
         return builder.ToString(0, characters);
     }
 
-    private static string SharedTokenizerDirectory()
+    // BenchmarkDotNet runs the cases in a child process whose working directory is its build output,
+    // so this source file's compile-time location is searched as well.
+    private static string SharedTokenizerDirectory([CallerFilePath] string sourceFile = "")
     {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), Path.GetDirectoryName(sourceFile)! })
         {
-            if (File.Exists(Path.Combine(dir.FullName, "SharpServe.sln")))
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "models", "qwen2-tokenizer"));
+                if (File.Exists(Path.Combine(dir.FullName, "SharpServe.sln")))
+                {
+                    return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "models", "qwen2-tokenizer"));
+                }
             }
         }
 
-        throw new InvalidOperationException("run the benchmark from inside the repository (SharpServe.sln not found above the current directory)");
+        throw new InvalidOperationException($"SharpServe.sln not found above {Directory.GetCurrentDirectory()} or {sourceFile}");
     }
 
     [GeneratedRegex(@"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
