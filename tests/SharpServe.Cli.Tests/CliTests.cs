@@ -67,6 +67,29 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void GenerateChat_EncodesTheRenderedChatPromptWithASingleBos()
+    {
+        string model = CreateTiny("g.gguf", seed: 5);
+        var result = CliRunner.Run("generate", "--model", model, "--prompt", "What is 2+2?", "--chat", "--max-tokens", "4", "--ignore-eos", "--temperature", "0");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+
+        using var loaded = LoadedModel.Open(model, threads: 1);
+        var spec = loaded.Tokenizer!.Spec;
+        var context = new Engine.Templates.ChatTemplateContext
+        {
+            Messages = [new Dictionary<string, object?> { ["role"] = "user", ["content"] = "What is 2+2?" }],
+            AddGenerationPrompt = true,
+            BosToken = spec.Tokens[spec.BosId!.Value],
+            EosToken = spec.Tokens[spec.EosId!.Value],
+        };
+        string rendered = Engine.Templates.ChatTemplate.Parse(spec.ChatTemplate!).Render(context);
+        Assert.EndsWith("<think>\n", rendered);
+        int[] expected = loaded.Tokenizer.Encode(rendered, addSpecialTokens: false);
+        Assert.Equal(1, expected.Count(id => id == spec.BosId));
+        Assert.Contains($"prompt {expected.Length} tokens,", result.Stderr);
+    }
+
+    [Fact]
     public void TokenizeAndDetokenize_RoundTripThroughTheModelsTokenizer()
     {
         string model = CreateTiny("t.gguf", seed: 2);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Sampling;
+using SharpServe.Engine.Templates;
 
 namespace SharpServe.Cli.Commands;
 
@@ -16,12 +17,14 @@ internal static class GenerateCommand
         var promptIds = CommonOptions.PromptIds();
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 32 };
         var temperature = new Option<float?>("--temperature") { Description = "0 = greedy (default: the model's generation_config, else 0.6 as DeepSeek recommends)" };
+        var topP = new Option<float?>("--top-p") { Description = "Nucleus mass in (0, 1]; 1 disables it (default: the model's generation_config, else 1)" };
+        var chat = new Option<bool>("--chat") { Description = "Send --prompt as one user turn through the model's chat template, reply forced to open with <think>" };
         var seed = new Option<int>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after an end-of-sequence token" };
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate a continuation of a prompt")
         {
-            model, prompt, promptIds, maxTokens, temperature, seed, ignoreEos, threads,
+            model, prompt, promptIds, chat, maxTokens, temperature, topP, seed, ignoreEos, threads,
         };
         command.SetAction(parse => CommonOptions.Run(() =>
         {
@@ -32,8 +35,12 @@ internal static class GenerateCommand
             }
 
             using var loaded = LoadedModel.Open(CommonOptions.ResolveModel(parse.GetValue(model)), parse.GetValue(threads));
-            int[] ids = PromptTokens(loaded, parse.GetValue(prompt), parse.GetValue(promptIds));
-            var sampler = new Sampler(parse.GetValue(temperature) ?? loaded.Checkpoint.Generation.Temperature ?? 0.6f, parse.GetValue(seed));
+            int[] ids = PromptTokens(loaded, parse.GetValue(prompt), parse.GetValue(promptIds), parse.GetValue(chat));
+            var generation = loaded.Checkpoint.Generation;
+            var sampler = new Sampler(
+                parse.GetValue(temperature) ?? generation.Temperature ?? 0.6f,
+                parse.GetValue(topP) ?? generation.TopP ?? 1f,
+                parse.GetValue(seed));
             var eos = parse.GetValue(ignoreEos) ? [] : loaded.Checkpoint.Generation.EosTokenIds;
             Run(loaded, ids, max, sampler, eos);
             return 0;
@@ -41,7 +48,7 @@ internal static class GenerateCommand
         return command;
     }
 
-    private static int[] PromptTokens(LoadedModel loaded, string? text, string? ids)
+    private static int[] PromptTokens(LoadedModel loaded, string? text, string? ids, bool chat)
     {
         if ((text is null) == (ids is null))
         {
@@ -50,11 +57,31 @@ internal static class GenerateCommand
 
         if (ids is not null)
         {
-            return CommonOptions.ParseIds(ids);
+            return chat ? throw new ArgumentException("--chat needs --prompt text") : CommonOptions.ParseIds(ids);
         }
 
         var tokenizer = loaded.Tokenizer ?? throw new ArgumentException("this model has no tokenizer: use --prompt-ids");
-        return tokenizer.Encode(text!, addSpecialTokens: true);
+        if (!chat)
+        {
+            return tokenizer.Encode(text!, addSpecialTokens: true);
+        }
+
+        // The template writes bos_token itself, so encoding must not add a second BOS.
+        return tokenizer.Encode(RenderChat(tokenizer.Spec, text!), addSpecialTokens: false);
+    }
+
+    /// <summary>The prompt as one user turn with the generation prompt, per DeepSeek-R1's usage advice.</summary>
+    private static string RenderChat(Engine.Tokenization.TokenizerSpec spec, string text)
+    {
+        string source = spec.ChatTemplate ?? throw new ArgumentException("this model has no chat template: drop --chat");
+        var context = new ChatTemplateContext
+        {
+            Messages = [new Dictionary<string, object?> { ["role"] = "user", ["content"] = text }],
+            AddGenerationPrompt = true,
+            BosToken = spec.BosId is int bos ? spec.Tokens[bos] : null,
+            EosToken = spec.EosId is int eos ? spec.Tokens[eos] : null,
+        };
+        return ChatPrompt.Render(ChatTemplate.Parse(source), context, new ChatPromptOptions { ForceThinkPrefix = true });
     }
 
     private static void Run(LoadedModel loaded, int[] prompt, int maxTokens, Sampler sampler, IReadOnlyList<int> eos)
