@@ -26,7 +26,7 @@ public static class TemplateJson
         JsonValueKind.Object => e.EnumerateObject().ToDictionary(p => p.Name, p => ToPlain(p.Value)),
         JsonValueKind.Array => e.EnumerateArray().Select(ToPlain).ToList(),
         JsonValueKind.String => e.GetString(),
-        JsonValueKind.Number => e.TryGetInt64(out long l) ? l : e.GetDouble(),
+        JsonValueKind.Number => e.TryGetInt64(out long l) ? (object)l : e.GetDouble(), // the cast keeps long: without it the conditional is double
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         _ => null,
