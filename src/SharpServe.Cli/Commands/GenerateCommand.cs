@@ -17,7 +17,7 @@ internal static class GenerateCommand
         var promptIds = CommonOptions.PromptIds();
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 32 };
         var temperature = new Option<float?>("--temperature") { Description = "0 = greedy (default: the model's generation_config, else 0.6 as DeepSeek recommends)" };
-        var topP = new Option<float?>("--top-p") { Description = "Nucleus mass in (0, 1]; 1 disables it (default: the model's generation_config, else 1)" };
+        var topP = new Option<float?>("--top-p") { Description = "Nucleus mass in (0, 1]; 1 disables it (default: the model's generation_config, else 0.95 as DeepSeek recommends)" };
         var chat = new Option<bool>("--chat") { Description = "Send --prompt as one user turn through the model's chat template, reply forced to open with <think>" };
         var seed = new Option<int>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after an end-of-sequence token" };
@@ -39,7 +39,7 @@ internal static class GenerateCommand
             var generation = loaded.Checkpoint.Generation;
             var sampler = new Sampler(
                 parse.GetValue(temperature) ?? generation.Temperature ?? 0.6f,
-                parse.GetValue(topP) ?? generation.TopP ?? 1f,
+                parse.GetValue(topP) ?? generation.TopP ?? 0.95f,
                 parse.GetValue(seed));
             var eos = parse.GetValue(ignoreEos) ? [] : loaded.Checkpoint.Generation.EosTokenIds;
             Run(loaded, ids, max, sampler, eos);
