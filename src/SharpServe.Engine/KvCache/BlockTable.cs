@@ -41,6 +41,20 @@ public sealed class BlockTable
         return true;
     }
 
+    /// <summary>Appends one block chosen by a <see cref="KvBlockManager"/>, which owns the reference counting.</summary>
+    internal void Append(int block)
+    {
+        if (_blocks.Length == Count)
+        {
+            Array.Resize(ref _blocks, _blocks.Length * 2);
+        }
+
+        _blocks[Count++] = block;
+    }
+
+    /// <summary>Forgets every block without returning any: the <see cref="KvBlockManager"/> has already released them.</summary>
+    internal void Clear() => Count = 0;
+
     /// <summary>Returns every block to the pool.</summary>
     public void Release(KvCachePool pool)
     {
