@@ -2,8 +2,11 @@ using SharpServe.Engine.KvCache;
 
 namespace SharpServe.Engine.Models;
 
-/// <summary>A chunk of new tokens for one sequence in a batched step.</summary>
-public readonly record struct BatchEntry(SequenceState Sequence, int[] Tokens);
+/// <summary>
+/// A chunk of new tokens for one sequence in a batched step. <paramref name="Logits"/> false skips the
+/// entry's last-token logits row (an unfinished chunked prefill samples nothing, so the LM head is wasted).
+/// </summary>
+public readonly record struct BatchEntry(SequenceState Sequence, int[] Tokens, bool Logits = true);
 
 /// <summary>
 /// Turns "these sequences advance by these tokens" into one model call: reserves cache blocks,
@@ -29,6 +32,11 @@ public sealed class ModelRunner
     /// <summary>Returns the sequence's cache blocks to the pool.</summary>
     public void Release(SequenceState sequence)
     {
+        if (sequence.BlocksManaged)
+        {
+            throw new InvalidOperationException("the sequence's blocks belong to a KvBlockManager; free them there");
+        }
+
         sequence.Blocks.Release(Cache);
         sequence.CachedTokens = 0;
     }
@@ -36,12 +44,12 @@ public sealed class ModelRunner
     /// <summary>
     /// Advances every entry's sequence by its tokens in one forward pass. Returns the logits of
     /// every new token ([total tokens, vocab]) when <paramref name="allPositions"/>, else of the
-    /// last token of each entry ([entries, vocab]).
+    /// last token of each entry whose <see cref="BatchEntry.Logits"/> is set ([such entries, vocab]).
     /// </summary>
     public float[] Step(IReadOnlyList<BatchEntry> entries, bool allPositions)
     {
         int total = entries.Sum(e => e.Tokens.Length);
-        int rows = allPositions ? total : entries.Count;
+        int rows = allPositions ? total : entries.Count(e => e.Logits);
         var logits = new float[(long)rows * Model.Config.VocabSize];
         Step(entries, allPositions, logits);
         return logits;
@@ -55,7 +63,7 @@ public sealed class ModelRunner
         int rows = 0;
         for (int i = 0; i < entries.Count; i++)
         {
-            var (sequence, tokens) = entries[i];
+            var (sequence, tokens, wantLogits) = entries[i];
             if (tokens.Length == 0)
             {
                 throw new ArgumentException($"entry {i} has no tokens", nameof(entries));
@@ -67,7 +75,14 @@ public sealed class ModelRunner
                 throw new ArgumentException($"sequence would reach {contextLength} tokens, beyond the model's {Model.Config.MaxPositionEmbeddings}", nameof(entries));
             }
 
-            if (!sequence.Blocks.TryReserve(Cache, contextLength))
+            if (sequence.BlocksManaged)
+            {
+                if (sequence.Blocks.Count * Cache.BlockSize < contextLength)
+                {
+                    throw new InvalidOperationException($"entry {i} has blocks for {sequence.Blocks.Count * Cache.BlockSize} tokens, fewer than {contextLength}; reserve them in the block manager first");
+                }
+            }
+            else if (!sequence.Blocks.TryReserve(Cache, contextLength))
             {
                 throw new InvalidOperationException($"KV cache is full: {Cache.FreeBlocks} free blocks of {Cache.BlockCount}, cannot hold {contextLength} tokens");
             }
@@ -83,7 +98,7 @@ public sealed class ModelRunner
                     _logitRowBuffer[rows++] = total + j;
                 }
             }
-            else
+            else if (wantLogits)
             {
                 _logitRowBuffer[rows++] = total + tokens.Length - 1;
             }
