@@ -17,7 +17,7 @@ public sealed class DecodeAllocationTests
     public void DecodeSteps_AllocateNothing(TensorDType type)
     {
         using var model = LoadedModel.Open(TestModels.TinyGguf(type), threads: 2);
-        var runner = EngineHarness.NewRunner(model, 128);
+        var runner = EngineHarness.NewRunner(model, 256);
         var sequence = new SequenceState();
         var logits = new float[model.Config.VocabSize];
         runner.Step([new BatchEntry(sequence, EngineHarness.RandomPrompt(16, seed: 3))], allPositions: false, logits);
@@ -29,14 +29,22 @@ public sealed class DecodeAllocationTests
             runner.Step(step, allPositions: false, logits); // warm-up: buffers grow to their steady size
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 32; i++)
+        // Three windows of 32 steps; the quietest must allocate nothing. The runtime itself may
+        // allocate now and then on this thread (e.g. starting its tiered-JIT worker thread when a
+        // method gets hot), but a per-step allocation would show in every window.
+        long allocated = long.MaxValue;
+        for (int window = 0; window < 3; window++)
         {
-            next[0] = SharpServe.Engine.Sampling.Sampler.ArgMax(logits);
-            runner.Step(step, allPositions: false, logits);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 32; i++)
+            {
+                next[0] = SharpServe.Engine.Sampling.Sampler.ArgMax(logits);
+                runner.Step(step, allPositions: false, logits);
+            }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
     }
 }
