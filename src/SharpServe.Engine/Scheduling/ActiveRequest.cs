@@ -15,7 +15,7 @@ internal sealed class ActiveRequest
     private readonly StopStringMatcher _stops;
     private readonly int _maxModelLen;
 
-    public ActiveRequest(EngineRequest request, Sequence sequence, int vocabSize, IReadOnlyList<int> eosTokenIds, Qwen2Tokenizer? tokenizer, int maxModelLen)
+    public ActiveRequest(EngineRequest request, Sequence sequence, int vocabSize, IReadOnlyList<int> eosTokenIds, Qwen2Tokenizer? tokenizer, int maxModelLen, RequestTimer timer)
     {
         SamplingParams parameters = request.SamplingParams;
         if (tokenizer is null && parameters.Stop.Count > 0)
@@ -30,6 +30,7 @@ internal sealed class ActiveRequest
         _detokenizer = tokenizer is null ? null : new StreamingDetokenizer(tokenizer, parameters.SkipSpecialTokens);
         _stops = new StopStringMatcher(parameters.Stop, parameters.IncludeStopStrInOutput);
         _maxModelLen = maxModelLen;
+        Timer = timer;
     }
 
     public EngineRequest Request { get; }
@@ -37,6 +38,8 @@ internal sealed class ActiveRequest
     public Sequence Sequence { get; }
 
     public RequestSampler Sampler { get; }
+
+    public RequestTimer Timer { get; }
 
     public Channel<RequestOutput> Output { get; } = Channel.CreateUnbounded<RequestOutput>(new UnboundedChannelOptions { SingleWriter = true });
 

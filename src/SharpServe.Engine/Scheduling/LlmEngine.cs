@@ -11,7 +11,7 @@ namespace SharpServe.Engine.Scheduling;
 /// thread through a channel, so the scheduler, block manager and runner are only ever touched by it; with
 /// no work the thread blocks on the channel and uses no CPU.
 /// </summary>
-public sealed class LlmEngine : IDisposable
+public sealed partial class LlmEngine : IDisposable
 {
     private readonly LoadedModel _model;
     private readonly SchedulerConfig _config;
@@ -22,6 +22,8 @@ public sealed class LlmEngine : IDisposable
     private readonly Dictionary<string, ActiveRequest> _byRequestId = [];
     private readonly Dictionary<int, ActiveRequest> _bySequenceId = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly IEngineMetricsSink _metrics;
+    private readonly TimeProvider _time;
     private readonly Thread _thread;
     private int _liveRequests; // submitted and not yet ended; the admission limit, touched with Interlocked
     private int _lastSequenceId;
@@ -32,7 +34,14 @@ public sealed class LlmEngine : IDisposable
     private volatile EngineStats _stats;
 
     public LlmEngine(LoadedModel model, SchedulerConfig config, int kvBlocks, bool enablePrefixCaching = true)
+        : this(model, config, kvBlocks, enablePrefixCaching, NullEngineMetricsSink.Instance)
     {
+    }
+
+    /// <summary>An engine reporting request latencies to <paramref name="metrics"/>, timed by <paramref name="time"/> (default the system clock).</summary>
+    public LlmEngine(LoadedModel model, SchedulerConfig config, int kvBlocks, bool enablePrefixCaching, IEngineMetricsSink metrics, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
         if (config.MaxModelLen > model.Config.MaxPositionEmbeddings)
         {
             throw new ArgumentException($"max model length {config.MaxModelLen} exceeds the model's {model.Config.MaxPositionEmbeddings} positions", nameof(config));
@@ -40,6 +49,8 @@ public sealed class LlmEngine : IDisposable
 
         _model = model;
         _config = config;
+        _metrics = metrics;
+        _time = time ?? TimeProvider.System;
         _blocks = new KvBlockManager(kvBlocks, enablePrefixCaching: enablePrefixCaching);
         _runner = new ModelRunner(model.Model, new KvCachePool(model.Config, kvBlocks, _blocks.BlockSize));
         _scheduler = new Scheduler(config, _blocks);
@@ -65,7 +76,7 @@ public sealed class LlmEngine : IDisposable
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
         _scheduler.EnsureFits(request.PromptIds.Length, request.SamplingParams.MaxTokens);
         var sequence = new Sequence(Interlocked.Increment(ref _lastSequenceId), [.. request.PromptIds], request.SamplingParams.MaxTokens);
-        var active = new ActiveRequest(request, sequence, _model.Config.VocabSize, _model.Checkpoint.Generation.EosTokenIds, _model.Tokenizer, _config.MaxModelLen);
+        var active = new ActiveRequest(request, sequence, _model.Config.VocabSize, _model.Checkpoint.Generation.EosTokenIds, _model.Tokenizer, _config.MaxModelLen, new RequestTimer(_time, _metrics));
         if (Interlocked.Increment(ref _liveRequests) > _config.MaxNumSeqs + _config.MaxQueue)
         {
             Interlocked.Decrement(ref _liveRequests);
@@ -182,6 +193,7 @@ public sealed class LlmEngine : IDisposable
         for (int i = 0; i < chunks.Count; i++)
         {
             var (sequence, start, count) = chunks[i];
+            _bySequenceId[sequence.Id].Timer.Scheduled();
             entries[i] = new BatchEntry(sequence.State!, sequence.Tokens(start, count), chunks[i].CompletesSequence);
             rows += chunks[i].CompletesSequence ? 1 : 0;
             _computedPromptTokens += Math.Max(0, Math.Min(start + count, sequence.PromptIds.Length) - start);
@@ -205,9 +217,11 @@ public sealed class LlmEngine : IDisposable
                 var sampled = active.Sampler.Sample(_logits.AsSpan(row++ * vocab, vocab), sequence.PromptIds, CollectionsMarshal.AsSpan(sequence.OutputIds));
                 _generationTokens++;
                 RequestOutput output = active.Append(sampled);
+                active.Timer.Token();
                 active.Output.Writer.TryWrite(output);
-                if (output.Finished)
+                if (output.FinishReason is { } reason)
                 {
+                    active.Timer.Finished(reason);
                     End(active, error: null);
                 }
             }

@@ -1,0 +1,15 @@
+namespace SharpServe.Engine.Scheduling;
+
+/// <summary>
+/// How <see cref="LlmEngine.Create"/> sizes the KV cache, with vLLM's flags: the share of the device this
+/// instance may use (--memory-utilization), or an explicit KV size (--kv-cache-memory) that replaces it.
+/// </summary>
+public sealed record EngineMemoryOptions
+{
+    public double MemoryUtilization { get; init; } = 0.9;
+
+    public long? KvCacheMemoryBytes { get; init; }
+
+    /// <summary>The device total; null detects the host's RAM and cgroup limit.</summary>
+    public long? DeviceTotalBytes { get; init; }
+}

@@ -1,0 +1,51 @@
+using SharpServe.Engine.Memory;
+using SharpServe.Engine.Models;
+
+namespace SharpServe.Engine.Scheduling;
+
+public sealed partial class LlmEngine
+{
+    /// <summary>
+    /// An engine whose KV cache gets the blocks <see cref="MemoryBudget"/> plans for this model and config:
+    /// the runner keeps K/V in f32 and sizes activations for <see cref="SchedulerConfig.MaxNumBatchedTokens"/>.
+    /// </summary>
+    /// <exception cref="MemoryBudgetException">The budget cannot hold the model and one max-length sequence; the message has the numbers.</exception>
+    public static LlmEngine Create(
+        LoadedModel model,
+        SchedulerConfig config,
+        EngineMemoryOptions memory,
+        Action<string>? log = null,
+        bool enablePrefixCaching = true,
+        IEngineMetricsSink? metrics = null,
+        TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(memory);
+        long deviceTotal = memory.DeviceTotalBytes ?? DetectHost(log);
+        MemoryPlan plan = MemoryBudget.Plan(new MemoryBudgetInputs
+        {
+            DeviceTotalBytes = deviceTotal,
+            MemoryUtilization = memory.MemoryUtilization,
+            KvCacheMemoryBytes = memory.KvCacheMemoryBytes,
+            WeightBytes = ModelMemory.WeightBytes(model.Checkpoint),
+            ActivationBytes = ModelMemory.ActivationBytes(model.Config, config.MaxNumBatchedTokens),
+            KvBytesPerToken = ModelMemory.KvBytesPerToken(model.Config, KvCacheDType.Float32),
+            MaxModelLen = config.MaxModelLen,
+        });
+        log?.Invoke(plan.LogMessage);
+        return new LlmEngine(model, config, plan.KvBlocks, enablePrefixCaching, metrics ?? NullEngineMetricsSink.Instance, time);
+    }
+
+    /// <summary>The host's total, logging where it came from (RAM or a cgroup limit) since that decides the plan.</summary>
+    private static long DetectHost(Action<string>? log)
+    {
+        DeviceMemoryInfo device = DeviceMemory.DetectHost();
+        foreach (string note in device.Notes)
+        {
+            log?.Invoke(note);
+        }
+
+        return device.TotalBytes;
+    }
+}
