@@ -75,6 +75,7 @@ public sealed partial class LlmEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
         _scheduler.EnsureFits(request.PromptIds.Length, request.SamplingParams.MaxTokens);
+        EnsureTokenIds(request);
         var sequence = new Sequence(Interlocked.Increment(ref _lastSequenceId), [.. request.PromptIds], request.SamplingParams.MaxTokens);
         var active = new ActiveRequest(request, sequence, _model.Config.VocabSize, _model.Checkpoint.Generation.EosTokenIds, _model.Tokenizer, _config.MaxModelLen, new RequestTimer(_time, _metrics));
         if (Interlocked.Increment(ref _liveRequests) > _config.MaxNumSeqs + _config.MaxQueue)
@@ -90,6 +91,22 @@ public sealed partial class LlmEngine : IDisposable
         }
 
         return active.Output.Reader;
+    }
+
+    /// <summary>
+    /// A bad id must be refused here, on the caller's thread: inside a batched step it would fail
+    /// every other request in the batch and stop the engine.
+    /// </summary>
+    private void EnsureTokenIds(EngineRequest request)
+    {
+        int vocabulary = _model.Config.VocabSize;
+        foreach (int id in request.PromptIds)
+        {
+            if ((uint)id >= (uint)vocabulary)
+            {
+                throw new ArgumentOutOfRangeException(nameof(request), $"request {request.Id}: token id {id} is outside the vocabulary (0..{vocabulary - 1})");
+            }
+        }
     }
 
     /// <summary>Ends the request if it is still live, freeing its blocks; its reader completes without a finish reason.</summary>
