@@ -6,11 +6,9 @@ using SharpServe.Engine.Tests.TestSupport;
 
 namespace SharpServe.Engine.Tests.Scheduling;
 
-/// <summary>Stop strings applied by the engine, and a request that fails inside the engine thread.</summary>
+/// <summary>Stop strings applied by the engine, and a malformed request refused before it reaches the engine thread.</summary>
 public sealed class EngineBehaviourTests(TinyModelFixture fixture) : IClassFixture<TinyModelFixture>
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(8);
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -18,7 +16,7 @@ public sealed class EngineBehaviourTests(TinyModelFixture fixture) : IClassFixtu
     {
         int[] prompt = EngineHarness.RandomPrompt(10, seed: 41);
         using LlmEngine engine = fixture.NewEngine();
-        List<RequestOutput> free = await Collect(engine.Submit(new EngineRequest("free", prompt, new SamplingParams(temperature: 0, maxTokens: 24, ignoreEos: true))));
+        List<RequestOutput> free = await TinyModelFixture.Collect(engine.Submit(new EngineRequest("free", prompt, new SamplingParams(temperature: 0, maxTokens: 24, ignoreEos: true))));
         string text = string.Concat(free.Select(o => o.Text));
         Assert.True(text.Length >= 8, $"the unstopped text is too short to cut: '{text}'");
 
@@ -28,7 +26,7 @@ public sealed class EngineBehaviourTests(TinyModelFixture fixture) : IClassFixtu
         Assert.True(at > 0, $"stop string '{stop}' should not start the text '{text}'");
         var stopped = new SamplingParams(temperature: 0, maxTokens: 24, ignoreEos: true, stop: [stop], includeStopStrInOutput: includeStopString);
 
-        List<RequestOutput> outputs = await Collect(engine.Submit(new EngineRequest("stopped", prompt, stopped)));
+        List<RequestOutput> outputs = await TinyModelFixture.Collect(engine.Submit(new EngineRequest("stopped", prompt, stopped)));
 
         string expected = includeStopString ? text[..(at + stop.Length)] : text[..at];
         Assert.Equal(expected, string.Concat(outputs.Select(o => o.Text)));
@@ -52,19 +50,8 @@ public sealed class EngineBehaviourTests(TinyModelFixture fixture) : IClassFixtu
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => engine.Submit(new EngineRequest("bad", [1, 2, vocab], new SamplingParams(maxTokens: 4))));
         Assert.Contains("outside the vocabulary", error.Message, StringComparison.Ordinal);
 
-        var outputs = await Collect(engine.Submit(new EngineRequest("good", [1, 2, 3], new SamplingParams(maxTokens: 2))));
+        var outputs = await TinyModelFixture.Collect(engine.Submit(new EngineRequest("good", [1, 2, 3], new SamplingParams(maxTokens: 2))));
         Assert.Equal(2, outputs.Sum(o => o.NewTokenIds.Count));
-    }
-
-    private static async Task<List<RequestOutput>> Collect(ChannelReader<RequestOutput> reader)
-    {
-        var outputs = new List<RequestOutput>();
-        await foreach (RequestOutput output in reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(Timeout).Token))
-        {
-            outputs.Add(output);
-        }
-
-        return outputs;
     }
 }
 
