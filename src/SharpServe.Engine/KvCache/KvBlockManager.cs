@@ -145,6 +145,47 @@ public sealed class KvBlockManager
         }
     }
 
+    /// <summary>
+    /// Gives <paramref name="childId"/> the K/V <paramref name="parentId"/> has committed so far (n &gt; 1
+    /// sampling forks after the prompt): full blocks are shared by reference, and a partly filled last block,
+    /// which both will keep writing, gets a fresh block of the child's own that the caller must fill with a
+    /// copy of the parent's. False, taking nothing, when the pool has no block for that copy.
+    /// </summary>
+    public BlockFork Fork(int parentId, int childId)
+    {
+        SequenceBlocks parent = _sequences[parentId];
+        if (_sequences.ContainsKey(childId))
+        {
+            throw new InvalidOperationException($"sequence {childId} already has blocks");
+        }
+
+        int fullBlocks = parent.CommittedTokens / BlockSize;
+        bool partial = parent.CommittedTokens % BlockSize != 0;
+        if (partial && FreeBlockCount == 0)
+        {
+            return BlockFork.Failed;
+        }
+
+        var child = new SequenceBlocks(BlockSize, parent.CommittedTokens, parent.LastFullBlockHash);
+        parent.OpenBlockTokens.CopyTo(child.OpenBlockTokens, 0);
+        int[] blocks = parent.Table.Blocks;
+        for (int i = 0; i < fullBlocks; i++)
+        {
+            Retain(blocks[i]);
+            child.Table.Append(blocks[i]);
+        }
+
+        _sequences.Add(childId, child);
+        if (!partial)
+        {
+            return new BlockFork(true, CopySource: -1, CopyDestination: -1);
+        }
+
+        int copy = TakeBlock();
+        child.Table.Append(copy);
+        return new BlockFork(true, blocks[fullBlocks], copy);
+    }
+
     /// <summary>Drops the sequence's references; blocks no one else holds become evictable (cached) or free.</summary>
     public void Free(int sequenceId)
     {

@@ -33,7 +33,8 @@ public sealed class RequestSampler
     private int[] _keptTokens = [];
 
     /// <param name="eosTokenIds">The model's end-of-sequence ids, masked until min_tokens unless ignore_eos.</param>
-    public RequestSampler(SamplingParams parameters, int vocabSize, IReadOnlyList<int> eosTokenIds)
+    /// <param name="choice">Which of the request's n choices this sampler draws for (its seed is <see cref="SamplingParams.SeedOfChoice"/>).</param>
+    public RequestSampler(SamplingParams parameters, int vocabSize, IReadOnlyList<int> eosTokenIds, int choice = 0)
     {
         _params = parameters;
         _vocab = vocabSize;
@@ -49,7 +50,7 @@ public sealed class RequestSampler
         }
 
         _penalties = new Penalties(parameters.RepetitionPenalty, parameters.PresencePenalty, parameters.FrequencyPenalty);
-        _random = parameters.Seed is int seed ? new Random(seed) : new Random();
+        _random = parameters.SeedOfChoice(choice) is int seed ? new Random(seed) : new Random();
     }
 
     /// <summary>The last call's top-n logprobs, best first; empty unless the request asked for n ≥ 1.</summary>

@@ -9,6 +9,7 @@ public sealed record SamplingParams
     /// <param name="topK">0 or -1 disables top-k (vLLM accepts both).</param>
     /// <param name="maxTokens">Null means no limit from the request (the context length still applies).</param>
     /// <param name="logprobs">Null: none; 0: only the sampled token's; n: also the top n.</param>
+    /// <param name="n">Completions to generate from the prompt (choices); they share the prompt's KV blocks.</param>
     public SamplingParams(
         float temperature = 1f,
         float topP = 1f,
@@ -26,7 +27,8 @@ public sealed record SamplingParams
         IReadOnlyList<string>? stop = null,
         bool includeStopStrInOutput = false,
         int? logprobs = null,
-        bool skipSpecialTokens = true)
+        bool skipSpecialTokens = true,
+        int n = 1)
     {
         Require(temperature >= 0 && float.IsFinite(temperature), "temperature must be finite and >= 0");
         Require(topP > 0 && topP <= 1, "top_p must be in (0, 1]");
@@ -38,6 +40,7 @@ public sealed record SamplingParams
         Require(maxTokens is null or >= 1, "max_tokens must be at least 1");
         Require(minTokens >= 0 && (maxTokens is null || minTokens <= maxTokens), "min_tokens must be >= 0 and <= max_tokens");
         Require(logprobs is null or >= 0, "logprobs must be >= 0");
+        Require(n >= 1, "n must be at least 1");
 
         // Copies, so a caller mutating its collection afterwards cannot change a validated request.
         var bias = new Dictionary<int, float>();
@@ -70,6 +73,7 @@ public sealed record SamplingParams
         IncludeStopStrInOutput = includeStopStrInOutput;
         Logprobs = logprobs;
         SkipSpecialTokens = skipSpecialTokens;
+        N = n;
     }
 
     public float Temperature { get; }
@@ -105,6 +109,14 @@ public sealed record SamplingParams
     public int? Logprobs { get; }
 
     public bool SkipSpecialTokens { get; }
+
+    public int N { get; }
+
+    /// <summary>
+    /// The seed of choice <paramref name="index"/> when n &gt; 1: seed + index, as vLLM derives its child
+    /// requests' seeds, so each choice is reproducible yet different from its siblings.
+    /// </summary>
+    public int? SeedOfChoice(int index) => Seed + index;
 
     private static void Require(bool valid, string message)
     {

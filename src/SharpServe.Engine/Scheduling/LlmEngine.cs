@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Models;
+using SharpServe.Engine.Sampling;
 
 namespace SharpServe.Engine.Scheduling;
 
@@ -20,12 +21,12 @@ public sealed partial class LlmEngine : IDisposable
     private readonly Scheduler _scheduler;
     private readonly Channel<EngineCommand> _inbox = Channel.CreateUnbounded<EngineCommand>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, ActiveRequest> _byRequestId = [];
-    private readonly Dictionary<int, ActiveRequest> _bySequenceId = [];
+    private readonly Dictionary<int, ActiveChoice> _bySequenceId = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly IEngineMetricsSink _metrics;
     private readonly TimeProvider _time;
     private readonly Thread _thread;
-    private int _liveRequests; // submitted and not yet ended; the admission limit, touched with Interlocked
+    private int _liveRequests; // choices submitted and not yet ended; the admission limit, touched with Interlocked
     private int _lastSequenceId;
     private float[] _logits = [];
     private long _promptTokens;
@@ -74,19 +75,35 @@ public sealed partial class LlmEngine : IDisposable
     public ChannelReader<RequestOutput> Submit(EngineRequest request)
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-        _scheduler.EnsureFits(request.PromptIds.Length, request.SamplingParams.MaxTokens);
+        SamplingParams parameters = request.SamplingParams;
+        _scheduler.EnsureFits(request.PromptIds.Length, parameters.MaxTokens);
         EnsureTokenIds(request);
-        var sequence = new Sequence(Interlocked.Increment(ref _lastSequenceId), [.. request.PromptIds], request.SamplingParams.MaxTokens);
-        var active = new ActiveRequest(request, sequence, _model.Config.VocabSize, _model.Checkpoint.Generation.EosTokenIds, _model.Tokenizer, _config.MaxModelLen, new RequestTimer(_time, _metrics));
-        if (Interlocked.Increment(ref _liveRequests) > _config.MaxNumSeqs + _config.MaxQueue)
+        if (parameters.N > _config.MaxNumSeqs + _config.MaxQueue)
         {
-            Interlocked.Decrement(ref _liveRequests);
-            throw new EngineQueueFullException($"{_config.MaxNumSeqs} running and {_config.MaxQueue} waiting requests are already queued");
+            throw new ArgumentException($"n = {parameters.N} exceeds the {_config.MaxNumSeqs + _config.MaxQueue} sequences this engine can hold (max running plus max queued)");
+        }
+
+        var active = new ActiveRequest(request) { LiveChoices = parameters.N, AwaitingFork = parameters.N > 1 };
+        active.Choices = [.. Enumerable.Range(0, parameters.N).Select(index => new ActiveChoice(
+            active,
+            index,
+            new Sequence(Interlocked.Increment(ref _lastSequenceId), [.. request.PromptIds], parameters.MaxTokens),
+            _model.Config.VocabSize,
+            _model.Checkpoint.Generation.EosTokenIds,
+            _model.Tokenizer,
+            _config.MaxModelLen,
+            new RequestTimer(_time, _metrics)))];
+
+        // Every choice is a sequence the engine must hold, so each counts against the admission limit.
+        if (Interlocked.Add(ref _liveRequests, parameters.N) > _config.MaxNumSeqs + _config.MaxQueue)
+        {
+            Interlocked.Add(ref _liveRequests, -parameters.N);
+            throw new EngineQueueFullException($"{_config.MaxNumSeqs} running and {_config.MaxQueue} waiting sequences are already queued");
         }
 
         if (!_inbox.Writer.TryWrite(new SubmitCommand(active)))
         {
-            Interlocked.Decrement(ref _liveRequests);
+            Interlocked.Add(ref _liveRequests, -parameters.N);
             throw new ObjectDisposedException(nameof(LlmEngine), "the engine has stopped");
         }
 
@@ -156,7 +173,7 @@ public sealed partial class LlmEngine : IDisposable
 
         foreach (ActiveRequest active in _byRequestId.Values.ToList())
         {
-            End(active, ending);
+            EndRequest(active, ending);
         }
 
         while (_inbox.Reader.TryRead(out EngineCommand? command))
@@ -183,16 +200,21 @@ public sealed partial class LlmEngine : IDisposable
         switch (command)
         {
             case SubmitCommand { Request: var active } when !_byRequestId.TryAdd(active.Request.Id, active):
-                Interlocked.Decrement(ref _liveRequests);
+                Interlocked.Add(ref _liveRequests, -active.Choices.Length);
                 active.Output.Writer.TryComplete(new ArgumentException($"request id '{active.Request.Id}' is already live"));
                 break;
             case SubmitCommand { Request: var active }:
-                _bySequenceId.Add(active.Sequence.Id, active);
-                _scheduler.Add(active.Sequence);
-                _promptTokens += active.Sequence.PromptIds.Length;
+                foreach (ActiveChoice choice in active.Choices)
+                {
+                    _bySequenceId.Add(choice.Sequence.Id, choice);
+                }
+
+                // Only choice 0 computes the prompt; the others are forked from it (see Fork).
+                _scheduler.Add(active.Choices[0].Sequence);
+                _promptTokens += active.Request.PromptIds.Length;
                 break;
             case AbortCommand { RequestId: var id } when _byRequestId.TryGetValue(id, out ActiveRequest? active):
-                End(active, error: null);
+                EndRequest(active, error: null);
                 break;
         }
     }
@@ -230,32 +252,97 @@ public sealed partial class LlmEngine : IDisposable
             _blocks.CommitTokens(sequence.Id, entries[i].Tokens);
             if (chunks[i].CompletesSequence)
             {
-                ActiveRequest active = _bySequenceId[sequence.Id];
-                var sampled = active.Sampler.Sample(_logits.AsSpan(row++ * vocab, vocab), sequence.PromptIds, CollectionsMarshal.AsSpan(sequence.OutputIds));
-                _generationTokens++;
-                RequestOutput output = active.Append(sampled);
-                active.Timer.Token();
-                active.Output.Writer.TryWrite(output);
-                if (output.FinishReason is { } reason)
+                ActiveChoice choice = _bySequenceId[sequence.Id];
+                ReadOnlySpan<float> logits = _logits.AsSpan(row++ * vocab, vocab);
+                if (choice.Owner.AwaitingFork)
                 {
-                    active.Timer.Finished(reason);
-                    End(active, error: null);
+                    Fork(choice, logits);
                 }
+
+                Emit(choice, choice.Sampler.Sample(logits, sequence.PromptIds, CollectionsMarshal.AsSpan(sequence.OutputIds)));
             }
         }
 
         _stats = Snapshot();
     }
 
-    /// <summary>Frees the request's blocks, publishes the counters, then completes its reader, so a reader that saw completion sees the blocks freed.</summary>
-    private void End(ActiveRequest active, Exception? error)
+    /// <summary>
+    /// Choice 0 has computed the prompt: every other choice takes its first token from the same logits with
+    /// its own sampler and shares the prompt's K/V — full blocks by reference, the partly filled last block
+    /// copied. A choice the pool or max_num_seqs cannot take now waits, and computes the prompt itself later.
+    /// </summary>
+    private void Fork(ActiveChoice parent, ReadOnlySpan<float> logits)
     {
-        _scheduler.Remove(active.Sequence);
-        _byRequestId.Remove(active.Request.Id);
-        _bySequenceId.Remove(active.Sequence.Id);
+        ActiveRequest request = parent.Owner;
+        request.AwaitingFork = false;
+        var children = new List<(ActiveChoice Choice, SampledToken Token)>();
+        foreach (ActiveChoice child in request.Choices.AsSpan(1))
+        {
+            children.Add((child, child.Sampler.Sample(logits, child.Sequence.PromptIds, [])));
+            BlockFork fork = _blocks.Fork(parent.Sequence.Id, child.Sequence.Id);
+            if (fork.NeedsCopy)
+            {
+                _runner.Cache.CopyBlock(fork.CopySource, fork.CopyDestination);
+            }
+
+            if (fork.Succeeded)
+            {
+                child.Sequence.State = new SequenceState(_blocks.GetBlockTable(child.Sequence.Id), parent.Sequence.ComputedTokens);
+            }
+        }
+
+        _scheduler.AddForked([.. children.Select(c => c.Choice.Sequence)]);
+        foreach (var (child, token) in children)
+        {
+            child.Timer.Scheduled();
+            Emit(child, token);
+        }
+    }
+
+    /// <summary>Appends the sampled token to the choice, streams it, and ends the choice when it finished.</summary>
+    private void Emit(ActiveChoice choice, SampledToken sampled)
+    {
+        _generationTokens++;
+        RequestOutput output = choice.Append(sampled);
+        choice.Timer.Token();
+        choice.Owner.Output.Writer.TryWrite(output);
+        if (output.FinishReason is { } reason)
+        {
+            choice.Timer.Finished(reason);
+            End(choice, error: null);
+        }
+    }
+
+    /// <summary>Ends every choice still live: an abort, or the engine failing.</summary>
+    private void EndRequest(ActiveRequest request, Exception? error)
+    {
+        foreach (ActiveChoice choice in request.Choices)
+        {
+            if (_bySequenceId.ContainsKey(choice.Sequence.Id))
+            {
+                End(choice, error);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Frees the choice's blocks and publishes the counters; the last choice to end completes the stream, so
+    /// a reader that saw completion sees every block freed.
+    /// </summary>
+    private void End(ActiveChoice choice, Exception? error)
+    {
+        _scheduler.Remove(choice.Sequence);
+        _bySequenceId.Remove(choice.Sequence.Id);
         Interlocked.Decrement(ref _liveRequests);
+        ActiveRequest request = choice.Owner;
+        if (--request.LiveChoices > 0)
+        {
+            return;
+        }
+
+        _byRequestId.Remove(request.Request.Id);
         _stats = Snapshot();
-        active.Output.Writer.TryComplete(error);
+        request.Output.Writer.TryComplete(error);
     }
 
     private EngineStats Snapshot() => new(

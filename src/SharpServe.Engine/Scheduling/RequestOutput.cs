@@ -9,11 +9,15 @@ public readonly record struct Usage(int PromptTokens, int CompletionTokens);
 public sealed record GeneratedLogprob(int TokenId, float Logprob, IReadOnlyList<TokenLogprob> Top);
 
 /// <summary>
-/// What one engine step added to a request: the new token ids, the text they completed (held back while a
-/// stop string may be forming), logprobs when asked, and the finish reason on the last output.
+/// What one engine step added to one choice of a request: the new token ids, the text they completed (held
+/// back while a stop string may be forming), logprobs when asked, and the finish reason on the choice's
+/// last output. With n &gt; 1 the choices' outputs interleave on one stream, told apart by
+/// <see cref="Index"/>; each reports its own completion tokens in <see cref="Usage"/> (the API's usage
+/// object sums them, counting the prompt once).
 /// </summary>
 public sealed record RequestOutput(
     string RequestId,
+    int Index,
     IReadOnlyList<int> NewTokenIds,
     string Text,
     IReadOnlyList<GeneratedLogprob>? Logprobs,

@@ -51,6 +51,30 @@ public sealed class Scheduler(SchedulerConfig config, KvBlockManager blocks)
         _waiting.Add(sequence);
     }
 
+    /// <summary>
+    /// Takes the choices forked from a running sequence (n &gt; 1): those that got blocks run from the next
+    /// step while max_num_seqs allows; the rest give their blocks back and wait at the front, as old as
+    /// their parent, to compute the prompt themselves.
+    /// </summary>
+    public void AddForked(IReadOnlyList<Sequence> children)
+    {
+        var waiting = new List<Sequence>();
+        foreach (Sequence child in children)
+        {
+            if (child.State is not null && _running.Count < config.MaxNumSeqs)
+            {
+                _running.Add(child);
+                continue;
+            }
+
+            blocks.Free(child.Id);
+            child.State = null;
+            waiting.Add(child);
+        }
+
+        _waiting.InsertRange(0, waiting);
+    }
+
     /// <summary>Removes a finished or aborted sequence and frees its blocks (cached prefixes stay reusable).</summary>
     public void Remove(Sequence sequence)
     {

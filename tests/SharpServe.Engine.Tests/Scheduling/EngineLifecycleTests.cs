@@ -15,12 +15,12 @@ public sealed class EngineLifecycleTests(TinyModelFixture fixture) : IClassFixtu
         var random = new Random(1234);
         // A small pool and budget: prompts are chunked and may be preempted, so aborts land in prefill, decode and
         // waiting. Where they land depends on timing, hence only the invariant is asserted; the targeted cases
-        // (AbortDuringPrefill, preemption) have their own tests.
+        // (AbortDuringPrefill, preemption) have their own tests. Some requests have n > 1, so forks are aborted too.
         using var engine = fixture.NewEngine(maxNumBatchedTokens: 16, maxNumSeqs: 6, maxModelLen: blocks * 16, kvBlocks: blocks);
         var requests = new List<Task>();
         for (int i = 0; i < 20; i++)
         {
-            var parameters = new SamplingParams(temperature: 0, maxTokens: random.Next(1, 20), ignoreEos: true);
+            var parameters = new SamplingParams(temperature: 0, maxTokens: random.Next(1, 20), ignoreEos: true, n: random.Next(1, 4));
             string id = $"r{i}";
             ChannelReader<RequestOutput> reader = engine.Submit(new EngineRequest(id, EngineHarness.RandomPrompt(random.Next(1, 60), seed: i), parameters));
             int abortAfter = random.Next(-3, 10); // negative: never abort; 0: abort at once, usually before or during prefill
