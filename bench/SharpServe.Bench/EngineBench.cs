@@ -83,7 +83,7 @@ public static class EngineBench
         var timer = Stopwatch.StartNew();
         for (int i = 0; i < decodeTokens; i++)
         {
-            next[0] = SharpServe.Engine.Sampling.Sampler.ArgMax(logits);
+            next[0] = SharpServe.Engine.Sampling.Greedy.ArgMax(logits);
             runner.Step(step, allPositions: false, logits);
         }
 

@@ -59,7 +59,7 @@ public sealed class CliTests : IDisposable
         float[] logits = runner.Step([new BatchEntry(sequence, prompt)], allPositions: false);
         for (int i = 0; i < 12; i++)
         {
-            generated.Add(Engine.Sampling.Sampler.ArgMax(logits));
+            generated.Add(Engine.Sampling.Greedy.ArgMax(logits));
             logits = runner.Step([new BatchEntry(sequence, [generated[^1]])], allPositions: false);
         }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Models;
+using SharpServe.Engine.Scheduling;
 using SharpServe.Engine.Sampling;
 using SharpServe.Engine.Templates;
 
@@ -37,12 +38,14 @@ internal static class GenerateCommand
             using var loaded = LoadedModel.Open(CommonOptions.ResolveModel(parse.GetValue(model)), parse.GetValue(threads));
             int[] ids = PromptTokens(loaded, parse.GetValue(prompt), parse.GetValue(promptIds), parse.GetValue(chat));
             var generation = loaded.Checkpoint.Generation;
-            var sampler = new Sampler(
-                parse.GetValue(temperature) ?? generation.Temperature ?? 0.6f,
-                parse.GetValue(topP) ?? generation.TopP ?? 0.95f,
-                parse.GetValue(seed));
-            var eos = parse.GetValue(ignoreEos) ? [] : loaded.Checkpoint.Generation.EosTokenIds;
-            Run(loaded, ids, max, sampler, eos);
+            var parameters = new SamplingParams(
+                temperature: parse.GetValue(temperature) ?? generation.Temperature ?? 0.6f,
+                topP: parse.GetValue(topP) ?? generation.TopP ?? 0.95f,
+                seed: parse.GetValue(seed),
+                maxTokens: max,
+                ignoreEos: parse.GetValue(ignoreEos),
+                skipSpecialTokens: false);
+            Run(loaded, ids, parameters);
             return 0;
         }));
         return command;
@@ -84,45 +87,36 @@ internal static class GenerateCommand
         return ChatPrompt.Render(ChatTemplate.Parse(source), context, new ChatPromptOptions { ForceThinkPrefix = true });
     }
 
-    private static void Run(LoadedModel loaded, int[] prompt, int maxTokens, Sampler sampler, IReadOnlyList<int> eos)
+    /// <summary>
+    /// Runs the one request through the continuous-batching engine, with a KV cache of exactly the blocks it
+    /// can use, and reports prefill speed (time to the first token) and decode speed (the tokens after it).
+    /// </summary>
+    private static void Run(LoadedModel loaded, int[] prompt, SamplingParams parameters)
     {
-        int vocab = loaded.Config.VocabSize;
-        int capacity = prompt.Length + maxTokens;
-        var pool = new KvCachePool(loaded.Config, (capacity + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize);
-        var runner = new ModelRunner(loaded.Model, pool);
-        var sequence = new SequenceState();
-        var logits = new float[vocab];
-        var generated = new List<int>(maxTokens);
-        var printer = new StreamingPrinter(loaded.Tokenizer);
-
+        int maxModelLen = prompt.Length + parameters.MaxTokens!.Value;
+        int blocks = (maxModelLen + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize;
+        var config = new SchedulerConfig(maxNumBatchedTokens: Math.Max(prompt.Length, 1), maxNumSeqs: 1, maxModelLen, maxQueue: 0);
+        using var engine = new LlmEngine(loaded, config, blocks, enablePrefixCaching: false);
+        var printer = new StreamingPrinter(hasText: loaded.Tokenizer is not null);
         var clock = Stopwatch.StartNew();
-        runner.Step([new BatchEntry(sequence, prompt)], allPositions: false, logits);
-        var prefill = clock.Elapsed;
-
-        // One entry and one token buffer reused for every decode step: the loop allocates nothing.
-        var next = new int[1];
-        BatchEntry[] step = [new BatchEntry(sequence, next)];
-        clock.Restart();
-        while (true)
+        TimeSpan firstToken = default;
+        int generated = 0;
+        var outputs = engine.Submit(new EngineRequest("generate", prompt, parameters));
+        while (outputs.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            int token = sampler.Sample(logits);
-            generated.Add(token);
-            printer.Print(token);
-            if (generated.Count == maxTokens || eos.Contains(token))
+            while (outputs.TryRead(out RequestOutput? output))
             {
-                break;
+                firstToken = generated == 0 ? clock.Elapsed : firstToken;
+                generated += output.NewTokenIds.Count;
+                printer.Print(output);
             }
-
-            next[0] = token;
-            runner.Step(step, allPositions: false, logits);
         }
 
-        var decode = clock.Elapsed;
-        printer.Finish();
+        var decode = clock.Elapsed - firstToken;
         Console.WriteLine();
-        int decodeSteps = generated.Count - 1;
+        int decodeSteps = generated - 1;
         Console.Error.WriteLine(
-            $"prompt {prompt.Length} tokens, prefill {prompt.Length / prefill.TotalSeconds:F1} tok/s; " +
-            $"generated {generated.Count} tokens, decode {(decodeSteps > 0 ? decodeSteps / decode.TotalSeconds : 0):F1} tok/s");
+            $"prompt {prompt.Length} tokens, prefill {prompt.Length / firstToken.TotalSeconds:F1} tok/s; " +
+            $"generated {generated} tokens, decode {(decodeSteps > 0 ? decodeSteps / decode.TotalSeconds : 0):F1} tok/s");
     }
 }

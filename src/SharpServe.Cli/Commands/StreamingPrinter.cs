@@ -1,36 +1,27 @@
-using SharpServe.Engine.Tokenization;
+using SharpServe.Engine.Scheduling;
 
 namespace SharpServe.Cli.Commands;
 
 /// <summary>
-/// Prints generated text as it grows, through the streaming detokenizer (which never splits a
-/// UTF-8 character across prints). Without a tokenizer, ids are printed.
+/// Prints a request's outputs as they stream: the engine's incremental text (never a split UTF-8
+/// character), or the token ids when the model has no tokenizer.
 /// </summary>
-internal sealed class StreamingPrinter(Qwen2Tokenizer? tokenizer)
+internal sealed class StreamingPrinter(bool hasText)
 {
-    private readonly StreamingDetokenizer? _detokenizer = tokenizer is null ? null : new StreamingDetokenizer(tokenizer, skipSpecialTokens: false);
     private bool _first = true;
 
-    public void Print(int token)
+    public void Print(RequestOutput output)
     {
-        if (_detokenizer is null)
+        if (hasText)
+        {
+            Console.Write(output.Text);
+            return;
+        }
+
+        foreach (int token in output.NewTokenIds)
         {
             Console.Write(_first ? $"{token}" : $",{token}");
-        }
-        else
-        {
-            Console.Write(_detokenizer.Push(token));
-        }
-
-        _first = false;
-    }
-
-    /// <summary>Prints whatever the detokenizer still holds (an incomplete final character).</summary>
-    public void Finish()
-    {
-        if (_detokenizer is not null)
-        {
-            Console.Write(_detokenizer.Flush());
+            _first = false;
         }
     }
 }

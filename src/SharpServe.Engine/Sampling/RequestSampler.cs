@@ -88,7 +88,7 @@ public sealed class RequestSampler
             _penalties.Apply(processed, promptIds, outputIds);
         }
 
-        int token = _params.Temperature < GreedyBelow ? Sampler.ArgMax(processed) : Draw(processed);
+        int token = _params.Temperature < GreedyBelow ? Greedy.ArgMax(processed) : Draw(processed);
         if (_params.Logprobs is not int n)
         {
             return new SampledToken(token, null);
@@ -100,7 +100,7 @@ public sealed class RequestSampler
     private int Draw(Span<float> processed)
     {
         float temperature = _params.Temperature;
-        float max = processed[Sampler.ArgMax(processed)];
+        float max = processed[Greedy.ArgMax(processed)];
 
         // min_p keeps p ≥ min_p · p_max of softmax(logits / T), i.e. logit ≥ max + T · ln(min_p).
         float floor = _params.MinP > 0 ? max + (temperature * MathF.Log(_params.MinP)) : float.NegativeInfinity;
@@ -152,7 +152,7 @@ public sealed class RequestSampler
             }
         }
 
-        return Sampler.ArgMax(logits); // rounding left the target a hair past the total
+        return Greedy.ArgMax(logits); // rounding left the target a hair past the total
     }
 
     private void EnsureCapacity()

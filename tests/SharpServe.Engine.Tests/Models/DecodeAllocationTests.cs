@@ -25,7 +25,7 @@ public sealed class DecodeAllocationTests
         BatchEntry[] step = [new BatchEntry(sequence, next)];
         for (int i = 0; i < 8; i++)
         {
-            next[0] = SharpServe.Engine.Sampling.Sampler.ArgMax(logits);
+            next[0] = SharpServe.Engine.Sampling.Greedy.ArgMax(logits);
             runner.Step(step, allPositions: false, logits); // warm-up: buffers grow to their steady size
         }
 
@@ -38,7 +38,7 @@ public sealed class DecodeAllocationTests
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 32; i++)
             {
-                next[0] = SharpServe.Engine.Sampling.Sampler.ArgMax(logits);
+                next[0] = SharpServe.Engine.Sampling.Greedy.ArgMax(logits);
                 runner.Step(step, allPositions: false, logits);
             }
 

