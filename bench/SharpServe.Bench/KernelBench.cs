@@ -6,7 +6,9 @@ using SharpServe.Engine.Kernels;
 using SharpServe.Engine.Kernels.Native;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Kernels.Threading;
+using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
+using SharpServe.Engine.Memory;
 
 namespace SharpServe.Bench;
 
@@ -14,8 +16,8 @@ namespace SharpServe.Bench;
 /// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|attention] [--tokens 128,8]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
 /// shapes after warm-up, median of several samples: worker-pool dispatch overhead, single-token GEMV
 /// (GB/s of weight bytes, against the machine's ~32 GB/s two-thread read bandwidth) and 128-token GEMM
-/// (GFLOP/s) and single-token attention over long contexts (GB/s of K/V read). GEMV weights rotate over
-/// enough copies to exceed the last-level cache, so each call streams from DRAM the way a decode step does.
+/// (GFLOP/s) and single-token attention over long contexts with an f32, f16 and bf16 KV cache (GB/s of K/V read). GEMV weights
+/// and KV caches rotate over enough copies to exceed the last-level cache, so each call streams from DRAM the way a decode step does.
 /// </summary>
 public static class KernelBench
 {
@@ -72,30 +74,48 @@ public static class KernelBench
         return 0;
     }
 
-    /// <summary>One decode token's attention, 12 heads over 2 KV heads of 128 (the 1.5B model), blocks of 16.</summary>
+    /// <summary>
+    /// One decode token's attention, 12 heads over 2 KV heads of 128 (the 1.5B model), blocks of 16, per KV cache dtype.
+    /// Calls rotate over copies of the layer's cache totalling <see cref="StreamBytes"/>: a decode step reads every
+    /// layer's K/V once, far more than the last-level cache holds, so a cache that stayed in L3 would flatter f32.
+    /// </summary>
     private static void Attention(int[] threadCounts, int samples)
     {
         const int Heads = 12, KvHeads = 2, HeadDim = 128, BlockSize = 16;
         Console.WriteLine();
         Console.WriteLine("attention, 1 decode token (K/V bytes read / time)");
-        foreach (int context in new[] { 512, 4096, 16384 })
+        foreach (var (context, dtype) in new[] { 512, 4096, 16384 }.SelectMany(c => Enum.GetValues<KvCacheDType>().Select(d => (c, d))))
         {
             int blocks = context / BlockSize;
-            var cache = new SharpServe.Engine.KvCache.KvLayerCache(blocks * BlockSize, KvHeads * HeadDim);
+            var cache = new KvLayerCache(blocks * BlockSize, KvHeads * HeadDim, dtype);
             var random = new Random(3);
-            for (int i = 0; i < cache.Keys.Length; i++)
+            var values = new float[cache.Slots * cache.KvDim];
+            foreach (var storage in new[] { cache.Keys, cache.Values })
             {
-                cache.Keys[i] = random.NextSingle() - 0.5f;
-                cache.Values[i] = random.NextSingle() - 0.5f;
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = random.NextSingle() - 0.5f;
+                }
+
+                WeightCodec.Encode(dtype.ElementType(), values, storage);
+            }
+
+            long kvBytes = 2L * context * cache.SlotBytes;
+            var copies = new KvLayerCache[Math.Max(1, StreamBytes / kvBytes)];
+            copies[0] = cache;
+            for (int c = 1; c < copies.Length; c++)
+            {
+                copies[c] = new KvLayerCache(cache.Slots, cache.KvDim, dtype);
+                cache.Keys.CopyTo(copies[c].Keys, 0);
+                cache.Values.CopyTo(copies[c].Values, 0);
             }
 
             // Blocks in reverse order: a paged cache's tables are not sequential.
             var table = Enumerable.Range(0, blocks).Reverse().ToArray();
-            var metadata = new SharpServe.Engine.KvCache.AttentionMetadata(BlockSize);
+            var metadata = new AttentionMetadata(BlockSize);
             metadata.AddSequence(1, context - 1, table);
             var q = new float[Heads * HeadDim];
             var output = new float[q.Length];
-            long kvBytes = 2L * context * KvHeads * HeadDim * sizeof(float);
             foreach (int threads in threadCounts)
             {
                 using var backend = new CpuBackend(threads);
@@ -106,7 +126,7 @@ public static class KernelBench
                     long start = Stopwatch.GetTimestamp();
                     do
                     {
-                        backend.Attention(q, cache, metadata, Heads, KvHeads, HeadDim, output);
+                        backend.Attention(q, copies[calls % copies.Length], metadata, Heads, KvHeads, HeadDim, output);
                         calls++;
                     }
                     while (Stopwatch.GetElapsedTime(start).TotalMilliseconds < 20);
@@ -119,7 +139,7 @@ public static class KernelBench
 
                 double seconds = Median(times);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  context {context,6} threads {threads}: {seconds * 1e6,9:F1} us  {kvBytes / seconds / 1e9,6:F1} GB/s"));
+                    $"  context {context,6} {dtype,-8} threads {threads}: {seconds * 1e6,9:F1} us  {kvBytes / seconds / 1e9,6:F1} GB/s"));
             }
         }
     }

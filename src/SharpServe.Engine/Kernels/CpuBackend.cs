@@ -2,6 +2,7 @@ using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Kernels.Threading;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
+using SharpServe.Engine.Memory;
 
 namespace SharpServe.Engine.Kernels;
 
@@ -151,17 +152,19 @@ public sealed unsafe class CpuBackend : IComputeBackend
         int tokens = metadata.TokenCount;
         CheckLength(k.Length, (long)tokens * kvDim, nameof(k));
         CheckLength(v.Length, (long)tokens * kvDim, nameof(v));
-        long slots = cache.Keys.Length / kvDim;
+        int slotBytes = cache.SlotBytes;
+        TensorDType type = cache.DType.ElementType();
         for (int t = 0; t < tokens; t++)
         {
             int slot = metadata.Slots[t];
-            if ((ulong)slot >= (ulong)slots)
+            if ((uint)slot >= (uint)cache.Slots)
             {
-                throw new ArgumentOutOfRangeException(nameof(metadata), slot, $"cache slot outside the {slots}-slot cache");
+                throw new ArgumentOutOfRangeException(nameof(metadata), slot, $"cache slot outside the {cache.Slots}-slot cache");
             }
 
-            k.Slice(t * kvDim, kvDim).CopyTo(cache.Keys.AsSpan(slot * kvDim, kvDim));
-            v.Slice(t * kvDim, kvDim).CopyTo(cache.Values.AsSpan(slot * kvDim, kvDim));
+            // 16-bit caches round to nearest even here, once per value (f16 exactly as (Half)x does).
+            WeightCodec.Encode(type, k.Slice(t * kvDim, kvDim), cache.Keys.AsSpan(slot * slotBytes, slotBytes));
+            WeightCodec.Encode(type, v.Slice(t * kvDim, kvDim), cache.Values.AsSpan(slot * slotBytes, slotBytes));
         }
     }
 
@@ -176,18 +179,18 @@ public sealed unsafe class CpuBackend : IComputeBackend
         int tokens = metadata.TokenCount;
         CheckLength(q.Length, (long)tokens * heads * headDim, nameof(q));
         CheckLength(output.Length, (long)tokens * heads * headDim, nameof(output));
-        CheckBlockTables(metadata, cache.Keys.Length / cache.KvDim / metadata.BlockSize);
+        CheckBlockTables(metadata, cache.Slots / metadata.BlockSize);
         if (tokens == 0)
         {
             return;
         }
 
         fixed (float* pq = q)
-        fixed (float* keys = cache.Keys)
-        fixed (float* values = cache.Values)
+        fixed (byte* keys = cache.Keys)
+        fixed (byte* values = cache.Values)
         fixed (float* po = output)
         {
-            _kernels.Attention(pq, keys, values, metadata, heads, kvHeads, headDim, po);
+            _kernels.Attention(pq, keys, values, cache.DType.ElementType(), metadata, heads, kvHeads, headDim, po);
         }
     }
 

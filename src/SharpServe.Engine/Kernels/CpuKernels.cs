@@ -32,8 +32,8 @@ internal abstract unsafe class CpuKernels : IDisposable
 
     public abstract void Add(float* x, float* y, long count);
 
-    /// <summary>q, output: [tokens, heads, headDim]; keys, values: [slots, kvHeads, headDim].</summary>
-    public abstract void Attention(float* q, float* keys, float* values, AttentionMetadata metadata, int heads, int kvHeads, int headDim, float* output);
+    /// <summary>q, output: [tokens, heads, headDim] f32; keys, values: [slots, kvHeads, headDim] in kvType (F32, F16 or BF16).</summary>
+    public abstract void Attention(float* q, byte* keys, byte* values, TensorDType kvType, AttentionMetadata metadata, int heads, int kvHeads, int headDim, float* output);
 
     public abstract void Dispose();
 }

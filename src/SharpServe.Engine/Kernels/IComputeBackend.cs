@@ -32,13 +32,17 @@ public interface IComputeBackend : IDisposable
     /// <summary>x += y, element-wise.</summary>
     void Add(Span<float> x, ReadOnlySpan<float> y);
 
-    /// <summary>Writes each token's K and V ([tokens, kv_dim]) into its slot (<see cref="AttentionMetadata.Slots"/>).</summary>
+    /// <summary>
+    /// Writes each token's K and V ([tokens, kv_dim], f32) into its slot (<see cref="AttentionMetadata.Slots"/>),
+    /// converted to the cache's dtype with round-to-nearest-even.
+    /// </summary>
     void StoreKv(ReadOnlySpan<float> k, ReadOnlySpan<float> v, AttentionMetadata metadata, KvLayerCache cache);
 
     /// <summary>
     /// Causal scaled-dot-product attention with grouped KV heads over the paged cache
     /// (K/V of the current tokens already stored). q, output: [tokens, heads * head_dim].
-    /// Query head h reads KV head h / (heads / kv_heads); scale 1/sqrt(head_dim).
+    /// Query head h reads KV head h / (heads / kv_heads); scale 1/sqrt(head_dim). K/V are read in the cache's
+    /// dtype and the arithmetic is f32.
     /// </summary>
     void Attention(ReadOnlySpan<float> q, KvLayerCache cache, AttentionMetadata metadata, int heads, int kvHeads, int headDim, Span<float> output);
 }

@@ -26,6 +26,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly NativeScratch _ropeTable = new();      // [headDim] f32, cos then sin
     private readonly NativeScratch _scores = new();         // [threads, group, padded context] f32, attention probabilities
     private readonly NativeScratch _lanes = new();          // [threads, group, Count, headDim] f32, attention lane partial outputs
+    private readonly NativeScratch _widenedKv = new();      // [threads, blockSize, headDim] f32, a 16-bit cache block's K or V rows
     private readonly NativeScratch _tokenSequence = new();  // [tokens] int, sequence index of each token
 
     /// <summary>
@@ -82,7 +83,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
 
     public override void Add(float* x, float* y, long count) => VectorOps.Add<TS, TV>(x, y, count);
 
-    public override void Attention(float* q, float* keys, float* values, AttentionMetadata metadata, int heads, int kvHeads, int headDim, float* output)
+    public override void Attention(float* q, byte* keys, byte* values, TensorDType kvType, AttentionMetadata metadata, int heads, int kvHeads, int headDim, float* output)
     {
         int* tokenSequence = (int*)_tokenSequence.Ensure((long)metadata.TokenCount * sizeof(int));
         int maxContext = 0;
@@ -97,13 +98,17 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         int scoreStride = (maxContext + TS.Count - 1) / TS.Count * TS.Count;
         float* scores = (float*)_scores.Ensure((long)pool.Threads * group * scoreStride * sizeof(float));
         float* lanes = (float*)_lanes.Ensure((long)pool.Threads * group * TS.Count * headDim * sizeof(float));
-        _attention.Set(q, output, keys, values, scores, scoreStride, lanes, heads, kvHeads, headDim, metadata, tokenSequence);
+        float* widened = (float*)_widenedKv.Ensure((long)pool.Threads * metadata.BlockSize * headDim * sizeof(float));
+        int kvDim = kvHeads * headDim;
+        var keyRows = new KvHeadRows(keys, kvType, kvDim, metadata.BlockSize);
+        var valueRows = new KvHeadRows(values, kvType, kvDim, metadata.BlockSize);
+        _attention.Set(q, output, keyRows, valueRows, widened, scores, scoreStride, lanes, heads, kvHeads, headDim, metadata, tokenSequence);
         pool.Run(_attention, metadata.TokenCount * kvHeads);
     }
 
     public override void Dispose()
     {
-        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xt, _panels, _ropeTable, _scores, _lanes, _tokenSequence })
+        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xt, _panels, _ropeTable, _scores, _lanes, _widenedKv, _tokenSequence })
         {
             scratch.Dispose();
         }

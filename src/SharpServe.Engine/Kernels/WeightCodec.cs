@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using SharpServe.Engine.Loading;
 
 namespace SharpServe.Engine.Kernels;
 
-/// <summary>Conversions between f32 and the stored weight dtypes (load-time and create-model use, not the hot path).</summary>
+/// <summary>Conversions between f32 and the stored weight dtypes (load-time and create-model use, and the KV cache's stores).</summary>
 public static class WeightCodec
 {
     /// <summary>Widens a whole tensor (any dtype) to f32; used once at load for norms and biases.</summary>
@@ -71,11 +72,8 @@ public static class WeightCodec
         switch (type)
         {
             case TensorDType.F32:
-                for (int i = 0; i < source.Length; i++)
-                {
-                    BinaryPrimitives.WriteSingleLittleEndian(destination[(4 * i)..], source[i]);
-                }
-
+                // The kernels assume a little-endian host already: the bytes are the floats' own.
+                MemoryMarshal.AsBytes(source).CopyTo(destination);
                 break;
             case TensorDType.F16:
                 for (int i = 0; i < source.Length; i++)

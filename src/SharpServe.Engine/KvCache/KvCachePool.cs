@@ -1,10 +1,11 @@
 using SharpServe.Engine.Loading;
+using SharpServe.Engine.Memory;
 
 namespace SharpServe.Engine.KvCache;
 
 /// <summary>
 /// The paged KV cache: a fixed pool of blocks of <see cref="BlockSize"/> token slots, shared by all
-/// sequences, with one K and one V array per layer. Blocks are handed out from a free list; a
+/// sequences, with one K and one V array per layer, elements of <see cref="DType"/>. Blocks are handed out from a free list; a
 /// sequence records the blocks it owns in its <see cref="BlockTable"/>.
 /// </summary>
 public sealed class KvCachePool
@@ -13,14 +14,15 @@ public sealed class KvCachePool
 
     private readonly Stack<int> _free;
 
-    public KvCachePool(Qwen2Config config, int blocks, int blockSize = DefaultBlockSize)
+    public KvCachePool(Qwen2Config config, int blocks, int blockSize = DefaultBlockSize, KvCacheDType dtype = KvCacheDType.Float32)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blocks);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
         BlockSize = blockSize;
         BlockCount = blocks;
+        DType = dtype;
         Layers = Enumerable.Range(0, config.NumHiddenLayers)
-            .Select(_ => new KvLayerCache(blocks * blockSize, config.KvDim))
+            .Select(_ => new KvLayerCache(blocks * blockSize, config.KvDim, dtype))
             .ToArray();
         // Hand out low block ids first: makes block tables easy to read in logs and tests.
         _free = new Stack<int>(Enumerable.Range(0, blocks).Reverse());
@@ -28,11 +30,12 @@ public sealed class KvCachePool
 
     public int BlockSize { get; }
     public int BlockCount { get; }
+    public KvCacheDType DType { get; }
     public int FreeBlocks => _free.Count;
     public IReadOnlyList<KvLayerCache> Layers { get; }
 
-    /// <summary>Bytes of K and V per token over all layers (f32).</summary>
-    public static long BytesPerToken(Qwen2Config config) => 2L * config.NumHiddenLayers * config.KvDim * sizeof(float);
+    /// <summary>Bytes of K and V per token over all layers.</summary>
+    public static long BytesPerToken(Qwen2Config config, KvCacheDType dtype) => ModelMemory.KvBytesPerToken(config, dtype);
 
     /// <summary>Copies the K and V of every slot of block <paramref name="source"/> into <paramref name="destination"/>, in every layer.</summary>
     public void CopyBlock(int source, int destination)
@@ -51,11 +54,34 @@ public sealed class KvCachePool
 
     public void Free(int block)
     {
-        if ((uint)block >= (uint)BlockCount)
+        CheckBlock(block, nameof(block));
+        _free.Push(block);
+    }
+
+    /// <summary>
+    /// Copies the K and V of every slot of block <paramref name="source"/> into block <paramref name="destination"/>
+    /// in every layer: forking a sequence shares its full blocks and copies the partly filled last one.
+    /// </summary>
+    public void CopyBlock(int source, int destination)
+    {
+        CheckBlock(source, nameof(source));
+        CheckBlock(destination, nameof(destination));
+        if (source == destination)
         {
-            throw new ArgumentOutOfRangeException(nameof(block));
+            return;
         }
 
-        _free.Push(block);
+        foreach (var layer in Layers)
+        {
+            layer.CopySlots(source * BlockSize, destination * BlockSize, BlockSize);
+        }
+    }
+
+    private void CheckBlock(int block, string name)
+    {
+        if ((uint)block >= (uint)BlockCount)
+        {
+            throw new ArgumentOutOfRangeException(name, block, $"block outside the {BlockCount}-block pool");
+        }
     }
 }

@@ -1,12 +1,41 @@
+using SharpServe.Engine.Memory;
+
 namespace SharpServe.Engine.KvCache;
 
 /// <summary>
-/// One layer's keys and values for every slot of the block pool, f32.
+/// One layer's keys and values for every slot of the block pool, as little-endian elements of <see cref="DType"/>.
 /// Slot s = block * block_size + offset holds K[s, kv_heads * head_dim] and V[s, kv_heads * head_dim].
+/// Only the compute backend reads or writes the elements; everything above it sees slots and blocks.
 /// </summary>
-public sealed class KvLayerCache(int slots, int kvDim)
+public sealed class KvLayerCache
 {
-    public int KvDim { get; } = kvDim;
-    public float[] Keys { get; } = new float[(long)slots * kvDim];    // [slots, kv_heads * head_dim]
-    public float[] Values { get; } = new float[(long)slots * kvDim];  // [slots, kv_heads * head_dim]
+    public KvLayerCache(int slots, int kvDim, KvCacheDType dtype = KvCacheDType.Float32)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slots);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvDim);
+        Slots = slots;
+        KvDim = kvDim;
+        DType = dtype;
+        SlotBytes = kvDim * dtype.BytesPerElement();
+        Keys = new byte[(long)slots * SlotBytes];
+        Values = new byte[(long)slots * SlotBytes];
+    }
+
+    public int Slots { get; }
+    public int KvDim { get; }
+    public KvCacheDType DType { get; }
+
+    /// <summary>Bytes of one slot's K (or V) row.</summary>
+    public int SlotBytes { get; }
+
+    public byte[] Keys { get; }    // [slots, kv_heads * head_dim] elements of DType
+    public byte[] Values { get; }  // [slots, kv_heads * head_dim] elements of DType
+
+    /// <summary>Copies the K and V of <paramref name="count"/> consecutive slots; the ranges must not overlap.</summary>
+    public void CopySlots(int sourceSlot, int destinationSlot, int count)
+    {
+        int bytes = count * SlotBytes;
+        Array.Copy(Keys, (long)sourceSlot * SlotBytes, Keys, (long)destinationSlot * SlotBytes, bytes);
+        Array.Copy(Values, (long)sourceSlot * SlotBytes, Values, (long)destinationSlot * SlotBytes, bytes);
+    }
 }

@@ -59,6 +59,7 @@ public static class MemoryBudget
             WeightBytes = inputs.WeightBytes,
             ActivationBytes = inputs.ActivationBytes,
             BlockSize = inputs.BlockSize,
+            KvCacheDType = inputs.KvCacheDType,
             // A pool larger than int.MaxValue blocks is not addressable by block ids anyway.
             KvBlocks = (int)Math.Min(blocks, int.MaxValue),
             KvCacheBytes = Math.Min(blocks, int.MaxValue) * blockBytes,

@@ -21,6 +21,9 @@ public sealed record MemoryBudgetInputs
     public required long WeightBytes { get; init; }
     public required long ActivationBytes { get; init; }
     public required long KvBytesPerToken { get; init; }
+
+    /// <summary>The element type <see cref="KvBytesPerToken"/> was computed for; named in the plan's log line.</summary>
+    public KvCacheDType KvCacheDType { get; init; } = KvCacheDType.Float32;
     public required int MaxModelLen { get; init; }
     public int BlockSize { get; init; } = KvCachePool.DefaultBlockSize;
 }

@@ -12,6 +12,7 @@ public sealed record MemoryPlan
     public required long WeightBytes { get; init; }
     public required long ActivationBytes { get; init; }
     public required int BlockSize { get; init; }
+    public required KvCacheDType KvCacheDType { get; init; }
     public required int KvBlocks { get; init; }
 
     /// <summary>Bytes of the blocks actually allocated (the unused remainder of the budget is less than one block).</summary>
@@ -29,7 +30,7 @@ public sealed record MemoryPlan
                 : string.Create(CultureInfo.InvariantCulture, $"budget {MemoryUtilization:0.###} × total {Gib(DeviceTotalBytes)} = {Gib(BudgetBytes)}");
             return string.Create(
                 CultureInfo.InvariantCulture,
-                $"KV cache: {KvBlocks} blocks × {BlockSize} tokens = {KvTokens} tokens ({Gib(KvCacheBytes)}); weights {Gib(WeightBytes)}, activations {Gib(ActivationBytes)}, {budget}");
+                $"KV cache: {KvBlocks} blocks × {BlockSize} tokens = {KvTokens} tokens of {KvCacheDType} K/V ({Gib(KvCacheBytes)}); weights {Gib(WeightBytes)}, activations {Gib(ActivationBytes)}, {budget}");
         }
     }
 

@@ -1,3 +1,5 @@
+using SharpServe.Engine.Memory;
+
 namespace SharpServe.Engine.Scheduling;
 
 /// <summary>
@@ -9,6 +11,9 @@ public sealed record EngineMemoryOptions
     public double MemoryUtilization { get; init; } = 0.9;
 
     public long? KvCacheMemoryBytes { get; init; }
+
+    /// <summary>Element type of the KV cache (--kv-cache-dtype): a 16-bit type fits twice the tokens in the same bytes.</summary>
+    public KvCacheDType KvCacheDType { get; init; } = KvCacheDType.Float32;
 
     /// <summary>The device total; null detects the host's RAM and cgroup limit.</summary>
     public long? DeviceTotalBytes { get; init; }

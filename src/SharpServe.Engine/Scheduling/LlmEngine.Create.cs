@@ -7,7 +7,7 @@ public sealed partial class LlmEngine
 {
     /// <summary>
     /// An engine whose KV cache gets the blocks <see cref="MemoryBudget"/> plans for this model and config:
-    /// the runner keeps K/V in f32 and sizes activations for <see cref="SchedulerConfig.MaxNumBatchedTokens"/>.
+    /// the runner keeps K/V in <see cref="EngineMemoryOptions.KvCacheDType"/> and sizes activations for <see cref="SchedulerConfig.MaxNumBatchedTokens"/>.
     /// </summary>
     /// <exception cref="MemoryBudgetException">The budget cannot hold the model and one max-length sequence; the message has the numbers.</exception>
     public static LlmEngine Create(
@@ -30,11 +30,12 @@ public sealed partial class LlmEngine
             KvCacheMemoryBytes = memory.KvCacheMemoryBytes,
             WeightBytes = ModelMemory.WeightBytes(model.Checkpoint),
             ActivationBytes = ModelMemory.ActivationBytes(model.Config, config.MaxNumBatchedTokens),
-            KvBytesPerToken = ModelMemory.KvBytesPerToken(model.Config, KvCacheDType.Float32),
+            KvBytesPerToken = ModelMemory.KvBytesPerToken(model.Config, memory.KvCacheDType),
+            KvCacheDType = memory.KvCacheDType,
             MaxModelLen = config.MaxModelLen,
         });
         log?.Invoke(plan.LogMessage);
-        return new LlmEngine(model, config, plan.KvBlocks, enablePrefixCaching, metrics ?? NullEngineMetricsSink.Instance, time);
+        return new LlmEngine(model, config, plan.KvBlocks, memory.KvCacheDType, enablePrefixCaching, metrics ?? NullEngineMetricsSink.Instance, time);
     }
 
     /// <summary>The host's total, logging where it came from (RAM or a cgroup limit) since that decides the plan.</summary>

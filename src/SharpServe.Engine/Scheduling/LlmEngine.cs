@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Sampling;
 
@@ -35,12 +36,15 @@ public sealed partial class LlmEngine : IDisposable
     private volatile EngineStats _stats;
 
     public LlmEngine(LoadedModel model, SchedulerConfig config, int kvBlocks, bool enablePrefixCaching = true)
-        : this(model, config, kvBlocks, enablePrefixCaching, NullEngineMetricsSink.Instance)
+        : this(model, config, kvBlocks, KvCacheDType.Float32, enablePrefixCaching, NullEngineMetricsSink.Instance)
     {
     }
 
-    /// <summary>An engine reporting request latencies to <paramref name="metrics"/>, timed by <paramref name="time"/> (default the system clock).</summary>
-    public LlmEngine(LoadedModel model, SchedulerConfig config, int kvBlocks, bool enablePrefixCaching, IEngineMetricsSink metrics, TimeProvider? time = null)
+    /// <summary>
+    /// An engine whose KV cache holds <paramref name="kvBlocks"/> blocks of <paramref name="kvCacheDType"/> elements, reporting request
+    /// latencies to <paramref name="metrics"/>, timed by <paramref name="time"/> (default the system clock).
+    /// </summary>
+    public LlmEngine(LoadedModel model, SchedulerConfig config, int kvBlocks, KvCacheDType kvCacheDType, bool enablePrefixCaching, IEngineMetricsSink metrics, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         if (config.MaxModelLen > model.Config.MaxPositionEmbeddings)
@@ -53,7 +57,7 @@ public sealed partial class LlmEngine : IDisposable
         _metrics = metrics;
         _time = time ?? TimeProvider.System;
         _blocks = new KvBlockManager(kvBlocks, enablePrefixCaching: enablePrefixCaching);
-        _runner = new ModelRunner(model.Model, new KvCachePool(model.Config, kvBlocks, _blocks.BlockSize));
+        _runner = new ModelRunner(model.Model, new KvCachePool(model.Config, kvBlocks, _blocks.BlockSize, kvCacheDType));
         _scheduler = new Scheduler(config, _blocks);
         _stats = Snapshot();
         _thread = new Thread(Run) { IsBackground = true, Name = "SharpServe engine" };

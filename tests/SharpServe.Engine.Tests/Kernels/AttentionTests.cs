@@ -1,6 +1,8 @@
 using SharpServe.Engine.Kernels;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Memory;
 using static SharpServe.Engine.Tests.Kernels.KernelReference;
 
 namespace SharpServe.Engine.Tests.Kernels;
@@ -8,24 +10,29 @@ namespace SharpServe.Engine.Tests.Kernels;
 /// <summary>
 /// Paged causal GQA attention against a naive double-precision reference: one batch mixing a prefill from
 /// position 0, a single decode token deep into its sequence and a chunk in the middle, with block tables
-/// out of order and every unused cache slot holding garbage that must never be read.
+/// out of order and every unused cache slot holding garbage that must never be read. 16-bit caches are
+/// checked against the same reference computed on the rounded values they hold, so the bound stays f32-tight.
 /// </summary>
 public sealed class AttentionTests
 {
     private const int BlockSize = 4;
     private const int CacheBlocks = 16;
 
-    public static TheoryData<SimdTier, int, int, int> Cases
+    public static TheoryData<SimdTier, KvCacheDType, int, int, int> Cases
     {
         get
         {
-            var data = new TheoryData<SimdTier, int, int, int>();
+            var data = new TheoryData<SimdTier, KvCacheDType, int, int, int>();
             foreach (var tier in SimdTiers.Supported)
             {
-                data.Add(tier, 2, 1, 16);    // plain multi-head
-                data.Add(tier, 2, 2, 16);
-                data.Add(tier, 2, 3, 20);    // head_dim with a vector tail
-                data.Add(tier, 1, 3, 128);   // the flagship's head_dim
+                foreach (var dtype in Enum.GetValues<KvCacheDType>())
+                {
+                    data.Add(tier, dtype, 2, 1, 16);    // plain multi-head
+                    data.Add(tier, dtype, 2, 2, 16);
+                    data.Add(tier, dtype, 2, 3, 20);    // head_dim with a vector tail
+                    data.Add(tier, dtype, 3, 2, 7);     // odd head_dim: no full vector at all
+                    data.Add(tier, dtype, 1, 3, 128);   // the flagship's head_dim
+                }
             }
 
             return data;
@@ -34,7 +41,7 @@ public sealed class AttentionTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesNaiveReference(SimdTier tier, int kvHeads, int group, int headDim)
+    public void MatchesNaiveReference(SimdTier tier, KvCacheDType dtype, int kvHeads, int group, int headDim)
     {
         int heads = kvHeads * group;
         int kvDim = kvHeads * headDim;
@@ -50,9 +57,8 @@ public sealed class AttentionTests
             // qScale 100 pushes scores past exp's f32 range: only a max-subtracting softmax survives it.
             foreach (float qScale in new[] { 1f, 100f })
             {
-                var cache = new KvLayerCache(CacheBlocks * BlockSize, kvDim);
-                RandomFloats(random, cache.Keys.Length, 50f).CopyTo(cache.Keys, 0);
-                RandomFloats(random, cache.Values.Length, 50f).CopyTo(cache.Values, 0);
+                var cache = new KvLayerCache(CacheBlocks * BlockSize, kvDim, dtype);
+                Write(cache, RandomFloats(random, cache.Slots * kvDim, 50f), RandomFloats(random, cache.Slots * kvDim, 50f), slot: 0);
                 var q = RandomFloats(random, tokens * heads * headDim, qScale);
                 var k = RandomFloats(random, tokens * kvDim);
                 var v = RandomFloats(random, tokens * kvDim);
@@ -67,8 +73,7 @@ public sealed class AttentionTests
                     for (int p = 0; p < sequence.StartPosition; p++)
                     {
                         int slot = (sequence.BlockTable[p / BlockSize] * BlockSize) + (p % BlockSize);
-                        RandomFloats(random, kvDim).CopyTo(cache.Keys, slot * kvDim);
-                        RandomFloats(random, kvDim).CopyTo(cache.Values, slot * kvDim);
+                        Write(cache, RandomFloats(random, kvDim), RandomFloats(random, kvDim), slot);
                     }
                 }
 
@@ -79,7 +84,7 @@ public sealed class AttentionTests
                 {
                     int token = i / (heads * headDim);
                     int head = i / headDim % heads;
-                    AssertClose(expected[i], output[i], 2e-5 * qScale, $"{tier} threads {threads} qScale {qScale} token {token} head {head} dim {i % headDim}");
+                    AssertClose(expected[i], output[i], 2e-5 * qScale, $"{tier} {dtype} threads {threads} qScale {qScale} token {token} head {head} dim {i % headDim}");
                 }
             }
         }
@@ -96,9 +101,21 @@ public sealed class AttentionTests
         Assert.Throws<ArgumentException>(() => backend.Attention(new float[24], cache, metadata, 3, 2, 4, new float[24]));
     }
 
+    /// <summary>Stores f32 K and V rows ([n, kv_dim]) from <paramref name="slot"/> on, rounded to the cache's dtype.</summary>
+    private static void Write(KvLayerCache cache, float[] keys, float[] values, int slot)
+    {
+        TensorDType type = cache.DType.ElementType();
+        int bytes = keys.Length / cache.KvDim * cache.SlotBytes;
+        WeightCodec.Encode(type, keys, cache.Keys.AsSpan(slot * cache.SlotBytes, bytes));
+        WeightCodec.Encode(type, values, cache.Values.AsSpan(slot * cache.SlotBytes, bytes));
+    }
+
     private static double[] Reference(float[] q, KvLayerCache cache, AttentionMetadata metadata, int heads, int kvHeads, int headDim)
     {
         int kvDim = kvHeads * headDim;
+        TensorDType type = cache.DType.ElementType();
+        double[] keys = Decode(type, cache.Keys, cache.Slots * kvDim);      // [slots, kv_dim] the values the cache holds
+        double[] values = Decode(type, cache.Values, cache.Slots * kvDim);  // [slots, kv_dim]
         var output = new double[q.Length];
         foreach (var sequence in metadata.Sequences)
         {
@@ -116,7 +133,7 @@ public sealed class AttentionTests
                         double dot = 0;
                         for (int d = 0; d < headDim; d++)
                         {
-                            dot += (double)q[(((token * heads) + h) * headDim) + d] * cache.Keys[(slot * kvDim) + (kvHead * headDim) + d];
+                            dot += (double)q[(((token * heads) + h) * headDim) + d] * keys[(slot * kvDim) + (kvHead * headDim) + d];
                         }
 
                         scores[p] = dot / Math.Sqrt(headDim);
@@ -130,7 +147,7 @@ public sealed class AttentionTests
                         double weight = Math.Exp(scores[p] - max) / sum;
                         for (int d = 0; d < headDim; d++)
                         {
-                            output[(((token * heads) + h) * headDim) + d] += weight * cache.Values[(slot * kvDim) + (kvHead * headDim) + d];
+                            output[(((token * heads) + h) * headDim) + d] += weight * values[(slot * kvDim) + (kvHead * headDim) + d];
                         }
                     }
                 }

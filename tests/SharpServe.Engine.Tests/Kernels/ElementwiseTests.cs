@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SharpServe.Engine.Kernels;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.KvCache;
@@ -188,14 +189,16 @@ public sealed class ElementwiseTests
         using var backend = new CpuBackend(1);
         backend.StoreKv(k, v, metadata, cache);
 
+        var keys = MemoryMarshal.Cast<byte, float>(cache.Keys);      // [slots, kv_dim]
+        var values = MemoryMarshal.Cast<byte, float>(cache.Values);  // [slots, kv_dim]
         int[] slots = [22, 23, 4, 28];
         for (int s = 0; s < 8 * BlockSize; s++)
         {
             int token = Array.IndexOf(slots, s);
             for (int i = 0; i < KvDim; i++)
             {
-                Assert.Equal(token < 0 ? 0f : k[(token * KvDim) + i], cache.Keys[(s * KvDim) + i]);
-                Assert.Equal(token < 0 ? 0f : v[(token * KvDim) + i], cache.Values[(s * KvDim) + i]);
+                Assert.Equal(token < 0 ? 0f : k[(token * KvDim) + i], keys[(s * KvDim) + i]);
+                Assert.Equal(token < 0 ? 0f : v[(token * KvDim) + i], values[(s * KvDim) + i]);
             }
         }
     }

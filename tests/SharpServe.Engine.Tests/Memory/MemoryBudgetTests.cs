@@ -37,17 +37,18 @@ public sealed class MemoryBudgetTests
         Assert.Equal(11_374L * 16, plan.KvTokens);
         Assert.Equal(11_374L * BlockBytes, plan.KvCacheBytes);
         Assert.Equal(
-            "KV cache: 11374 blocks × 16 tokens = 181984 tokens (9.72 GiB); weights 3.31 GiB, activations 1.37 GiB, budget 0.9 × total 16.00 GiB = 14.40 GiB",
+            "KV cache: 11374 blocks × 16 tokens = 181984 tokens of Float32 K/V (9.72 GiB); weights 3.31 GiB, activations 1.37 GiB, budget 0.9 × total 16.00 GiB = 14.40 GiB",
             plan.LogMessage);
     }
 
     [Fact]
     public void Plan_F16Kv_HoldsTwiceTheTokens()
     {
-        var plan = MemoryBudget.Plan(R1(16 * GiB, 0.9, F32KvBytesPerToken / 2));
+        var plan = MemoryBudget.Plan(R1(16 * GiB, 0.9, F32KvBytesPerToken / 2) with { KvCacheDType = KvCacheDType.Float16 });
 
         // 10,436,554,137 / 458,752 = 22,749 (the odd half block of the f32 plan now fits).
         Assert.Equal(22_749, plan.KvBlocks);
+        Assert.StartsWith("KV cache: 22749 blocks × 16 tokens = 363984 tokens of Float16 K/V (9.72 GiB);", plan.LogMessage, StringComparison.Ordinal);
     }
 
     [Fact]

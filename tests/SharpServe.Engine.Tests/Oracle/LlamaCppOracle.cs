@@ -6,7 +6,7 @@ namespace SharpServe.Engine.Tests.Oracle;
 
 /// <summary>
 /// llama.cpp (through LLamaSharp) driven the way DESIGN.md §3 prescribes for exact comparison:
-/// flash attention off and an F32 KV cache. Shared by the oracle tests and the benchmark (linked
+/// flash attention off and an F32 KV cache (or an F16 one, to compare 16-bit caches). Shared by the oracle tests and the benchmark (linked
 /// into the bench project), so both run llama.cpp the same way.
 /// </summary>
 public sealed class LlamaCppOracle : IDisposable
@@ -15,7 +15,7 @@ public sealed class LlamaCppOracle : IDisposable
     private readonly LLamaContext _context;
     private readonly LLamaBatch _batch = new();
 
-    public LlamaCppOracle(string ggufPath, int contextSize = 1024, int threads = 2, bool exactNumerics = true)
+    public LlamaCppOracle(string ggufPath, int contextSize = 1024, int threads = 2, bool exactNumerics = true, bool f16KvCache = false)
     {
         var parameters = new ModelParams(ggufPath)
         {
@@ -29,8 +29,10 @@ public sealed class LlamaCppOracle : IDisposable
         if (exactNumerics)
         {
             parameters.FlashAttention = false;
-            parameters.TypeK = GGMLType.GGML_TYPE_F32;
-            parameters.TypeV = GGMLType.GGML_TYPE_F32;
+            // An F16 cache makes llama.cpp also round q and the softmax probabilities to f16 in its matmuls.
+            var kvType = f16KvCache ? GGMLType.GGML_TYPE_F16 : GGMLType.GGML_TYPE_F32;
+            parameters.TypeK = kvType;
+            parameters.TypeV = kvType;
         }
 
         _weights = LLamaWeights.LoadFromFile(parameters);

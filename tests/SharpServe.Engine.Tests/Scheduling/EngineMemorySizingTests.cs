@@ -40,6 +40,30 @@ public sealed class EngineMemorySizingTests(TinyModelFixture fixture) : IClassFi
     }
 
     [Fact]
+    public void Create_WithAnF16Cache_FitsTwiceTheBlocksOfF32()
+    {
+        var f32Options = new EngineMemoryOptions { KvCacheMemoryBytes = 40 * BlockBytes, DeviceTotalBytes = FixedBytes };
+        var log = new List<string>();
+        using var f32 = LlmEngine.Create(fixture.Model, Config, f32Options);
+        using var f16 = LlmEngine.Create(fixture.Model, Config, f32Options with { KvCacheDType = KvCacheDType.Float16 }, log.Add);
+
+        Assert.Equal(40, f32.KvBlockCount);
+        Assert.Equal(80, f16.KvBlockCount);
+        Assert.Contains(log, line => line.Contains("tokens of Float16 K/V", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Create_WithABf16Cache_FitsTwiceTheBlocksOfF32InTheUtilizationBudget()
+    {
+        // Half of this total is the fixed bytes plus 37.5 f32 blocks, that is 75 bf16 blocks.
+        long total = 2 * (FixedBytes + (37 * BlockBytes) + (BlockBytes / 2));
+
+        using var engine = LlmEngine.Create(fixture.Model, Config, new EngineMemoryOptions { MemoryUtilization = 0.5, DeviceTotalBytes = total, KvCacheDType = KvCacheDType.BFloat16 });
+
+        Assert.Equal(75, engine.KvBlockCount);
+    }
+
+    [Fact]
     public void Create_WhenWeightsDoNotFit_ThrowsWithTheNumbers()
     {
         var options = new EngineMemoryOptions { MemoryUtilization = 0.9, DeviceTotalBytes = FixedBytes };

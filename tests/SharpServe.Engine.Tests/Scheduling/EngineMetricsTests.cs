@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SharpServe.Engine.Memory;
 using SharpServe.Engine.Sampling;
 using SharpServe.Engine.Scheduling;
 using SharpServe.Engine.Tests.TestSupport;
@@ -13,7 +14,7 @@ public sealed class EngineMetricsTests(TinyModelFixture fixture) : IClassFixture
     {
         int[] maxTokens = [5, 1, 7];
         var sink = new RecordingSink();
-        using var engine = new LlmEngine(fixture.Model, new SchedulerConfig(64, 16, 512, 64), 256, enablePrefixCaching: true, sink, new SteppingClock());
+        using var engine = new LlmEngine(fixture.Model, new SchedulerConfig(64, 16, 512, 64), 256, KvCacheDType.Float32, enablePrefixCaching: true, sink, new SteppingClock());
 
         var readers = maxTokens.Select((max, i) => engine.Submit(new EngineRequest(
             $"r{i}", EngineHarness.RandomPrompt(20 + i, seed: i), new SamplingParams(temperature: 0, maxTokens: max, ignoreEos: true))));
@@ -35,7 +36,7 @@ public sealed class EngineMetricsTests(TinyModelFixture fixture) : IClassFixture
     public async Task OneRequest_EndToEndCoversFirstTokenPlusInterTokenGaps()
     {
         var sink = new RecordingSink();
-        using var engine = new LlmEngine(fixture.Model, new SchedulerConfig(64, 16, 512, 64), 256, enablePrefixCaching: true, sink, new SteppingClock());
+        using var engine = new LlmEngine(fixture.Model, new SchedulerConfig(64, 16, 512, 64), 256, KvCacheDType.Float32, enablePrefixCaching: true, sink, new SteppingClock());
 
         await TinyModelFixture.Collect(engine.Submit(new EngineRequest(
             "r", EngineHarness.RandomPrompt(30, seed: 3), new SamplingParams(temperature: 0, maxTokens: 6, ignoreEos: true))));
@@ -52,7 +53,7 @@ public sealed class EngineMetricsTests(TinyModelFixture fixture) : IClassFixture
     public async Task AbortedRequest_ReportsNoFinish()
     {
         var sink = new RecordingSink();
-        using var engine = new LlmEngine(fixture.Model, new SchedulerConfig(4, 16, 2048, 64), 128, enablePrefixCaching: true, sink, new SteppingClock());
+        using var engine = new LlmEngine(fixture.Model, new SchedulerConfig(4, 16, 2048, 64), 128, KvCacheDType.Float32, enablePrefixCaching: true, sink, new SteppingClock());
 
         var reader = engine.Submit(new EngineRequest("r", EngineHarness.RandomPrompt(2000, seed: 8), new SamplingParams(maxTokens: 2)));
         engine.Abort("r");

@@ -1,4 +1,5 @@
 using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 
 namespace SharpServe.Engine.Tests.TestSupport;
@@ -7,9 +8,9 @@ namespace SharpServe.Engine.Tests.TestSupport;
 public static class EngineHarness
 {
     /// <summary>Logits at every prompt position ([positions][vocab]), the prompt fed in chunks of <paramref name="chunk"/> tokens.</summary>
-    public static float[][] PromptLogits(LoadedModel model, int[] prompt, int chunk)
+    public static float[][] PromptLogits(LoadedModel model, int[] prompt, int chunk, KvCacheDType kvCacheDType = KvCacheDType.Float32)
     {
-        var runner = NewRunner(model, prompt.Length);
+        var runner = NewRunner(model, prompt.Length, kvCacheDType: kvCacheDType);
         var sequence = new SequenceState();
         var rows = new List<float[]>();
         for (int start = 0; start < prompt.Length; start += chunk)
@@ -40,8 +41,8 @@ public static class EngineHarness
         return output;
     }
 
-    public static ModelRunner NewRunner(LoadedModel model, int tokens, int extraBlocks = 0) =>
-        new(model.Model, new KvCachePool(model.Config, (tokens + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize + extraBlocks));
+    public static ModelRunner NewRunner(LoadedModel model, int tokens, int extraBlocks = 0, KvCacheDType kvCacheDType = KvCacheDType.Float32) =>
+        new(model.Model, new KvCachePool(model.Config, (tokens + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize + extraBlocks, KvCachePool.DefaultBlockSize, kvCacheDType));
 
     public static float[][] Split(float[] logits, int vocab) =>
         Enumerable.Range(0, logits.Length / vocab).Select(r => logits.AsSpan(r * vocab, vocab).ToArray()).ToArray();

@@ -4,87 +4,127 @@ using SharpServe.Engine.Loading;
 
 namespace SharpServe.Engine.Kernels.MatMul;
 
-/// <summary>Widens a run of one stored row to f32 (GEMM weight panels, embedding rows).</summary>
+/// <summary>Widens runs of stored rows to f32 (GEMM weight panels, embedding rows, 16-bit KV cache blocks).</summary>
 internal static unsafe class RowDecoder
 {
     /// <summary>
     /// destination[0, count) = row[start, start + count) as f32. row points at element 0 of the row;
     /// for Q8_0, start is a multiple of 32 and count is too.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Decode<TS, TV>(TensorDType type, byte* row, int start, int count, float* destination)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        => DecodeRows<TS, TV>(type, row, 0, 1, start, count, destination);
+
+    /// <summary>
+    /// destination[r, 0, count) = row r's [start, start + count) as f32, for rows r in [0, rows) that begin rowBytes
+    /// apart from <paramref name="first"/>; destination: [rows, count]. The dtype is dispatched once for all rows:
+    /// a KV block's 16 short head rows would otherwise pay a call and a switch each.
+    /// </summary>
+    public static void DecodeRows<TS, TV>(TensorDType type, byte* first, long rowBytes, int rows, int start, int count, float* destination)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        switch (type)
+        {
+            case TensorDType.F32:
+                DecodeF32<TS, TV>(first, rowBytes, rows, start, count, destination);
+                break;
+            case TensorDType.BF16:
+                DecodeBf16<TS, TV>(first, rowBytes, rows, start, count, destination);
+                break;
+            case TensorDType.F16:
+                DecodeF16<TS, TV>(first, rowBytes, rows, start, count, destination);
+                break;
+            case TensorDType.Q8_0:
+                DecodeQ8_0<TS, TV>(first, rowBytes, rows, start, count, destination);
+                break;
+            default:
+                throw new NotSupportedException($"decoding {type}");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeF32<TS, TV>(byte* first, long rowBytes, int rows, int start, int count, float* destination)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
         int vectorEnd = count - (count % TS.Count);
-        switch (type)
+        for (int r = 0; r < rows; r++, destination += count)
         {
-            case TensorDType.F32:
+            float* source = (float*)(first + (r * rowBytes)) + start;
+            for (int i = 0; i < vectorEnd; i += TS.Count)
             {
-                float* source = (float*)row + start;
-                for (int i = 0; i < vectorEnd; i += TS.Count)
-                {
-                    TS.Store(destination + i, TS.Load(source + i));
-                }
-
-                for (int i = vectorEnd; i < count; i++)
-                {
-                    destination[i] = source[i];
-                }
-
-                break;
+                TS.Store(destination + i, TS.Load(source + i));
             }
 
-            case TensorDType.BF16:
+            for (int i = vectorEnd; i < count; i++)
             {
-                ushort* source = (ushort*)row + start;
-                for (int i = 0; i < vectorEnd; i += TS.Count)
-                {
-                    TS.Store(destination + i, TS.LoadBf16(source + i));
-                }
+                destination[i] = source[i];
+            }
+        }
+    }
 
-                for (int i = vectorEnd; i < count; i++)
-                {
-                    destination[i] = BitConverter.UInt32BitsToSingle((uint)source[i] << 16);
-                }
-
-                break;
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeBf16<TS, TV>(byte* first, long rowBytes, int rows, int start, int count, float* destination)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        int vectorEnd = count - (count % TS.Count);
+        for (int r = 0; r < rows; r++, destination += count)
+        {
+            ushort* source = (ushort*)(first + (r * rowBytes)) + start;
+            for (int i = 0; i < vectorEnd; i += TS.Count)
+            {
+                TS.Store(destination + i, TS.LoadBf16(source + i));
             }
 
-            case TensorDType.F16:
+            for (int i = vectorEnd; i < count; i++)
             {
-                ushort* source = (ushort*)row + start;
-                for (int i = 0; i < vectorEnd; i += TS.Count)
-                {
-                    TS.Store(destination + i, TS.LoadF16(source + i));
-                }
+                destination[i] = BitConverter.UInt32BitsToSingle((uint)source[i] << 16);
+            }
+        }
+    }
 
-                for (int i = vectorEnd; i < count; i++)
-                {
-                    destination[i] = (float)BitConverter.UInt16BitsToHalf(source[i]);
-                }
-
-                break;
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeF16<TS, TV>(byte* first, long rowBytes, int rows, int start, int count, float* destination)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        int vectorEnd = count - (count % TS.Count);
+        for (int r = 0; r < rows; r++, destination += count)
+        {
+            ushort* source = (ushort*)(first + (r * rowBytes)) + start;
+            for (int i = 0; i < vectorEnd; i += TS.Count)
+            {
+                TS.Store(destination + i, TS.LoadF16(source + i));
             }
 
-            case TensorDType.Q8_0:
+            for (int i = vectorEnd; i < count; i++)
             {
-                float* halfTable = HalfTable.Pointer;
-                byte* block = row + ((long)start / 32 * 34);
-                for (int i = 0; i < count; i += 32, block += 34)
-                {
-                    TV scale = TS.Broadcast(halfTable[*(ushort*)block]);
-                    for (int j = 0; j < 32; j += TS.Count)
-                    {
-                        TS.Store(destination + i + j, TS.Multiply(TS.LoadInt8((sbyte*)block + 2 + j), scale));
-                    }
-                }
-
-                break;
+                destination[i] = (float)BitConverter.UInt16BitsToHalf(source[i]);
             }
+        }
+    }
 
-            default:
-                throw new NotSupportedException($"decoding {type}");
+    /// <summary>Rows of 34-byte blocks (fp16 scale, 32 int8); start and count are multiples of 32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeQ8_0<TS, TV>(byte* first, long rowBytes, int rows, int start, int count, float* destination)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        float* halfTable = HalfTable.Pointer;
+        for (int r = 0; r < rows; r++, destination += count)
+        {
+            byte* block = first + (r * rowBytes) + ((long)start / 32 * 34);
+            for (int i = 0; i < count; i += 32, block += 34)
+            {
+                TV scale = TS.Broadcast(halfTable[*(ushort*)block]);
+                for (int j = 0; j < 32; j += TS.Count)
+                {
+                    TS.Store(destination + i + j, TS.Multiply(TS.LoadInt8((sbyte*)block + 2 + j), scale));
+                }
+            }
         }
     }
 }

@@ -8,7 +8,8 @@ namespace SharpServe.Engine.Kernels.Ops;
 /// <summary>
 /// Causal GQA attention over the paged cache, in llama.cpp's arithmetic (<see cref="GgmlAttentionMath"/>).
 /// One part = one (token, KV head): all query heads of that group are done together, one cache block at a
-/// time, so each cached K/V row is fetched from memory once and reused from L1.
+/// time, so each cached K/V row is fetched from memory once and reused from L1. A 16-bit cache's block is widened
+/// to f32 first (<see cref="KvHeadRows"/>); the arithmetic after that is the f32 cache's.
 /// </summary>
 internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
@@ -16,8 +17,9 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
 {
     private float* _q;              // [tokens, heads, headDim]
     private float* _output;         // [tokens, heads, headDim]
-    private float* _keys;           // [slots, kvHeads * headDim]
-    private float* _values;         // [slots, kvHeads * headDim]
+    private KvHeadRows _keys;       // [slots, kvHeads * headDim] in the cache dtype
+    private KvHeadRows _values;     // [slots, kvHeads * headDim] in the cache dtype
+    private float* _widened;        // [workers, blockSize, headDim] one block's K or V rows of one head, 16-bit caches only
     private float* _scores;         // [workers, group, scoreStride] probabilities
     private int _scoreStride;       // ≥ the longest context rounded up to Count
     private float* _lanes;          // [workers, group, Count, headDim] per-lane partial outputs
@@ -28,12 +30,13 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     private AttentionMetadata? _metadata;
     private int* _tokenSequence;    // [tokens] index into metadata.Sequences
 
-    public void Set(float* q, float* output, float* keys, float* values, float* scores, int scoreStride, float* lanes, int heads, int kvHeads, int headDim, AttentionMetadata metadata, int* tokenSequence)
+    public void Set(float* q, float* output, KvHeadRows keys, KvHeadRows values, float* widened, float* scores, int scoreStride, float* lanes, int heads, int kvHeads, int headDim, AttentionMetadata metadata, int* tokenSequence)
     {
         _q = q;
         _output = output;
         _keys = keys;
         _values = values;
+        _widened = widened;
         _scores = scores;
         _scoreStride = scoreStride;
         _lanes = lanes;
@@ -53,7 +56,6 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         int kvHead = part % _kvHeads;
         int group = _heads / _kvHeads;
         int headDim = _headDim;
-        int kvDim = _kvHeads * headDim;
         int blockSize = metadata.BlockSize;
         int[] blockTable = metadata.Sequences[_tokenSequence[token]].BlockTable;
         int context = metadata.Positions[token] + 1;
@@ -62,6 +64,7 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         float* output = _output + headOffset;  // [group, headDim]
         float* scores = _scores + ((long)worker * group * _scoreStride); // [group, scoreStride]
         float* lanes = _lanes + ((long)worker * group * TS.Count * headDim); // [group, Count, headDim]
+        float* widened = _widened + ((long)worker * blockSize * headDim);     // [blockSize, headDim]
         int padded = (context + TS.Count - 1) / TS.Count * TS.Count;
 
         // Matched against llama.cpp (LLamaSharp 0.30.0) bit for bit: its q·k takes tinyBLAS's order whenever
@@ -69,18 +72,29 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         bool oneAccumulator = headDim % TS.Count == 0;
 
         // Scores, one cache block (contiguous slots) at a time: its keys stay in L1 while every head of the group reads them.
-        long headOffsetInSlot = (long)kvHead * headDim;
+        int headOffsetInSlot = kvHead * headDim;
+        int blocks = (context + blockSize - 1) / blockSize;
         for (int start = 0, block = 0; start < context; start += blockSize, block++)
         {
-            float* keys = _keys + ((long)blockTable[block] * blockSize * kvDim) + headOffsetInSlot;
+            // The next block's keys, or after the last one the first block's values.
+            if (block + 1 < blocks)
+            {
+                _keys.Prefetch<TS, TV>(blockTable[block + 1], headOffsetInSlot, headDim);
+            }
+            else
+            {
+                _values.Prefetch<TS, TV>(blockTable[0], headOffsetInSlot, headDim);
+            }
+
             int count = Math.Min(blockSize, context - start);
+            float* keys = _keys.Read<TS, TV>(blockTable[block], count, headOffsetInSlot, headDim, widened, out int stride);
             for (int g = 0; g < group; g++)
             {
                 float* query = q + ((long)g * headDim);
                 float* row = scores + ((long)g * _scoreStride) + start;
                 for (int j = 0; j < count; j++)
                 {
-                    float* key = keys + ((long)j * kvDim);
+                    float* key = keys + ((long)j * stride);
                     float dot = oneAccumulator
                         ? GgmlAttentionMath.DotOneAccumulator<TS, TV>(key, query, headDim)
                         : GgmlAttentionMath.DotFourAccumulators<TS, TV>(key, query, headDim);
@@ -101,8 +115,13 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         new Span<float>(lanes, group * TS.Count * headDim).Clear();
         for (int start = 0, block = 0; start < context; start += blockSize, block++)
         {
-            float* values = _values + ((long)blockTable[block] * blockSize * kvDim) + headOffsetInSlot;
+            if (block + 1 < blocks)
+            {
+                _values.Prefetch<TS, TV>(blockTable[block + 1], headOffsetInSlot, headDim);
+            }
+
             int count = Math.Min(blockSize, context - start);
+            float* values = _values.Read<TS, TV>(blockTable[block], count, headOffsetInSlot, headDim, widened, out int stride);
             for (int g = 0; g < group; g++)
             {
                 float* probabilities = scores + ((long)g * _scoreStride) + start;
@@ -110,7 +129,7 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
                 for (int j = 0; j < count; j++)
                 {
                     float* lane = headLanes + ((long)((start + j) % TS.Count) * headDim);
-                    GgmlAttentionMath.AccumulateLane<TS, TV>(lane, values + ((long)j * kvDim), probabilities[j], headDim);
+                    GgmlAttentionMath.AccumulateLane<TS, TV>(lane, values + ((long)j * stride), probabilities[j], headDim);
                 }
             }
         }

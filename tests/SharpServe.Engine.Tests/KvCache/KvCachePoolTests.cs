@@ -1,0 +1,70 @@
+using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Memory;
+using SharpServe.Engine.Tests.TestSupport;
+
+namespace SharpServe.Engine.Tests.KvCache;
+
+/// <summary>The pool's storage per dtype and <see cref="KvCachePool.CopyBlock"/>, the fork of a partly filled last block.</summary>
+public sealed class KvCachePoolTests
+{
+    private const int Blocks = 6;
+    private const int BlockSize = 4;
+
+    [Theory]
+    [InlineData(KvCacheDType.Float32, 4)]
+    [InlineData(KvCacheDType.Float16, 2)]
+    [InlineData(KvCacheDType.BFloat16, 2)]
+    public void Storage_HoldsEverySlotInTheDTypesElementSize(KvCacheDType dtype, int elementBytes)
+    {
+        var config = TestModels.OddShape;
+        var pool = new KvCachePool(config, Blocks, BlockSize, dtype);
+
+        Assert.Equal(dtype, pool.DType);
+        Assert.Equal(config.NumHiddenLayers, pool.Layers.Count);
+        Assert.All(pool.Layers, layer =>
+        {
+            Assert.Equal(dtype, layer.DType);
+            Assert.Equal((long)Blocks * BlockSize * config.KvDim * elementBytes, layer.Keys.LongLength);
+            Assert.Equal(layer.Keys.LongLength, layer.Values.LongLength);
+        });
+        Assert.Equal(2L * config.NumHiddenLayers * config.KvDim * elementBytes, KvCachePool.BytesPerToken(config, dtype));
+    }
+
+    [Theory]
+    [InlineData(KvCacheDType.Float32)]
+    [InlineData(KvCacheDType.Float16)]
+    public void CopyBlock_CopiesKAndVOfEverySlotInEveryLayer_AndNothingElse(KvCacheDType dtype)
+    {
+        var pool = new KvCachePool(TestModels.OddShape, Blocks, BlockSize, dtype);
+        var random = new Random(5);
+        foreach (var layer in pool.Layers)
+        {
+            random.NextBytes(layer.Keys);
+            random.NextBytes(layer.Values);
+        }
+
+        var before = pool.Layers.Select(layer => (Keys: layer.Keys.ToArray(), Values: layer.Values.ToArray())).ToArray();
+
+        pool.CopyBlock(source: 4, destination: 1);
+
+        int blockBytes = BlockSize * pool.Layers[0].SlotBytes;
+        for (int l = 0; l < pool.Layers.Count; l++)
+        {
+            for (int block = 0; block < Blocks; block++)
+            {
+                int from = block == 1 ? 4 : block;
+                Assert.Equal(before[l].Keys[(from * blockBytes)..((from + 1) * blockBytes)], pool.Layers[l].Keys[(block * blockBytes)..((block + 1) * blockBytes)]);
+                Assert.Equal(before[l].Values[(from * blockBytes)..((from + 1) * blockBytes)], pool.Layers[l].Values[(block * blockBytes)..((block + 1) * blockBytes)]);
+            }
+        }
+    }
+
+    [Fact]
+    public void CopyBlock_RejectsBlocksOutsideThePool()
+    {
+        var pool = new KvCachePool(TestModels.OddShape, Blocks, BlockSize);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.CopyBlock(Blocks, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.CopyBlock(0, -1));
+    }
+}
