@@ -37,19 +37,6 @@ public sealed class KvCachePool
     /// <summary>Bytes of K and V per token over all layers.</summary>
     public static long BytesPerToken(Qwen2Config config, KvCacheDType dtype) => ModelMemory.KvBytesPerToken(config, dtype);
 
-    /// <summary>Copies the K and V of every slot of block <paramref name="source"/> into <paramref name="destination"/>, in every layer.</summary>
-    public void CopyBlock(int source, int destination)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)source, (uint)BlockCount, nameof(source));
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)destination, (uint)BlockCount, nameof(destination));
-        foreach (KvLayerCache layer in Layers)
-        {
-            int length = BlockSize * layer.KvDim;
-            Array.Copy(layer.Keys, (long)source * length, layer.Keys, (long)destination * length, length);
-            Array.Copy(layer.Values, (long)source * length, layer.Values, (long)destination * length, length);
-        }
-    }
-
     public bool TryAllocate(out int block) => _free.TryPop(out block);
 
     public void Free(int block)

@@ -21,6 +21,9 @@ public sealed class KvLayerCache
         Values = new byte[(long)slots * SlotBytes];
     }
 
+    /// <summary>The most slots one layer can hold: K and V are each one array, and an array has at most <see cref="Array.MaxLength"/> bytes.</summary>
+    public static long MaxSlots(int kvDim, KvCacheDType dtype) => Array.MaxLength / ((long)kvDim * dtype.BytesPerElement());
+
     public int Slots { get; }
     public int KvDim { get; }
     public KvCacheDType DType { get; }

@@ -50,6 +50,10 @@ public static class MemoryBudget
                 $"the KV cache has {kvBytes} bytes ({blocks} blocks of {inputs.BlockSize} tokens) but needs {sequenceBytes} bytes for one {inputs.MaxModelLen}-token sequence; {remedy}"));
         }
 
+        // Past the addressable size, a bigger budget cannot become more blocks; the plan says so.
+        long addressable = (inputs.MaxKvTokens ?? long.MaxValue) / inputs.BlockSize;
+        bool capped = blocks > addressable;
+        blocks = Math.Min(Math.Min(blocks, addressable), int.MaxValue);
         return new MemoryPlan
         {
             BudgetBytes = budget,
@@ -60,9 +64,9 @@ public static class MemoryBudget
             ActivationBytes = inputs.ActivationBytes,
             BlockSize = inputs.BlockSize,
             KvCacheDType = inputs.KvCacheDType,
-            // A pool larger than int.MaxValue blocks is not addressable by block ids anyway.
-            KvBlocks = (int)Math.Min(blocks, int.MaxValue),
-            KvCacheBytes = Math.Min(blocks, int.MaxValue) * blockBytes,
+            KvBlocks = (int)blocks,
+            KvCacheBytes = blocks * blockBytes,
+            KvCapped = capped,
         };
     }
 

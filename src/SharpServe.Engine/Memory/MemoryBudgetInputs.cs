@@ -25,5 +25,9 @@ public sealed record MemoryBudgetInputs
     /// <summary>The element type <see cref="KvBytesPerToken"/> was computed for; named in the plan's log line.</summary>
     public KvCacheDType KvCacheDType { get; init; } = KvCacheDType.Float32;
     public required int MaxModelLen { get; init; }
+
+    /// <summary>The most token slots the cache can address (one layer's K array has a size limit); null for none.</summary>
+    public long? MaxKvTokens { get; init; }
+
     public int BlockSize { get; init; } = KvCachePool.DefaultBlockSize;
 }

@@ -18,6 +18,9 @@ public sealed record MemoryPlan
     /// <summary>Bytes of the blocks actually allocated (the unused remainder of the budget is less than one block).</summary>
     public required long KvCacheBytes { get; init; }
 
+    /// <summary>Whether the budget held more than the cache can address, so the pool is smaller than the budget.</summary>
+    public bool KvCapped { get; init; }
+
     public long KvTokens => (long)KvBlocks * BlockSize;
 
     /// <summary>One startup log line, in the spirit of vLLM's "GPU KV cache size" line.</summary>
@@ -28,9 +31,10 @@ public sealed record MemoryPlan
             string budget = KvCacheOverridden
                 ? "KV size set by --kv-cache-memory"
                 : string.Create(CultureInfo.InvariantCulture, $"budget {MemoryUtilization:0.###} × total {Gib(DeviceTotalBytes)} = {Gib(BudgetBytes)}");
+            string cap = KvCapped ? " (capped: the largest pool the cache can address)" : "";
             return string.Create(
                 CultureInfo.InvariantCulture,
-                $"KV cache: {KvBlocks} blocks × {BlockSize} tokens = {KvTokens} tokens of {KvCacheDType} K/V ({Gib(KvCacheBytes)}); weights {Gib(WeightBytes)}, activations {Gib(ActivationBytes)}, {budget}");
+                $"KV cache: {KvBlocks} blocks × {BlockSize} tokens = {KvTokens} tokens of {KvCacheDType} K/V ({Gib(KvCacheBytes)}){cap}; weights {Gib(WeightBytes)}, activations {Gib(ActivationBytes)}, {budget}");
         }
     }
 

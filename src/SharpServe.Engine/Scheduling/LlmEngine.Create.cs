@@ -1,3 +1,4 @@
+using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 
@@ -33,6 +34,7 @@ public sealed partial class LlmEngine
             KvBytesPerToken = ModelMemory.KvBytesPerToken(model.Config, memory.KvCacheDType),
             KvCacheDType = memory.KvCacheDType,
             MaxModelLen = config.MaxModelLen,
+            MaxKvTokens = KvLayerCache.MaxSlots(model.Config.KvDim, memory.KvCacheDType),
         });
         log?.Invoke(plan.LogMessage);
         return new LlmEngine(model, config, plan.KvBlocks, memory.KvCacheDType, enablePrefixCaching, metrics ?? NullEngineMetricsSink.Instance, time);

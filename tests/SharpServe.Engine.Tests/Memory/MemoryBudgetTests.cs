@@ -26,6 +26,17 @@ public sealed class MemoryBudgetTests
     };
 
     [Fact]
+    public void Plan_BeyondTheAddressableCache_IsCappedAndSaysSo()
+    {
+        var plan = MemoryBudget.Plan(R1(16 * GiB, 0.9) with { MaxKvTokens = 100_000 });
+
+        Assert.Equal(100_000 / 16, plan.KvBlocks);
+        Assert.True(plan.KvCapped);
+        Assert.Contains("(capped: the largest pool the cache can address)", plan.LogMessage);
+        Assert.False(MemoryBudget.Plan(R1(16 * GiB, 0.9) with { MaxKvTokens = 1_000_000 }).KvCapped);
+    }
+
+    [Fact]
     public void Plan_R1Distill_On16GiB_GivesTheHandComputedBlocks()
     {
         var plan = MemoryBudget.Plan(R1(16 * GiB, 0.9));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Sampling;
 using SharpServe.Engine.Scheduling;
@@ -27,6 +28,20 @@ public sealed class EngineMemorySizingTests(TinyModelFixture fixture) : IClassFi
 
         Assert.Equal(37, engine.KvBlockCount);
         Assert.Contains(log, line => line.StartsWith("KV cache: 37 blocks × 16 tokens", StringComparison.Ordinal));
+        var outputs = await TinyModelFixture.Collect(engine.Submit(new EngineRequest("r", EngineHarness.RandomPrompt(10, seed: 1), new SamplingParams(maxTokens: 3, ignoreEos: true))));
+        Assert.Equal(3, TinyModelFixture.Tokens(outputs).Length);
+    }
+
+    [Fact]
+    public async Task Create_OnAHugeDevice_CapsThePoolAtWhatTheCacheCanAddress()
+    {
+        // The tiny model's K/V is 128 bytes a token per layer: a 1 TiB budget would be billions of tokens.
+        var log = new List<string>();
+
+        using var engine = LlmEngine.Create(fixture.Model, Config, new EngineMemoryOptions { DeviceTotalBytes = 1L << 40 }, log.Add);
+
+        Assert.Equal(KvLayerCache.MaxSlots(fixture.Model.Config.KvDim, KvCacheDType.Float32) / 16, engine.KvBlockCount);
+        Assert.Contains(log, line => line.Contains("(capped", StringComparison.Ordinal));
         var outputs = await TinyModelFixture.Collect(engine.Submit(new EngineRequest("r", EngineHarness.RandomPrompt(10, seed: 1), new SamplingParams(maxTokens: 3, ignoreEos: true))));
         Assert.Equal(3, TinyModelFixture.Tokens(outputs).Length);
     }
