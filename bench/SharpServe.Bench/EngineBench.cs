@@ -1,10 +1,8 @@
 using System.Diagnostics;
-using SharpServe.Engine.Creation;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Tests.Oracle;
-using SharpServe.Engine.Tokenization;
 
 namespace SharpServe.Bench;
 
@@ -132,25 +130,9 @@ public static class EngineBench
         return Enumerable.Range(0, length).Select(_ => random.Next(0, 151643)).ToArray();
     }
 
-    /// <summary>The r1-distill-1.5b preset as Q8_0, F16 and BF16 GGUF, created once in the user cache.</summary>
-    private static List<string> DefaultModels(string? tokenizerPath)
-    {
-        var paths = new List<string>();
-        foreach (var type in new[] { TensorDType.Q8_0, TensorDType.F16, TensorDType.BF16 })
-        {
-            string path = Path.Combine(UserCache.SubDirectory("models"), $"r1-distill-1.5b-{type.ToString().ToLowerInvariant()}-seed1.gguf");
-            if (!File.Exists(path))
-            {
-                Console.Error.WriteLine($"creating {path} ...");
-                var tokenizer = DistillTokenizer.Build(TokenizerLocator.Locate(tokenizerPath), ModelPresets.R1Distill1_5B.VocabSize);
-                RandomModelWriter.Write(new RandomModelSpec(ModelPresets.R1Distill1_5B, ModelFileFormat.Gguf, type, 1, tokenizer), path);
-            }
-
-            paths.Add(path);
-        }
-
-        return paths;
-    }
+    /// <summary>The r1-distill-1.5b preset as Q8_0, F16 and BF16 GGUF.</summary>
+    private static List<string> DefaultModels(string? tokenizerPath) =>
+        [.. new[] { TensorDType.Q8_0, TensorDType.F16, TensorDType.BF16 }.Select(type => BenchModels.Ensure(type, tokenizerPath))];
 
     private sealed record Measurement(double Decode, double Prefill128, double Prefill512)
     {

@@ -1,9 +1,10 @@
 using SharpServe.Bench;
 
-// Benchmarks are separate from tests: `dotnet run -c Release --project bench/SharpServe.Bench -- engine|kernels [options]`.
+// Benchmarks are separate from tests: `dotnet run -c Release --project bench/SharpServe.Bench -- engine|batched|kernels|tokenizer [options]`.
 return args.FirstOrDefault() switch
 {
     "engine" => EngineBench.Run(args[1..]),
+    "batched" => BatchedBench.Run(args[1..]),
     "kernels" => KernelBench.Run(args[1..]),
     "tokenizer" => TokenizerBench.Run(args[1..]),
     _ => Usage(),
@@ -12,6 +13,7 @@ return args.FirstOrDefault() switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: SharpServe.Bench engine [--model FILE.gguf ...] [--threads N] [--decode-tokens N] [--repeats N]");
+    Console.Error.WriteLine("       SharpServe.Bench batched [--model FILE.gguf] [--num-prompts N] [--input-len N] [--output-len N] [--concurrency 1,8,32] ...   (continuous batching vs llama.cpp)");
     Console.Error.WriteLine("       SharpServe.Bench kernels");
     Console.Error.WriteLine("       SharpServe.Bench tokenizer   (BenchmarkDotNet: encode throughput vs Microsoft.ML.Tokenizers)");
     return 2;

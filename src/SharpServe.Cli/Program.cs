@@ -9,5 +9,6 @@ var root = new RootCommand("SharpServe: serve Qwen2-architecture reasoning model
     TokenizerCommands.Tokenize(),
     TokenizerCommands.Detokenize(),
     ChatTemplateCommand.Build(),
+    BenchCommand.Build(),
 };
 return root.Parse(args).Invoke();

@@ -9,6 +9,9 @@ public static class CliRunner
 
     public static string SharedTokenizerJson => Engine.Tests.TestSupport.RepoPaths.SharedTokenizerJson;
 
+    /// <summary>The user cache the CLI sees in tests, away from the user's own.</summary>
+    public static string CacheDirectory { get; } = Path.Combine(Path.GetTempPath(), "sharpserve-cli-tests-cache");
+
     public static Result Run(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -24,7 +27,7 @@ public static class CliRunner
         }
 
         // Keep the tests away from the user's cache.
-        start.Environment["SHARPSERVE_CACHE"] = Path.Combine(Path.GetTempPath(), "sharpserve-cli-tests-cache");
+        start.Environment["SHARPSERVE_CACHE"] = CacheDirectory;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

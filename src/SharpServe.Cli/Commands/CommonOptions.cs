@@ -5,7 +5,7 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Cli.Commands;
 
 /// <summary>Options and helpers shared by the model-running commands.</summary>
-internal static class CommonOptions
+public static class CommonOptions
 {
     public static Option<string?> Model() => new("--model")
     {
@@ -49,7 +49,7 @@ internal static class CommonOptions
         {
             return body();
         }
-        catch (Exception e) when (e is ModelFormatException or Engine.Templates.TemplateException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ModelFormatException or Engine.Memory.MemoryBudgetException or Engine.Templates.TemplateException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -1,0 +1,23 @@
+using SharpServe.Engine.Creation;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Tokenization;
+
+namespace SharpServe.Bench;
+
+/// <summary>The random-weight r1-distill-1.5b GGUF files the benchmarks run on, created once in the user cache.</summary>
+public static class BenchModels
+{
+    /// <summary>The r1-distill-1.5b preset (seed 1) as a GGUF of <paramref name="type"/>, created first if missing.</summary>
+    public static string Ensure(TensorDType type, string? tokenizerPath)
+    {
+        string path = Path.Combine(UserCache.SubDirectory("models"), $"r1-distill-1.5b-{type.ToString().ToLowerInvariant()}-seed1.gguf");
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"creating {path} ...");
+            var tokenizer = DistillTokenizer.Build(TokenizerLocator.Locate(tokenizerPath), ModelPresets.R1Distill1_5B.VocabSize);
+            RandomModelWriter.Write(new RandomModelSpec(ModelPresets.R1Distill1_5B, ModelFileFormat.Gguf, type, 1, tokenizer), path);
+        }
+
+        return path;
+    }
+}

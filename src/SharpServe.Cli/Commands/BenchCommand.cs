@@ -1,0 +1,52 @@
+using System.CommandLine;
+using SharpServe.Cli.Benchmarks;
+using SharpServe.Engine.Models;
+
+namespace SharpServe.Cli.Commands;
+
+/// <summary><c>sharpserve bench engine</c>: continuous-batching throughput and latency per concurrency level.</summary>
+internal static class BenchCommand
+{
+    public static Command Build() => new("bench", "Benchmarks") { Engine() };
+
+    private static Command Engine()
+    {
+        var options = new BenchmarkOptions("the embedded tiny model, created on first use in the user cache");
+        var command = new Command(
+            "engine",
+            "Closed-loop benchmark of the engine on random prompts (vLLM's random dataset): per concurrency level, output tokens/s, TTFT and inter-token latency");
+        foreach (Option option in options.All)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse => CommonOptions.Run(() =>
+        {
+            BenchmarkSettings settings = options.Read(parse);
+            string path = CommonOptions.ResolveModel(settings.Model);
+            using var model = LoadedModel.Open(path, settings.Threads);
+            var workload = BenchmarkWorkload.Create(RandomPrompts.OrdinaryIds(model), settings);
+            using var target = EngineTarget.Create(model, settings, Console.Error.WriteLine);
+            var levels = new List<LevelStatistics>();
+            foreach (LevelWorkload level in workload)
+            {
+                levels.Add(BenchmarkRunner.RunLevelAsync(target, level).GetAwaiter().GetResult());
+                Console.Error.WriteLine(LevelTable.Summary("sharpserve", levels[^1]));
+            }
+
+            Console.WriteLine($"sharpserve bench engine: {Path.GetFileName(path)}, input {settings.InputLen}, output {settings.OutputLen}, {settings.NumPrompts} prompts per level, {settings.Threads} threads");
+            foreach (string line in LevelTable.Lines(levels))
+            {
+                Console.WriteLine(line);
+            }
+
+            if (settings.OutputJson is { } json)
+            {
+                BenchmarkJson.Write(json, settings, [new TargetReport("sharpserve", path, EngineTarget.Describe(settings), levels)]);
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+}
