@@ -59,6 +59,7 @@ public sealed class BenchEngineCommandTests : IDisposable
     [InlineData("--max-model-len", "5", "--max-model-len")]
     [InlineData("--kv-cache-memory", "lots", "--kv-cache-memory")]
     [InlineData("--memory-utilization", "1.5", "--memory-utilization")]
+    [InlineData("--kv-cache-dtype", "fp8", "--kv-cache-dtype")]
     public void BadFlag_GetsOneClearErrorLine_AndExitCode1(string flag, string value, string named)
     {
         var result = CliRunner.Run("bench", "engine", "--input-len", "8", "--output-len", "4", flag, value);

@@ -42,6 +42,17 @@ public sealed class CliTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("float16")]
+    [InlineData("bf16")]
+    public void Generate_WithA16BitKvCache_Runs(string dtype)
+    {
+        string model = CreateTiny("g.gguf", seed: 5);
+        var result = CliRunner.Run("generate", "--model", model, "--prompt", "Hello", "--max-tokens", "5", "--ignore-eos", "--kv-cache-dtype", dtype);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("generated 5 tokens", result.Stderr);
+    }
+
     [Fact]
     public void Generate_StreamsTheGreedyContinuation_AndReportsSpeed()
     {
@@ -130,6 +141,7 @@ public sealed class CliTests : IDisposable
     [InlineData("logits", "--model", "MODEL", "--prompt-ids", "1,x")]
     [InlineData("logits", "--model", "MODEL", "--prompt-ids", "999999")]
     [InlineData("generate", "--model", "MODEL", "--prompt", "a", "--prompt-ids", "1")]
+    [InlineData("generate", "--model", "MODEL", "--prompt", "a", "--kv-cache-dtype", "fp8")]
     public void BadInput_GetsOneClearErrorLine_AndExitCode1(params string[] args)
     {
         string model = CreateTiny("bad.gguf", seed: 1);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SharpServe.Engine.Memory;
 
 namespace SharpServe.Cli.Benchmarks;
 
@@ -27,13 +28,14 @@ public sealed class BenchmarkOptions
     public Option<int?> MaxModelLen { get; } = new("--max-model-len") { Description = "Engine's longest sequence (default: input-len + output-len)" };
     public Option<double?> MemoryUtilization { get; } = new("--memory-utilization") { Description = "Share of the machine's memory the engine may use, in (0, 1]" };
     public Option<string?> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "Explicit KV-cache size, e.g. 2GiB (default: max-num-seqs sequences of max-model-len)" };
+    public Option<string> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues} (auto = float32 on CPU)", DefaultValueFactory = _ => "auto" };
     public Option<int> Threads { get; } = new("--threads") { Description = "Compute threads", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<string?> OutputJson { get; } = new("--output-json") { Description = "Also write the settings and every level's results to this JSON file" };
 
     public IEnumerable<Option> All =>
     [
         Model, NumPrompts, InputLen, OutputLen, Concurrency, Seed, Warmup, MaxNumSeqs, MaxNumBatchedTokens,
-        MaxModelLen, MemoryUtilization, KvCacheMemory, Threads, OutputJson,
+        MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, Threads, OutputJson,
     ];
 
     /// <summary>The flags, checked; a bad value is an <see cref="ArgumentException"/> naming the flag.</summary>
@@ -72,6 +74,7 @@ public sealed class BenchmarkOptions
             maxModelLen,
             utilization,
             kvBytes,
+            KvCacheDTypeExtensions.Parse(parse.GetValue(KvCacheDType)!),
             AtLeast(parse.GetValue(Threads), 1, "--threads"),
             parse.GetValue(OutputJson));
     }

@@ -1,3 +1,5 @@
+using SharpServe.Engine.Memory;
+
 namespace SharpServe.Cli.Benchmarks;
 
 /// <summary>The validated flags of <c>bench engine</c> (and of the bench project's <c>batched</c> mode).</summary>
@@ -16,5 +18,6 @@ public sealed record BenchmarkSettings(
     int MaxModelLen,
     double? MemoryUtilization,
     long? KvCacheMemoryBytes,
+    KvCacheDType KvCacheDType,
     int Threads,
     string? OutputJson);

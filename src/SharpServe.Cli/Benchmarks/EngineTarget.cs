@@ -51,7 +51,7 @@ public sealed class EngineTarget : IGenerationTarget, IDisposable
             ["max_num_seqs"] = settings.MaxNumSeqs.ToString(CultureInfo.InvariantCulture),
             ["max_num_batched_tokens"] = settings.MaxNumBatchedTokens.ToString(CultureInfo.InvariantCulture),
             ["max_model_len"] = settings.MaxModelLen.ToString(CultureInfo.InvariantCulture),
-            ["kv_cache"] = "f32, paged 16-token blocks, prefix caching on",
+            ["kv_cache"] = $"{settings.KvCacheDType}, paged 16-token blocks, prefix caching on",
             ["threads"] = settings.Threads.ToString(CultureInfo.InvariantCulture),
         };
     }
@@ -67,11 +67,11 @@ public sealed class EngineTarget : IGenerationTarget, IDisposable
     {
         if (settings.MemoryUtilization is not null || settings.KvCacheMemoryBytes is not null)
         {
-            return new EngineMemoryOptions { MemoryUtilization = settings.MemoryUtilization ?? 0.9, KvCacheMemoryBytes = settings.KvCacheMemoryBytes };
+            return new EngineMemoryOptions { MemoryUtilization = settings.MemoryUtilization ?? 0.9, KvCacheMemoryBytes = settings.KvCacheMemoryBytes, KvCacheDType = settings.KvCacheDType };
         }
 
         int block = Engine.KvCache.KvCachePool.DefaultBlockSize;
         long tokens = (long)settings.MaxNumSeqs * ((settings.MaxModelLen + block - 1) / block * block);
-        return new EngineMemoryOptions { KvCacheMemoryBytes = tokens * ModelMemory.KvBytesPerToken(model.Config, KvCacheDType.Float32) };
+        return new EngineMemoryOptions { KvCacheMemoryBytes = tokens * ModelMemory.KvBytesPerToken(model.Config, settings.KvCacheDType), KvCacheDType = settings.KvCacheDType };
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Scheduling;
 using SharpServe.Engine.Sampling;
@@ -22,10 +23,11 @@ internal static class GenerateCommand
         var chat = new Option<bool>("--chat") { Description = "Send --prompt as one user turn through the model's chat template, reply forced to open with <think>" };
         var seed = new Option<int>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after an end-of-sequence token" };
+        var kvCacheDType = new Option<string>("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues} (auto = float32 on CPU)", DefaultValueFactory = _ => "auto" };
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate a continuation of a prompt")
         {
-            model, prompt, promptIds, chat, maxTokens, temperature, topP, seed, ignoreEos, threads,
+            model, prompt, promptIds, chat, maxTokens, temperature, topP, seed, ignoreEos, kvCacheDType, threads,
         };
         command.SetAction(parse => CommonOptions.Run(() =>
         {
@@ -34,6 +36,8 @@ internal static class GenerateCommand
             {
                 throw new ArgumentException("--max-tokens must be at least 1");
             }
+
+            KvCacheDType kvType = KvCacheDTypeExtensions.Parse(parse.GetValue(kvCacheDType)!);
 
             using var loaded = LoadedModel.Open(CommonOptions.ResolveModel(parse.GetValue(model)), parse.GetValue(threads));
             int[] ids = PromptTokens(loaded, parse.GetValue(prompt), parse.GetValue(promptIds), parse.GetValue(chat));
@@ -45,7 +49,7 @@ internal static class GenerateCommand
                 maxTokens: max,
                 ignoreEos: parse.GetValue(ignoreEos),
                 skipSpecialTokens: false);
-            Run(loaded, ids, parameters);
+            Run(loaded, ids, parameters, kvType);
             return 0;
         }));
         return command;
@@ -91,12 +95,12 @@ internal static class GenerateCommand
     /// Runs the one request through the continuous-batching engine, with a KV cache of exactly the blocks it
     /// can use, and reports prefill speed (time to the first token) and decode speed (the tokens after it).
     /// </summary>
-    private static void Run(LoadedModel loaded, int[] prompt, SamplingParams parameters)
+    private static void Run(LoadedModel loaded, int[] prompt, SamplingParams parameters, KvCacheDType kvType)
     {
         int maxModelLen = prompt.Length + parameters.MaxTokens!.Value;
         int blocks = (maxModelLen + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize;
         var config = new SchedulerConfig(maxNumBatchedTokens: Math.Max(prompt.Length, 1), maxNumSeqs: 1, maxModelLen, maxQueue: 0);
-        using var engine = new LlmEngine(loaded, config, blocks, enablePrefixCaching: false);
+        using var engine = new LlmEngine(loaded, config, blocks, kvType, enablePrefixCaching: false, NullEngineMetricsSink.Instance);
         var printer = new StreamingPrinter(hasText: loaded.Tokenizer is not null);
         var clock = Stopwatch.StartNew();
         TimeSpan firstToken = default;

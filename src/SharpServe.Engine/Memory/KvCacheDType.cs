@@ -12,6 +12,18 @@ public enum KvCacheDType
 
 public static class KvCacheDTypeExtensions
 {
+    /// <summary>The values --kv-cache-dtype accepts; "auto" is f32, the CPU default.</summary>
+    public const string FlagValues = "auto, float32, float16, bfloat16";
+
+    /// <summary>Reads a --kv-cache-dtype value (vLLM's flag name); anything else is an <see cref="ArgumentException"/> listing the choices.</summary>
+    public static KvCacheDType Parse(string value) => value.ToLowerInvariant() switch
+    {
+        "auto" or "float32" or "fp32" => KvCacheDType.Float32,
+        "float16" or "fp16" or "half" => KvCacheDType.Float16,
+        "bfloat16" or "bf16" => KvCacheDType.BFloat16,
+        _ => throw new ArgumentException($"--kv-cache-dtype: '{value}' is not one of {FlagValues}"),
+    };
+
     public static int BytesPerElement(this KvCacheDType type) => type switch
     {
         KvCacheDType.Float32 => 4,

@@ -48,7 +48,7 @@ public sealed class RandomPromptsTests
     public void Workload_GivesEveryLevelFreshPrompts_TheSameOnEveryCall()
     {
         var settings = new BenchmarkSettings(null, NumPrompts: 4, InputLen: 8, OutputLen: 2, Concurrency: [1, 2], Seed: 3, Warmup: 1,
-            MaxNumSeqs: 2, MaxNumBatchedTokens: 2048, MaxModelLen: 10, MemoryUtilization: null, KvCacheMemoryBytes: null, Threads: 1, OutputJson: null);
+            MaxNumSeqs: 2, MaxNumBatchedTokens: 2048, MaxModelLen: 10, MemoryUtilization: null, KvCacheMemoryBytes: null, KvCacheDType: Engine.Memory.KvCacheDType.Float32, Threads: 1, OutputJson: null);
         int[] vocabulary = [.. Enumerable.Range(0, 5000)];
         var first = BenchmarkWorkload.Create(vocabulary, settings);
         var again = BenchmarkWorkload.Create(vocabulary, settings);
