@@ -110,7 +110,7 @@ public static class EngineBench
         var timer = Stopwatch.StartNew();
         for (int i = 0; i < decodeTokens; i++)
         {
-            logits = llama.Feed([LlamaCppOracle.ArgMax(logits)], 8 + i, allLogits: false)[0];
+            logits = llama.Feed([SharpServe.Engine.Sampling.Greedy.ArgMax(logits)], 8 + i, allLogits: false)[0];
         }
 
         return new Measurement(decodeTokens / timer.Elapsed.TotalSeconds, p128, p512);

@@ -140,7 +140,7 @@ public sealed class LlamaCppBatchedTarget : IGenerationTarget, IDisposable
             return false;
         }
 
-        int token = LlamaCppOracle.ArgMax(live.Conversation.Sample());
+        int token = SharpServe.Engine.Sampling.Greedy.ArgMax(live.Conversation.Sample());
         live.Generated++;
         live.Admission.Tokens.TryWrite(1);
         if (live.Generated < live.Admission.MaxTokens)

@@ -123,7 +123,7 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
         using var model = LoadedModel.Open(path, threads: 2);
         var actual = PromptLogits(model, Prompt, chunk);
         float diff = MaxAbsDiff(actual, expected);
-        int agree = Enumerable.Range(0, Prompt.Length).Count(i => LlamaCppOracle.ArgMax(actual[i]) == LlamaCppOracle.ArgMax(expected[i]));
+        int agree = Enumerable.Range(0, Prompt.Length).Count(i => SharpServe.Engine.Sampling.Greedy.ArgMax(actual[i]) == SharpServe.Engine.Sampling.Greedy.ArgMax(expected[i]));
         output.WriteLine($"{shape} Q8_0, chunks of {chunk}: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}");
         Assert.True(agree >= 0.95 * Prompt.Length, $"argmax agreement {agree}/{Prompt.Length}");
         Assert.True(diff <= Q8Tolerance, $"max |Δ| {diff} > {Q8Tolerance}");

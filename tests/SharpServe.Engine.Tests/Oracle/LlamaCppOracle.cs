@@ -78,7 +78,7 @@ public sealed class LlamaCppOracle : IDisposable
         var output = new int[count];
         for (int i = 0; i < count; i++)
         {
-            output[i] = ArgMax(logits);
+            output[i] = SharpServe.Engine.Sampling.Greedy.ArgMax(logits);
             if (i + 1 < count)
             {
                 logits = Feed([output[i]], prompt.Count + i, allLogits: false)[0];
@@ -86,20 +86,6 @@ public sealed class LlamaCppOracle : IDisposable
         }
 
         return output;
-    }
-
-    public static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 
     public void Dispose()
