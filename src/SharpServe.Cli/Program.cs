@@ -10,5 +10,6 @@ var root = new RootCommand("SharpServe: serve Qwen2-architecture reasoning model
     TokenizerCommands.Detokenize(),
     ChatTemplateCommand.Build(),
     BenchCommand.Build(),
+    ServeCommand.Build(),
 };
 return root.Parse(args).Invoke();

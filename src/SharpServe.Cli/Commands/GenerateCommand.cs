@@ -6,6 +6,7 @@ using SharpServe.Engine.Models;
 using SharpServe.Engine.Scheduling;
 using SharpServe.Engine.Sampling;
 using SharpServe.Engine.Templates;
+using SharpServe.Server.Chat;
 
 namespace SharpServe.Cli.Commands;
 
@@ -78,18 +79,9 @@ internal static class GenerateCommand
     }
 
     /// <summary>The prompt as one user turn with the generation prompt, per DeepSeek-R1's usage advice.</summary>
-    private static string RenderChat(Engine.Tokenization.TokenizerSpec spec, string text)
-    {
-        string source = spec.ChatTemplate ?? throw new ArgumentException("this model has no chat template: drop --chat");
-        var context = new ChatTemplateContext
-        {
-            Messages = [new Dictionary<string, object?> { ["role"] = "user", ["content"] = text }],
-            AddGenerationPrompt = true,
-            BosToken = spec.BosId is int bos ? spec.Tokens[bos] : null,
-            EosToken = spec.EosId is int eos ? spec.Tokens[eos] : null,
-        };
-        return ChatPrompt.Render(ChatTemplate.Parse(source), context, new ChatPromptOptions { ForceThinkPrefix = true });
-    }
+    private static string RenderChat(Engine.Tokenization.TokenizerSpec spec, string text) =>
+        new ChatPromptBuilder(spec, new ChatPromptOptions { ForceThinkPrefix = true })
+            .Render([new Dictionary<string, object?> { ["role"] = "user", ["content"] = text }], addGenerationPrompt: true);
 
     /// <summary>
     /// Runs the one request through the continuous-batching engine, with a KV cache of exactly the blocks it

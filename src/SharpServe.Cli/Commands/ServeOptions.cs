@@ -1,0 +1,78 @@
+using System.CommandLine;
+using SharpServe.Cli.Benchmarks;
+using SharpServe.Engine.Memory;
+using SharpServe.Engine.Scheduling;
+
+namespace SharpServe.Cli.Commands;
+
+/// <summary>The flags of <c>sharpserve serve</c>, named as vLLM's api_server names them.</summary>
+internal sealed class ServeOptions
+{
+    private const string ApiKeyVariable = "SHARPSERVE_API_KEY";
+
+    public Option<string?> Model { get; } = CommonOptions.Model();
+    public Option<string> Host { get; } = new("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "0.0.0.0" };
+    public Option<int> Port { get; } = new("--port") { Description = "Port to listen on", DefaultValueFactory = _ => 8000 };
+    public Option<string[]> ServedModelNames { get; } = new("--served-model-name") { Description = "Names clients may use for the model (default: the --model value)", AllowMultipleArgumentsPerToken = true };
+    public Option<int?> MaxModelLen { get; } = new("--max-model-len") { Description = "Longest sequence, prompt plus output (default: the model's max positions)" };
+    public Option<double> MemoryUtilization { get; } = new("--gpu-memory-utilization", "--memory-utilization") { Description = "Share of the machine's memory this instance may use, in (0, 1]", DefaultValueFactory = _ => 0.9 };
+    public Option<string?> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "Explicit KV-cache size, e.g. 2GiB (replaces --gpu-memory-utilization)" };
+    public Option<string> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues} (auto = float32 on CPU)", DefaultValueFactory = _ => "auto" };
+    public Option<int> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Sequences computed together in one step", DefaultValueFactory = _ => 256 };
+    public Option<int> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Tokens computed in one step (prefill chunks and decodes together)", DefaultValueFactory = _ => 2048 };
+    public Option<int> MaxQueue { get; } = new("--max-queue") { Description = "Sequences that may wait beyond the running ones; more are refused with 429", DefaultValueFactory = _ => 1024 };
+    public Option<bool> EnablePrefixCaching { get; } = new("--enable-prefix-caching") { Description = "Reuse the KV blocks of shared prompt prefixes (the default)" };
+    public Option<bool> NoEnablePrefixCaching { get; } = new("--no-enable-prefix-caching") { Description = "Compute every prompt in full" };
+    public Option<string?> ApiKey { get; } = new("--api-key") { Description = $"Require 'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize (also ${ApiKeyVariable})" };
+    public Option<int> TensorParallelSize { get; } = new("--tensor-parallel-size") { Description = "Devices to split the model over: only 1 is supported", DefaultValueFactory = _ => 1 };
+    public Option<int> Threads { get; } = CommonOptions.Threads();
+
+    public IEnumerable<Option> All =>
+    [
+        Model, Host, Port, ServedModelNames, MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, MaxNumSeqs,
+        MaxNumBatchedTokens, MaxQueue, EnablePrefixCaching, NoEnablePrefixCaching, ApiKey, TensorParallelSize, Threads,
+    ];
+
+    public ServeSettings Read(ParseResult parse)
+    {
+        int tensorParallel = parse.GetValue(TensorParallelSize);
+        if (tensorParallel != 1)
+        {
+            throw new ArgumentException($"--tensor-parallel-size {tensorParallel}: SharpServe runs a model on one device; start one instance per device behind a router instead");
+        }
+
+        double utilization = parse.GetValue(MemoryUtilization);
+        if (utilization is not (> 0 and <= 1))
+        {
+            throw new ArgumentException($"--gpu-memory-utilization must be in (0, 1], got {utilization}");
+        }
+
+        if (parse.GetValue(EnablePrefixCaching) && parse.GetValue(NoEnablePrefixCaching))
+        {
+            throw new ArgumentException("give at most one of --enable-prefix-caching and --no-enable-prefix-caching");
+        }
+
+        string? kvText = parse.GetValue(KvCacheMemory);
+        var memory = new EngineMemoryOptions
+        {
+            MemoryUtilization = utilization,
+            KvCacheMemoryBytes = kvText is null ? null
+                : ByteSize.TryParse(kvText, out long bytes) && bytes > 0 ? bytes : throw new ArgumentException($"--kv-cache-memory: '{kvText}' is not a positive byte size (e.g. 2GiB)"),
+            KvCacheDType = KvCacheDTypeExtensions.Parse(parse.GetValue(KvCacheDType)!),
+        };
+
+        return new ServeSettings(
+            parse.GetValue(Model),
+            parse.GetValue(Host)!,
+            parse.GetValue(Port),
+            parse.GetValue(ServedModelNames) ?? [],
+            parse.GetValue(MaxModelLen),
+            parse.GetValue(MaxNumSeqs),
+            parse.GetValue(MaxNumBatchedTokens),
+            parse.GetValue(MaxQueue),
+            memory,
+            !parse.GetValue(NoEnablePrefixCaching),
+            parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable),
+            parse.GetValue(Threads));
+    }
+}

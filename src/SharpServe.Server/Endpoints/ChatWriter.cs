@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Http;
+using SharpServe.Engine.Scheduling;
+using SharpServe.Server.Generation;
+using SharpServe.Server.Json;
+using SharpServe.Server.Protocol;
+
+namespace SharpServe.Server.Endpoints;
+
+/// <summary>Writes a chat request's outputs as one response or as SSE chunks.</summary>
+public sealed class ChatWriter(string id, string model, UsageCounter usage, LogprobsFormatter? logprobs)
+{
+    private const string AssistantRole = "assistant";
+
+    private readonly long _created = RequestIds.UnixNow();
+
+    public async Task WriteAsync(HttpResponse response, EngineCall call, int n, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(call);
+        var choices = await CompletedChoice.CollectAsync(call.ReadAllAsync(cancellation), n, usage);
+        var body = new ChatCompletionResponse(id, _created, model, [.. choices.Select(choice => new ChatChoice(
+            choice.Index,
+            new ChatResponseMessage(AssistantRole, choice.Text),
+            logprobs?.Chat(choice.Logprobs),
+            choice.FinishReason))], usage.Total);
+        await response.WriteAsJsonAsync(body, ServerJson.Options, cancellation);
+    }
+
+    /// <summary>Each choice opens with a role-only delta, as OpenAI's stream does; content deltas follow.</summary>
+    public async Task StreamAsync(HttpResponse response, EngineCall call, int n, bool includeUsage, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(call);
+        await ServerSentEvents.StartAsync(response, cancellation);
+        for (int index = 0; index < n; index++)
+        {
+            await WriteChunkAsync(response, new ChatChunkChoice(index, new ChatDelta(AssistantRole, ""), null, null), cancellation);
+        }
+
+        await foreach (RequestOutput output in call.ReadAllAsync(cancellation))
+        {
+            usage.Add(output);
+            var delta = new ChatDelta(null, output.Text);
+            await WriteChunkAsync(response, new ChatChunkChoice(output.Index, delta, output.Logprobs is { } items ? logprobs?.Chat(items) : null, FinishReasons.Name(output)), cancellation);
+        }
+
+        if (includeUsage)
+        {
+            await ServerSentEvents.WriteAsync(response, new ChatCompletionChunk(id, _created, model, [], usage.Total), cancellation);
+        }
+
+        await ServerSentEvents.WriteDoneAsync(response, cancellation);
+    }
+
+    private Task WriteChunkAsync(HttpResponse response, ChatChunkChoice choice, CancellationToken cancellation) =>
+        ServerSentEvents.WriteAsync(response, new ChatCompletionChunk(id, _created, model, [choice], Usage: null), cancellation);
+}

@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+
+namespace SharpServe.Server.Protocol;
+
+/// <summary>A non-streaming /v1/chat/completions response.</summary>
+public sealed record ChatCompletionResponse(string Id, long Created, string Model, IReadOnlyList<ChatChoice> Choices, UsageInfo Usage)
+{
+    public string Object => "chat.completion";
+}
+
+public sealed record ChatChoice(int Index, ChatResponseMessage Message, ChatLogprobs? Logprobs, string? FinishReason);
+
+public sealed record ChatResponseMessage(string Role, string Content);
+
+/// <summary>One streamed chunk; the last one carries only the usage when stream_options.include_usage is set.</summary>
+public sealed record ChatCompletionChunk(
+    string Id,
+    long Created,
+    string Model,
+    IReadOnlyList<ChatChunkChoice> Choices,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] UsageInfo? Usage)
+{
+    public string Object => "chat.completion.chunk";
+}
+
+public sealed record ChatChunkChoice(int Index, ChatDelta Delta, ChatLogprobs? Logprobs, string? FinishReason);
+
+/// <summary>Only the fields that changed: the role in a choice's first chunk, then content pieces.</summary>
+public sealed record ChatDelta(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);
+
+/// <summary>The chat logprobs shape: one entry per generated token.</summary>
+public sealed record ChatLogprobs(IReadOnlyList<ChatTokenLogprob> Content);
+
+public sealed record ChatTokenLogprob(string Token, float Logprob, IReadOnlyList<int> Bytes, IReadOnlyList<ChatTopLogprob> TopLogprobs);
+
+public sealed record ChatTopLogprob(string Token, float Logprob, IReadOnlyList<int> Bytes);

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace SharpServe.Cli.Tests;
+
+/// <summary><c>sharpserve serve</c> started the way the seed starts vLLM: flags in, log watched, HTTP probed.</summary>
+public sealed class ServeCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("sharpserve-serve-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task Serve_ReportsStartupAndAnswersHealth()
+    {
+        int port = ServeProcess.FreePort();
+        using var server = await ServeProcess.StartAsync(ServeArgs(CreateTiny(), port, "--kv-cache-memory", "8MiB", "--served-model-name", "tiny", "r1"));
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
+        string models = await http.GetStringAsync("/v1/models");
+        Assert.Contains("\"id\":\"r1\"", models, StringComparison.Ordinal);
+        Assert.Contains("KV cache:", server.Output, StringComparison.Ordinal);
+        Assert.Contains($"http://127.0.0.1:{port}", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_WithAMissingModel_ExitsOneWithOneErrorLine()
+    {
+        var result = CliRunner.Run("serve", "--model", Path.Combine(_folder, "missing"), "--port", "1");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error:", result.Stderr, StringComparison.Ordinal);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Serve_OnAPortInUse_FailsWithOneLineAndNoStackTrace()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var result = CliRunner.Run(ServeArgs(CreateTiny(), port, "--kv-cache-memory", "8MiB"));
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("error:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("address already in use", result.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", result.Stderr + result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_WithTensorParallelism_IsRefusedWithAReason()
+    {
+        var result = CliRunner.Run("serve", "--tensor-parallel-size", "2");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--tensor-parallel-size 2", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_WithAKvBudgetTooSmall_FailsWithOneLine()
+    {
+        var result = CliRunner.Run(ServeArgs(CreateTiny(), ServeProcess.FreePort(), "--kv-cache-memory", "1KiB"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error:", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+    }
+
+    private static string[] ServeArgs(string model, int port, params string[] extra) =>
+    [
+        "serve", "--model", model, "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
+        "--max-model-len", "256", "--threads", "1", .. extra,
+    ];
+
+    private string CreateTiny()
+    {
+        string path = Path.Combine(_folder, "tiny.gguf");
+        if (!File.Exists(path))
+        {
+            var result = CliRunner.Run("create-model", "--preset", "tiny", "--format", "gguf", "--dtype", "f32", "--seed", "1", "--out", path, "--tokenizer", CliRunner.SharedTokenizerJson);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+        }
+
+        return path;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Net.Http.Headers;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Models;
+using SharpServe.Engine.Scheduling;
+using SharpServe.Engine.Tests.TestSupport;
+using SharpServe.Server.Hosting;
+
+namespace SharpServe.Server.Tests.TestSupport;
+
+/// <summary>
+/// The real server on Kestrel at 127.0.0.1 on a free port, over the tiny random model (with the shared
+/// tokenizer and the distill chat template), and an HttpClient that sends the API key.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    public const string ApiKey = "test-key";
+    public const string ModelName = "tiny";
+    public const string ModelAlias = "tiny-alias";
+    public const int MaxModelLen = 512;
+    public const int KvBlocks = 128;
+
+    private readonly LoadedModel _model;
+    private readonly SharpServeServer _server;
+
+    private TestServer(LoadedModel model, LlmEngine engine, SharpServeServer server)
+    {
+        _model = model;
+        Engine = engine;
+        _server = server;
+        Client = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromMinutes(1) };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+    }
+
+    public LlmEngine Engine { get; }
+
+    public Uri Url => _server.Url;
+
+    /// <summary>Sends the right API key on every request.</summary>
+    public HttpClient Client { get; }
+
+    public Engine.Tokenization.Qwen2Tokenizer Tokenizer => _model.Tokenizer!;
+
+    public static async Task<TestServer> StartAsync(int maxNumSeqs = 8, int maxQueue = 16)
+    {
+        var model = LoadedModel.Open(TestModels.TinyHf(TensorDType.F32), threads: 1);
+        var engine = new LlmEngine(model, new SchedulerConfig(maxNumBatchedTokens: 256, maxNumSeqs, MaxModelLen, maxQueue), KvBlocks);
+        var served = new ServedModel(model, engine, [ModelName, ModelAlias], MaxModelLen);
+        var server = await SharpServeServer.StartAsync(served, new ServerOptions { Host = "127.0.0.1", Port = 0, ApiKey = ApiKey });
+        return new TestServer(model, engine, server);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _server.DisposeAsync();
+        Engine.Dispose();
+        _model.Dispose();
+    }
+}
