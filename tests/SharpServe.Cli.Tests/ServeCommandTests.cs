@@ -15,7 +15,7 @@ public sealed class ServeCommandTests : IDisposable
     public async Task Serve_ReportsStartupAndAnswersHealth()
     {
         int port = ServeProcess.FreePort();
-        using var server = await ServeProcess.StartAsync(ServeArgs(CreateTiny(), port, "--kv-cache-memory", "8MiB", "--served-model-name", "tiny", "r1"));
+        using var server = await ServeProcess.StartAsync(ServeArgs(TinyModelFile.In(_folder), port, "--kv-cache-memory", "8MiB", "--served-model-name", "tiny", "r1"));
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
@@ -42,7 +42,7 @@ public sealed class ServeCommandTests : IDisposable
         taken.Start();
         int port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        var result = CliRunner.Run(ServeArgs(CreateTiny(), port, "--kv-cache-memory", "8MiB"));
+        var result = CliRunner.Run(ServeArgs(TinyModelFile.In(_folder), port, "--kv-cache-memory", "8MiB"));
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("error:", result.Stderr, StringComparison.Ordinal);
@@ -62,7 +62,7 @@ public sealed class ServeCommandTests : IDisposable
     [Fact]
     public void Serve_WithAKvBudgetTooSmall_FailsWithOneLine()
     {
-        var result = CliRunner.Run(ServeArgs(CreateTiny(), ServeProcess.FreePort(), "--kv-cache-memory", "1KiB"));
+        var result = CliRunner.Run(ServeArgs(TinyModelFile.In(_folder), ServeProcess.FreePort(), "--kv-cache-memory", "1KiB"));
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("error:", result.Stderr, StringComparison.Ordinal);
@@ -74,16 +74,4 @@ public sealed class ServeCommandTests : IDisposable
         "serve", "--model", model, "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
         "--max-model-len", "256", "--threads", "1", .. extra,
     ];
-
-    private string CreateTiny()
-    {
-        string path = Path.Combine(_folder, "tiny.gguf");
-        if (!File.Exists(path))
-        {
-            var result = CliRunner.Run("create-model", "--preset", "tiny", "--format", "gguf", "--dtype", "f32", "--seed", "1", "--out", path, "--tokenizer", CliRunner.SharedTokenizerJson);
-            Assert.True(result.ExitCode == 0, result.Stderr);
-        }
-
-        return path;
-    }
 }

@@ -51,6 +51,20 @@ public sealed class ServeProcess : IDisposable
         return server;
     }
 
+    /// <summary>Sends SIGTERM, as a container runtime or systemd does to stop a service.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>The exit code, once the process has exited within <paramref name="timeout"/>.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
     /// <summary>A port nothing listens on right now.</summary>
     public static int FreePort()
     {

@@ -3,6 +3,7 @@ using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Scheduling;
 using SharpServe.Server.Hosting;
+using SharpServe.Server.Metrics;
 
 namespace SharpServe.Cli.Commands;
 
@@ -34,21 +35,24 @@ internal static class ServeCommand
             throw new ArgumentException($"--model: no file or directory at {given}");
         }
 
+        using var log = new ServeLog(settings.LogFile);
         string path = CommonOptions.ResolveModel(settings.Model);
         using var loaded = LoadedModel.Open(path, settings.Threads);
+        WeightFormatCheck.Ensure(loaded.Checkpoint, settings.DType, settings.Quantization);
         int maxModelLen = settings.MaxModelLen ?? loaded.Config.MaxPositionEmbeddings;
-        Log($"Loaded {path}: {loaded.Config.NumHiddenLayers} layers, hidden size {loaded.Config.HiddenSize}, vocabulary {loaded.Config.VocabSize}, " +
+        log.Info($"Loaded {path}: {loaded.Config.NumHiddenLayers} layers, hidden size {loaded.Config.HiddenSize}, vocabulary {loaded.Config.VocabSize}, " +
             $"{ModelMemory.WeightBytes(loaded.Checkpoint) / (1024.0 * 1024.0):F1} MiB of weights, {settings.Threads} threads");
-        var config = new SchedulerConfig(settings.MaxNumBatchedTokens, settings.MaxNumSeqs, maxModelLen, settings.MaxQueue);
-        using var engine = LlmEngine.Create(loaded, config, settings.Memory, Log, settings.EnablePrefixCaching);
         IReadOnlyList<string> names = settings.ServedModelNames.Count > 0 ? settings.ServedModelNames : [settings.Model ?? path];
-        var served = new ServedModel(loaded, engine, names, maxModelLen);
-        await using var server = await SharpServeServer.StartAsync(served, new ServerOptions { Host = settings.Host, Port = settings.Port, ApiKey = settings.ApiKey });
-        Log($"Serving {string.Join(", ", names)} with max model len {maxModelLen}, prefix caching {(settings.EnablePrefixCaching ? "on" : "off")}" +
-            (settings.ApiKey is null ? "" : "; an API key is required"));
-        Log($"Application startup complete. Listening on {server.Url}");
+        var metrics = new ServerMetrics(names[0]);
+        var config = new SchedulerConfig(settings.MaxNumBatchedTokens, settings.MaxNumSeqs, maxModelLen, settings.MaxQueue);
+        using var engine = LlmEngine.Create(loaded, config, settings.Memory, log.Info, settings.EnablePrefixCaching, metrics.Requests);
+        var served = new ServedModel(loaded, engine, names, maxModelLen, metrics);
+        await using var server = await SharpServeServer.StartAsync(served, settings.Server);
+        log.Info($"Serving {string.Join(", ", names)} with max model len {maxModelLen}, prefix caching {(settings.EnablePrefixCaching ? "on" : "off")}" +
+            (settings.Server.ReasoningParser is { } parser ? $", reasoning parser {parser}" : "") +
+            (settings.Server.ApiKey is null ? "" : "; an API key is required"));
+        log.Info($"Application startup complete. Listening on {server.Url}");
         await server.WaitForShutdownAsync();
+        log.Info("Shut down: in-flight requests drained");
     }
-
-    private static void Log(string message) => Console.WriteLine($"INFO: {message}");
 }

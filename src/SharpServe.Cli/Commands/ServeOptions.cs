@@ -2,6 +2,8 @@ using System.CommandLine;
 using SharpServe.Cli.Benchmarks;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Scheduling;
+using SharpServe.Server.Generation;
+using SharpServe.Server.Hosting;
 
 namespace SharpServe.Cli.Commands;
 
@@ -26,11 +28,18 @@ internal sealed class ServeOptions
     public Option<string?> ApiKey { get; } = new("--api-key") { Description = $"Require 'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize (also ${ApiKeyVariable})" };
     public Option<int> TensorParallelSize { get; } = new("--tensor-parallel-size") { Description = "Devices to split the model over: only 1 is supported", DefaultValueFactory = _ => 1 };
     public Option<int> Threads { get; } = CommonOptions.Threads();
+    public Option<string> DType { get; } = new("--dtype") { Description = $"Weight type: {string.Join(", ", WeightFormatCheck.DTypes)}; anything but auto must match the checkpoint", DefaultValueFactory = _ => WeightFormatCheck.AutoDType };
+    public Option<string?> Quantization { get; } = new("--quantization", "-q") { Description = "Quantization of the weights: none or q8_0, as stored in the file (default: whatever the file holds)" };
+    public Option<string?> ReasoningParser { get; } = new("--reasoning-parser") { Description = $"Split chat replies into reasoning_content and content: {ReasoningParsers.DeepSeekR1}" };
+    public Option<double> DrainTimeout { get; } = new("--drain-timeout") { Description = "Seconds in-flight requests may run after SIGTERM or Ctrl+C before they are cut", DefaultValueFactory = _ => 30 };
+    public Option<double> EngineStallTimeout { get; } = new("--engine-stall-timeout") { Description = "Seconds without an engine step, with requests pending, after which /health answers 503", DefaultValueFactory = _ => 30 };
+    public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the log to this file" };
 
     public IEnumerable<Option> All =>
     [
         Model, Host, Port, ServedModelNames, MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, MaxNumSeqs,
         MaxNumBatchedTokens, MaxQueue, EnablePrefixCaching, NoEnablePrefixCaching, ApiKey, TensorParallelSize, Threads,
+        DType, Quantization, ReasoningParser, DrainTimeout, EngineStallTimeout, LogFile,
     ];
 
     public ServeSettings Read(ParseResult parse)
@@ -52,6 +61,14 @@ internal sealed class ServeOptions
             throw new ArgumentException("give at most one of --enable-prefix-caching and --no-enable-prefix-caching");
         }
 
+        string dtype = parse.GetValue(DType)!;
+        if (!WeightFormatCheck.DTypes.Contains(dtype))
+        {
+            throw new ArgumentException($"--dtype {dtype}: expected one of {string.Join(", ", WeightFormatCheck.DTypes)}");
+        }
+
+        string? reasoningParser = parse.GetValue(ReasoningParser);
+        ReasoningParsers.SplitsReasoning(reasoningParser);
         string? kvText = parse.GetValue(KvCacheMemory);
         var memory = new EngineMemoryOptions
         {
@@ -63,8 +80,6 @@ internal sealed class ServeOptions
 
         return new ServeSettings(
             parse.GetValue(Model),
-            parse.GetValue(Host)!,
-            parse.GetValue(Port),
             parse.GetValue(ServedModelNames) ?? [],
             parse.GetValue(MaxModelLen),
             parse.GetValue(MaxNumSeqs),
@@ -72,7 +87,24 @@ internal sealed class ServeOptions
             parse.GetValue(MaxQueue),
             memory,
             !parse.GetValue(NoEnablePrefixCaching),
-            parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable),
-            parse.GetValue(Threads));
+            parse.GetValue(Threads),
+            dtype,
+            parse.GetValue(Quantization),
+            new ServerOptions
+            {
+                Host = parse.GetValue(Host)!,
+                Port = parse.GetValue(Port),
+                ApiKey = parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable),
+                ReasoningParser = reasoningParser,
+                DrainTimeout = Seconds(DrainTimeout, parse),
+                EngineStallTimeout = Seconds(EngineStallTimeout, parse),
+            },
+            parse.GetValue(LogFile));
+    }
+
+    private static TimeSpan Seconds(Option<double> option, ParseResult parse)
+    {
+        double seconds = parse.GetValue(option);
+        return seconds > 0 ? TimeSpan.FromSeconds(seconds) : throw new ArgumentException($"{option.Name} must be a positive number of seconds, got {seconds}");
     }
 }

@@ -1,12 +1,11 @@
 using SharpServe.Engine.Scheduling;
+using SharpServe.Server.Hosting;
 
 namespace SharpServe.Cli.Commands;
 
 /// <summary>What <c>sharpserve serve</c> was asked for, checked.</summary>
 internal sealed record ServeSettings(
     string? Model,
-    string Host,
-    int Port,
     IReadOnlyList<string> ServedModelNames,
     int? MaxModelLen,
     int MaxNumSeqs,
@@ -14,5 +13,8 @@ internal sealed record ServeSettings(
     int MaxQueue,
     EngineMemoryOptions Memory,
     bool EnablePrefixCaching,
-    string? ApiKey,
-    int Threads);
+    int Threads,
+    string DType,
+    string? Quantization,
+    ServerOptions Server,
+    string? LogFile);

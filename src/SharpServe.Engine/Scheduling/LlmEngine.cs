@@ -60,6 +60,7 @@ public sealed partial class LlmEngine : IDisposable
         _runner = new ModelRunner(model.Model, new KvCachePool(model.Config, kvBlocks, _blocks.BlockSize, kvCacheDType));
         _scheduler = new Scheduler(config, _blocks);
         _stats = Snapshot();
+        MarkProgress();
         _thread = new Thread(Run) { IsBackground = true, Name = "SharpServe engine" };
         _thread.Start();
     }
@@ -161,8 +162,9 @@ public sealed partial class LlmEngine : IDisposable
                 if (_scheduler.HasWork)
                 {
                     Step();
+                    MarkProgress();
                 }
-                else if (!WaitForCommand())
+                else if (!WaitIdle())
                 {
                     break;
                 }
@@ -175,6 +177,7 @@ public sealed partial class LlmEngine : IDisposable
             _inbox.Writer.TryComplete(exception);
         }
 
+        _loopEnded = true;
         foreach (ActiveRequest active in _byRequestId.Values.ToList())
         {
             EndRequest(active, ending);

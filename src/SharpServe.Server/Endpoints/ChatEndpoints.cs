@@ -12,13 +12,15 @@ namespace SharpServe.Server.Endpoints;
 /// <summary>POST /v1/chat/completions: messages rendered with the model's chat template, the reply whole or streamed.</summary>
 public static class ChatEndpoints
 {
-    public static void Map(WebApplication app, ServedModel served)
+    public static void Map(WebApplication app, ServedModel served, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/v1/chat/completions", (HttpContext context) => HandleAsync(context, served));
+        ArgumentNullException.ThrowIfNull(options);
+        bool splitReasoning = ReasoningParsers.SplitsReasoning(options.ReasoningParser);
+        app.MapPost("/v1/chat/completions", (HttpContext context) => HandleAsync(context, served, splitReasoning, options.KeepAliveInterval));
     }
 
-    private static async Task HandleAsync(HttpContext context, ServedModel served)
+    private static async Task HandleAsync(HttpContext context, ServedModel served, bool splitReasoning, TimeSpan keepAlive)
     {
         var request = await ServerJson.ReadBodyAsync<ChatCompletionRequest>(context);
         string model = served.ResolveName(request.Model);
@@ -31,10 +33,10 @@ public static class ChatEndpoints
         var parameters = SamplingMapper.ToParams(request, maxTokens, logprobs, served.Model.Checkpoint.Generation);
         string id = RequestIds.New("chatcmpl");
         var call = EngineCall.Start(served.Engine, new EngineRequest(id, prompt, parameters));
-        var response = new ChatWriter(id, model, new UsageCounter(prompt.Length), request.Logprobs ? new LogprobsFormatter(served.Tokenizer) : null);
+        var response = new ChatWriter(id, model, new UsageCounter(prompt.Length), request.Logprobs ? new LogprobsFormatter(served.Tokenizer) : null, new ChatDeltaSplitter(splitReasoning));
         if (request.Stream)
         {
-            await response.StreamAsync(context.Response, call, parameters.N, request.IncludeUsage, context.RequestAborted);
+            await response.StreamAsync(context.Response, call, parameters.N, request.IncludeUsage, keepAlive, context.RequestAborted);
         }
         else
         {

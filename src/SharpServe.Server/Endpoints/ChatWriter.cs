@@ -6,8 +6,8 @@ using SharpServe.Server.Protocol;
 
 namespace SharpServe.Server.Endpoints;
 
-/// <summary>Writes a chat request's outputs as one response or as SSE chunks.</summary>
-public sealed class ChatWriter(string id, string model, UsageCounter usage, LogprobsFormatter? logprobs)
+/// <summary>Writes a chat request's outputs as one response or as SSE chunks, split into reasoning and content by <paramref name="deltas"/>.</summary>
+public sealed class ChatWriter(string id, string model, UsageCounter usage, LogprobsFormatter? logprobs, ChatDeltaSplitter deltas)
 {
     private const string AssistantRole = "assistant";
 
@@ -20,14 +20,14 @@ public sealed class ChatWriter(string id, string model, UsageCounter usage, Logp
         var choices = await CompletedChoice.CollectAsync(call.ReadAllAsync(cancellation), n, usage);
         var body = new ChatCompletionResponse(id, _created, model, [.. choices.Select(choice => new ChatChoice(
             choice.Index,
-            new ChatResponseMessage(AssistantRole, choice.Text),
+            deltas.Message(AssistantRole, choice.Text),
             logprobs?.Chat(choice.Logprobs),
             choice.FinishReason))], usage.Total);
         await response.WriteAsJsonAsync(body, ServerJson.Options, cancellation);
     }
 
     /// <summary>Each choice opens with a role-only delta, as OpenAI's stream does; content deltas follow.</summary>
-    public async Task StreamAsync(HttpResponse response, EngineCall call, int n, bool includeUsage, CancellationToken cancellation)
+    public async Task StreamAsync(HttpResponse response, EngineCall call, int n, bool includeUsage, TimeSpan keepAlive, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(call);
@@ -37,10 +37,10 @@ public sealed class ChatWriter(string id, string model, UsageCounter usage, Logp
             await WriteChunkAsync(response, new ChatChunkChoice(index, new ChatDelta(AssistantRole, ""), null, null), cancellation);
         }
 
-        await foreach (RequestOutput output in call.ReadAllAsync(cancellation))
+        await foreach (RequestOutput output in KeepAliveOutputs.ReadAsync(call.ReadAllAsync(cancellation), response, keepAlive, cancellation))
         {
             usage.Add(output);
-            var delta = new ChatDelta(null, output.Text);
+            var delta = deltas.Next(output);
             await WriteChunkAsync(response, new ChatChunkChoice(output.Index, delta, output.Logprobs is { } items ? logprobs?.Chat(items) : null, FinishReasons.Name(output)), cancellation);
         }
 

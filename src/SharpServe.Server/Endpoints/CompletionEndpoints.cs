@@ -15,13 +15,13 @@ public static class CompletionEndpoints
     /// <summary>vLLM's (and OpenAI's) default for the completions API, unlike chat's "whatever fits".</summary>
     private const int DefaultMaxTokens = 16;
 
-    public static void Map(WebApplication app, ServedModel served)
+    public static void Map(WebApplication app, ServedModel served, TimeSpan keepAlive)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/v1/completions", (HttpContext context) => HandleAsync(context, served));
+        app.MapPost("/v1/completions", (HttpContext context) => HandleAsync(context, served, keepAlive));
     }
 
-    private static async Task HandleAsync(HttpContext context, ServedModel served)
+    private static async Task HandleAsync(HttpContext context, ServedModel served, TimeSpan keepAlive)
     {
         var request = await ServerJson.ReadBodyAsync<CompletionRequest>(context);
         string model = served.ResolveName(request.Model);
@@ -32,7 +32,7 @@ public static class CompletionEndpoints
         var response = new CompletionWriter(id, model, new UsageCounter(prompt.Length), request.Logprobs is null ? null : new LogprobsFormatter(served.Tokenizer));
         if (request.Stream)
         {
-            await response.StreamAsync(context.Response, call, request.IncludeUsage, context.RequestAborted);
+            await response.StreamAsync(context.Response, call, request.IncludeUsage, keepAlive, context.RequestAborted);
         }
         else
         {

@@ -21,13 +21,13 @@ public sealed class CompletionWriter(string id, string model, UsageCounter usage
         await response.WriteAsJsonAsync(body, ServerJson.Options, cancellation);
     }
 
-    public async Task StreamAsync(HttpResponse response, EngineCall call, bool includeUsage, CancellationToken cancellation)
+    public async Task StreamAsync(HttpResponse response, EngineCall call, bool includeUsage, TimeSpan keepAlive, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(call);
         await ServerSentEvents.StartAsync(response, cancellation);
         var textLengths = new Dictionary<int, int>();
-        await foreach (RequestOutput output in call.ReadAllAsync(cancellation))
+        await foreach (RequestOutput output in KeepAliveOutputs.ReadAsync(call.ReadAllAsync(cancellation), response, keepAlive, cancellation))
         {
             usage.Add(output);
             int offset = textLengths.GetValueOrDefault(output.Index);

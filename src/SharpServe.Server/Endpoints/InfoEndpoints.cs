@@ -7,7 +7,7 @@ using SharpServe.Server.Protocol;
 
 namespace SharpServe.Server.Endpoints;
 
-/// <summary>GET /v1/models, /health and /version.</summary>
+/// <summary>GET /v1/models and /version.</summary>
 public static class InfoEndpoints
 {
     public static void Map(WebApplication app, ServedModel served)
@@ -18,8 +18,6 @@ public static class InfoEndpoints
         var models = new ModelList([.. served.Names.Select(name => new ModelCard(name, created, served.Names[0], served.MaxModelLen))]);
         app.MapGet("/v1/models", () => Results.Json(models, ServerJson.Options));
 
-        // The server only starts listening once the model is loaded and the engine runs, so reachable means ready.
-        app.MapGet("/health", () => Results.Ok());
         string version = typeof(InfoEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         app.MapGet("/version", () => Results.Json(new { version }, ServerJson.Options));
     }

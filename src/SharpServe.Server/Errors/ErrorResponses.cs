@@ -25,7 +25,7 @@ public static class ErrorResponses
     public static Task WriteAsync(HttpResponse response, int statusCode, string message, string? param = null)
     {
         response.StatusCode = statusCode;
-        if (statusCode == StatusCodes.Status429TooManyRequests)
+        if (statusCode is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable)
         {
             response.Headers.RetryAfter = RetryAfterSeconds;
         }
@@ -41,6 +41,7 @@ public static class ErrorResponses
         StatusCodes.Status401Unauthorized => "AuthenticationError",
         StatusCodes.Status404NotFound => "NotFoundError",
         StatusCodes.Status429TooManyRequests => "RateLimitError",
+        StatusCodes.Status503ServiceUnavailable => "ServiceUnavailableError",
         _ => "InternalServerError",
     };
 }

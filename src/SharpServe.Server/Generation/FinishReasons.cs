@@ -1,3 +1,4 @@
+using SharpServe.Engine.Sampling;
 using SharpServe.Engine.Scheduling;
 
 namespace SharpServe.Server.Generation;
@@ -9,6 +10,8 @@ public static class FinishReasons
     public static string? Name(RequestOutput output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        return output.FinishReason?.ToString().ToLowerInvariant();
+        return output.FinishReason is { } reason ? Name(reason) : null;
     }
+
+    public static string Name(FinishReason reason) => reason.ToString().ToLowerInvariant();
 }

@@ -4,7 +4,7 @@ using SharpServe.Server.Json;
 
 namespace SharpServe.Server.Generation;
 
-/// <summary>OpenAI's streaming framing: <c>data: {json}\n\n</c> events, closed by <c>data: [DONE]\n\n</c>.</summary>
+/// <summary>OpenAI's streaming framing: <c>data: {json}\n\n</c> events, closed by <c>data: [DONE]\n\n</c>, with comment lines between.</summary>
 public static class ServerSentEvents
 {
     public static Task StartAsync(HttpResponse response, CancellationToken cancellation)
@@ -26,9 +26,16 @@ public static class ServerSentEvents
     public static Task WriteDoneAsync(HttpResponse response, CancellationToken cancellation) =>
         WriteDataAsync(response, "[DONE]", cancellation);
 
-    private static async Task WriteDataAsync(HttpResponse response, string data, CancellationToken cancellation)
+    /// <summary>A comment line: clients ignore it, proxies see traffic.</summary>
+    public static Task WriteKeepAliveAsync(HttpResponse response, CancellationToken cancellation) =>
+        WriteRawAsync(response, ": keep-alive\n\n", cancellation);
+
+    private static Task WriteDataAsync(HttpResponse response, string data, CancellationToken cancellation) =>
+        WriteRawAsync(response, $"data: {data}\n\n", cancellation);
+
+    private static async Task WriteRawAsync(HttpResponse response, string text, CancellationToken cancellation)
     {
-        await response.WriteAsync($"data: {data}\n\n", cancellation);
+        await response.WriteAsync(text, cancellation);
         await response.Body.FlushAsync(cancellation);
     }
 }

@@ -4,15 +4,19 @@ using SharpServe.Engine.Templates;
 using SharpServe.Engine.Tokenization;
 using SharpServe.Server.Chat;
 using SharpServe.Server.Errors;
+using SharpServe.Server.Metrics;
 
 namespace SharpServe.Server.Hosting;
 
-/// <summary>The one model this server answers for: its engine, the names clients may call it by, its context length.</summary>
+/// <summary>
+/// The one model this server answers for: its engine, the names clients may call it by, its context length,
+/// and the metrics its engine reports to (created here when the engine was built without a sink).
+/// </summary>
 public sealed class ServedModel
 {
     private readonly Lazy<ChatPromptBuilder> _chatPrompts;
 
-    public ServedModel(LoadedModel model, LlmEngine engine, IReadOnlyList<string> names, int maxModelLen)
+    public ServedModel(LoadedModel model, LlmEngine engine, IReadOnlyList<string> names, int maxModelLen, ServerMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfZero(names.Count);
@@ -20,6 +24,7 @@ public sealed class ServedModel
         Engine = engine;
         Names = names;
         MaxModelLen = maxModelLen;
+        Metrics = metrics ?? new ServerMetrics(names[0]);
 
         // vLLM renders the template as written: the R1 advice (forced <think>) is left to the template.
         _chatPrompts = new(() => new ChatPromptBuilder(Tokenizer.Spec, new ChatPromptOptions()));
@@ -32,6 +37,8 @@ public sealed class ServedModel
     public IReadOnlyList<string> Names { get; }
 
     public int MaxModelLen { get; }
+
+    public ServerMetrics Metrics { get; }
 
     public Qwen2Tokenizer Tokenizer => Model.Tokenizer ?? throw ApiException.BadRequest("this model has no tokenizer: send token ids");
 

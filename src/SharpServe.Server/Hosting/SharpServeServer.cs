@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using SharpServe.Server.Endpoints;
 using SharpServe.Server.Errors;
 using SharpServe.Server.Security;
@@ -37,16 +40,24 @@ public sealed class SharpServeServer : IAsyncDisposable
         // A failed start (e.g. the port in use) is reported by the caller as one line, not as the host's stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
+
+        // On SIGTERM Kestrel stops accepting connections and waits this long for the requests in flight.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainTimeout);
         var app = builder.Build();
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseMiddleware<DrainingMiddleware>();
+        app.UseRouting();
+        app.UseHttpMetrics(http => http.ConfigureMeasurements(measurement => measurement.Registry = served.Metrics.Registry));
         if (options.ApiKey is { } key)
         {
             app.UseMiddleware<ApiKeyMiddleware>(key);
         }
 
+        app.MapGet("/metrics", (HttpContext context) => served.Metrics.WriteAsync(context.Response, served.Engine.Stats));
+        HealthEndpoint.Map(app, served.Engine, options.EngineStallTimeout);
         InfoEndpoints.Map(app, served);
-        CompletionEndpoints.Map(app, served);
-        ChatEndpoints.Map(app, served);
+        CompletionEndpoints.Map(app, served, options.KeepAliveInterval);
+        ChatEndpoints.Map(app, served, options);
         TokenizerEndpoints.Map(app, served);
         try
         {

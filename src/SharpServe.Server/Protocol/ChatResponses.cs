@@ -10,7 +10,18 @@ public sealed record ChatCompletionResponse(string Id, long Created, string Mode
 
 public sealed record ChatChoice(int Index, ChatResponseMessage Message, ChatLogprobs? Logprobs, string? FinishReason);
 
-public sealed record ChatResponseMessage(string Role, string Content);
+/// <summary>
+/// With a reasoning parser, content is null when the reply has no answer after the reasoning; reasoning
+/// goes out under vLLM's old name (reasoning_content) and its new one (reasoning), and is left out without a parser.
+/// </summary>
+public sealed record ChatResponseMessage(
+    string Role,
+    string? Content,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReasoningContent = null)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reasoning => ReasoningContent;
+}
 
 /// <summary>One streamed chunk; the last one carries only the usage when stream_options.include_usage is set.</summary>
 public sealed record ChatCompletionChunk(
@@ -25,10 +36,15 @@ public sealed record ChatCompletionChunk(
 
 public sealed record ChatChunkChoice(int Index, ChatDelta Delta, ChatLogprobs? Logprobs, string? FinishReason);
 
-/// <summary>Only the fields that changed: the role in a choice's first chunk, then content pieces.</summary>
+/// <summary>Only the fields that changed: the role in a choice's first chunk, then content or reasoning pieces.</summary>
 public sealed record ChatDelta(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReasoningContent = null)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reasoning => ReasoningContent;
+}
 
 /// <summary>The chat logprobs shape: one entry per generated token.</summary>
 public sealed record ChatLogprobs(IReadOnlyList<ChatTokenLogprob> Content);

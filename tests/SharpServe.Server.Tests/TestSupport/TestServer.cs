@@ -3,7 +3,9 @@ using SharpServe.Engine.Loading;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Scheduling;
 using SharpServe.Engine.Tests.TestSupport;
+using SharpServe.Engine.Memory;
 using SharpServe.Server.Hosting;
+using SharpServe.Server.Metrics;
 
 namespace SharpServe.Server.Tests.TestSupport;
 
@@ -40,12 +42,16 @@ public sealed class TestServer : IAsyncDisposable
 
     public Engine.Tokenization.Qwen2Tokenizer Tokenizer => _model.Tokenizer!;
 
-    public static async Task<TestServer> StartAsync(int maxNumSeqs = 8, int maxQueue = 16)
+    /// <param name="options">Server settings beyond the address and key, which are always 127.0.0.1:0 and <see cref="ApiKey"/>.</param>
+    /// <param name="sink">Replaces the metrics sink (e.g. one that hangs the engine); then the latency histograms stay empty.</param>
+    public static async Task<TestServer> StartAsync(int maxNumSeqs = 8, int maxQueue = 16, ServerOptions? options = null, IEngineMetricsSink? sink = null, int maxNumBatchedTokens = 256)
     {
         var model = LoadedModel.Open(TestModels.TinyHf(TensorDType.F32), threads: 1);
-        var engine = new LlmEngine(model, new SchedulerConfig(maxNumBatchedTokens: 256, maxNumSeqs, MaxModelLen, maxQueue), KvBlocks);
-        var served = new ServedModel(model, engine, [ModelName, ModelAlias], MaxModelLen);
-        var server = await SharpServeServer.StartAsync(served, new ServerOptions { Host = "127.0.0.1", Port = 0, ApiKey = ApiKey });
+        var metrics = new ServerMetrics(ModelName);
+        var config = new SchedulerConfig(maxNumBatchedTokens, maxNumSeqs, MaxModelLen, maxQueue);
+        var engine = new LlmEngine(model, config, KvBlocks, KvCacheDType.Float32, enablePrefixCaching: true, sink ?? metrics.Requests);
+        var served = new ServedModel(model, engine, [ModelName, ModelAlias], MaxModelLen, metrics);
+        var server = await SharpServeServer.StartAsync(served, (options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = 0, ApiKey = ApiKey });
         return new TestServer(model, engine, server);
     }
 

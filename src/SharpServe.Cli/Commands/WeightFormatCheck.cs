@@ -1,0 +1,47 @@
+using SharpServe.Engine.Loading;
+
+namespace SharpServe.Cli.Commands;
+
+/// <summary>
+/// --dtype and --quantization may only describe the weights as they are stored: converting weights on load is
+/// not implemented, so a value that asks for a conversion is refused at startup instead of being ignored.
+/// </summary>
+internal static class WeightFormatCheck
+{
+    public const string AutoDType = "auto";
+
+    public static readonly string[] DTypes = [AutoDType, "float32", "bfloat16", "float16"];
+
+    /// <exception cref="ArgumentException">The flags ask for something other than what the checkpoint holds.</exception>
+    public static void Ensure(ModelCheckpoint checkpoint, string dtype, string? quantization)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var tensors = checkpoint.Tensors.Values;
+        bool quantized = tensors.Any(tensor => tensor.Type == TensorDType.Q8_0);
+        switch (quantization?.ToLowerInvariant())
+        {
+            case null or "none" when quantized:
+            case "q8_0" when !quantized:
+                throw new ArgumentException($"--quantization {quantization ?? "none"}: the checkpoint is {(quantized ? "q8_0" : "not quantized")}; converting weights is not implemented");
+            case null or "none" or "q8_0":
+                break;
+            default:
+                throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0 (as stored in a GGUF file)");
+        }
+
+        // The float type holding most of the unquantized bytes names the checkpoint (norms may be float32 in a float16 file).
+        TensorDType stored = tensors.Where(tensor => tensor.Type != TensorDType.Q8_0)
+            .GroupBy(tensor => tensor.Type)
+            .MaxBy(group => group.Sum(tensor => (long)tensor.Data.Length))?.Key ?? TensorDType.F32;
+        string storedName = stored switch
+        {
+            TensorDType.F16 => "float16",
+            TensorDType.BF16 => "bfloat16",
+            _ => "float32",
+        };
+        if (dtype != AutoDType && dtype != storedName)
+        {
+            throw new ArgumentException($"--dtype {dtype}: the checkpoint's weights are {storedName} and converting them is not implemented; use --dtype auto or {storedName}");
+        }
+    }
+}

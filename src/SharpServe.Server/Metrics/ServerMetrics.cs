@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http;
+using Prometheus;
+using SharpServe.Engine.Scheduling;
+
+namespace SharpServe.Server.Metrics;
+
+/// <summary>
+/// GET /metrics: vLLM's engine metrics labelled with model_name, then prometheus-net's HTTP request counts and
+/// process collectors. One registry per server, so two servers in one process never mix their numbers.
+/// </summary>
+public sealed class ServerMetrics
+{
+    private readonly string _modelLabel;
+    private readonly RequestMetricsSink _requests = new();
+
+    public ServerMetrics(string modelName)
+    {
+        ArgumentNullException.ThrowIfNull(modelName);
+        _modelLabel = PrometheusTextWriter.Label("model_name", modelName);
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        DotNetStats.Register(Registry);
+    }
+
+    /// <summary>Where prometheus-net's HTTP middleware records.</summary>
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>Give this to the engine (<c>LlmEngine.Create(..., metrics:)</c>) so the latency histograms fill.</summary>
+    public IEngineMetricsSink Requests => _requests;
+
+    public async Task WriteAsync(HttpResponse response, EngineStats stats)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var vllm = new PrometheusTextWriter(_modelLabel);
+        EngineStatsMetrics.Write(vllm, stats);
+        _requests.Write(vllm);
+        response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await response.WriteAsync(vllm.ToString(), response.HttpContext.RequestAborted);
+        await Registry.CollectAndExportAsTextAsync(response.Body, response.HttpContext.RequestAborted);
+    }
+}

@@ -1,0 +1,17 @@
+namespace SharpServe.Cli.Tests;
+
+/// <summary>The tiny random model as a GGUF file, created by <c>sharpserve create-model</c> once per folder.</summary>
+public static class TinyModelFile
+{
+    public static string In(string folder)
+    {
+        string path = Path.Combine(folder, "tiny.gguf");
+        if (!File.Exists(path))
+        {
+            var result = CliRunner.Run("create-model", "--preset", "tiny", "--format", "gguf", "--dtype", "f32", "--seed", "1", "--out", path, "--tokenizer", CliRunner.SharedTokenizerJson);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+        }
+
+        return path;
+    }
+}
