@@ -40,43 +40,6 @@ public sealed class HealthTests
         Assert.Contains("stopped", await health.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    /// <summary>Blocks the engine thread at the first token until released: a hung step, as seen from outside.</summary>
-    private sealed class HangingSink : IEngineMetricsSink, IDisposable
-    {
-        public ManualResetEventSlim Entered { get; } = new();
-
-        public ManualResetEventSlim Release { get; } = new();
-
-        public void ObserveQueueTime(double seconds)
-        {
-        }
-
-        public void ObserveTimeToFirstToken(double seconds)
-        {
-            Entered.Set();
-            Release.Wait();
-        }
-
-        public void ObserveInterTokenLatency(double seconds)
-        {
-        }
-
-        public void ObserveEndToEndLatency(double seconds)
-        {
-        }
-
-        public void RequestFinished(FinishReason reason)
-        {
-        }
-
-        public void Dispose()
-        {
-            Release.Set();
-            Entered.Dispose();
-            Release.Dispose();
-        }
-    }
-
     /// <summary>Throws on the engine thread, which stops the engine loop like a failed forward pass.</summary>
     private sealed class ThrowingSink : IEngineMetricsSink
     {
