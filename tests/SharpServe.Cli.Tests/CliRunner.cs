@@ -12,9 +12,18 @@ public static class CliRunner
     /// <summary>The user cache the CLI sees in tests, away from the user's own.</summary>
     public static string CacheDirectory { get; } = Path.Combine(Path.GetTempPath(), "sharpserve-cli-tests-cache");
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => Run(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the CLI with extra environment variables (e.g. the hub's HF_ENDPOINT and HF_HOME).</summary>
+    public static Result Run(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        var start = StartInfo(args);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))

@@ -29,11 +29,6 @@ internal static class ServeCommand
 
     private static async Task RunAsync(ServeSettings settings)
     {
-        if (settings.Model is { } given && !File.Exists(given) && !Directory.Exists(given))
-        {
-            throw new ArgumentException($"--model: no file or directory at {given}");
-        }
-
         string path = CommonOptions.ResolveModel(settings.Model);
         using var loaded = LoadedModel.Open(path, settings.Threads);
         int maxModelLen = settings.MaxModelLen ?? loaded.Config.MaxPositionEmbeddings;
