@@ -80,8 +80,7 @@ public sealed class ServeCommandTests : IDisposable
         string path = Path.Combine(_folder, "tiny.gguf");
         if (!File.Exists(path))
         {
-            var result = CliRunner.Run("create-model", "--preset", "tiny", "--format", "gguf", "--dtype", "f32", "--seed", "1", "--out", path, "--tokenizer", CliRunner.SharedTokenizerJson);
-            Assert.True(result.ExitCode == 0, result.Stderr);
+            CliRunner.CreateTinyModel(path, "gguf");
         }
 
         return path;

@@ -13,11 +13,10 @@ public sealed class HubModelCommandTests : IDisposable
     public void Tokenize_WithARepoId_DownloadsTheModelAndRunsOnIt()
     {
         string repoFolder = Path.Combine(_folder, "repo");
-        var created = CliRunner.Run("create-model", "--preset", "tiny", "--format", "hf", "--dtype", "f32", "--seed", "1", "--out", repoFolder, "--tokenizer", CliRunner.SharedTokenizerJson);
-        Assert.True(created.ExitCode == 0, created.Stderr);
+        CliRunner.CreateTinyModel(repoFolder, "hf");
         using var hub = new FakeHub("someone/tiny", repoFolder);
 
-        var result = CliRunner.Run(HubEnvironment(hub.Endpoint), "tokenize", "--model", "someone/tiny", "--text", "hello");
+        var result = CliRunner.RunWithEnvironment(HubEnvironment(hub.Endpoint), "tokenize", "--model", "someone/tiny", "--text", "hello");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.StartsWith("[", result.Stdout, StringComparison.Ordinal);
@@ -27,7 +26,7 @@ public sealed class HubModelCommandTests : IDisposable
     [Fact]
     public void Serve_WithARepoIdOffline_ExitsOneWithOneErrorLine()
     {
-        var result = CliRunner.Run(HubEnvironment($"http://127.0.0.1:{FakeHub.FreePort()}"), "serve", "--model", "someone/absent", "--port", "1");
+        var result = CliRunner.RunWithEnvironment(HubEnvironment($"http://127.0.0.1:{FakeHub.FreePort()}"), "serve", "--model", "someone/absent", "--port", "1");
 
         Assert.Equal(1, result.ExitCode);
         string line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
