@@ -38,6 +38,20 @@ public sealed partial class ChatCommandTests : IDisposable
     }
 
     [Fact]
+    public void Chat_ShowsReasoningApartFromTheAnswer_AndSendsOnlyTheAnswerBack()
+    {
+        using var server = new ReasoningChatServer();
+
+        var result = CliRunner.RunWithInput("Hi\nAgain\n", "chat", "--base-url", server.BaseUrl);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains($"{ReasoningChatServer.Reasoning}\n\n{ReasoningChatServer.Answer}\n", result.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Equal(2, server.ChatBodies.Count);
+        Assert.Contains(ReasoningChatServer.Answer, server.ChatBodies[1], StringComparison.Ordinal);
+        Assert.DoesNotContain(ReasoningChatServer.Reasoning, server.ChatBodies[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Chat_WithNoServer_FailsWithOneClearLine()
     {
         var result = CliRunner.RunWithInput("Hello\n", "chat", "--base-url", $"http://127.0.0.1:{ServeProcess.FreePort()}/v1");
