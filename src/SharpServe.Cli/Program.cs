@@ -11,5 +11,6 @@ var root = new RootCommand("SharpServe: serve Qwen2-architecture reasoning model
     ChatTemplateCommand.Build(),
     BenchCommand.Build(),
     ServeCommand.Build(),
+    ChatCommand.Build(),
 };
 return root.Parse(args).Invoke();

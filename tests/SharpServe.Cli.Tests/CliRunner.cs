@@ -12,11 +12,40 @@ public static class CliRunner
     /// <summary>The user cache the CLI sees in tests, away from the user's own.</summary>
     public static string CacheDirectory { get; } = Path.Combine(Path.GetTempPath(), "sharpserve-cli-tests-cache");
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => Run(new Dictionary<string, string>(), input: null, args);
+
+    /// <summary>Runs the CLI with extra environment variables (e.g. the hub's HF_ENDPOINT and HF_HOME).</summary>
+    public static Result RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Run(environment, input: null, args);
+
+    /// <summary>Runs the CLI with this text piped to its stdin, which is then closed (end of input).</summary>
+    public static Result RunWithInput(string input, params string[] args) => Run(new Dictionary<string, string>(), input, args);
+
+    /// <summary>Creates the tiny random model (the shared tokenizer, seed 1) at PATH in FORMAT (gguf or hf).</summary>
+    public static void CreateTinyModel(string path, string format)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        var result = Run("create-model", "--preset", "tiny", "--format", format, "--dtype", "f32", "--seed", "1", "--out", path, "--tokenizer", SharedTokenizerJson);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+    }
+
+    private static Result Run(IReadOnlyDictionary<string, string> environment, string? input, string[] args)
+    {
+        var start = StartInfo(args);
+        start.RedirectStandardInput = input is not null;
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
+
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
         {
             process.Kill(entireProcessTree: true);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SharpServe.Cli.Hub;
 using SharpServe.Engine.Creation;
 using SharpServe.Engine.Loading;
 
@@ -9,7 +10,7 @@ public static class CommonOptions
 {
     public static Option<string?> Model() => new("--model")
     {
-        Description = "HF model directory or GGUF file (default: the embedded tiny model, created on first use in the user cache)",
+        Description = "HF model directory, GGUF file, or Hugging Face repo id owner/name (downloaded into the hub cache; default: the embedded tiny model, created on first use in the user cache)",
     };
 
     public static Option<int> Threads() => new("--threads")
@@ -23,9 +24,30 @@ public static class CommonOptions
         Description = "Comma-separated token ids, e.g. 1,2,3",
     };
 
-    /// <summary>The --model value, or the embedded default created on first use.</summary>
-    public static string ResolveModel(string? model) =>
-        model ?? DefaultModel.Ensure(message => Console.Error.WriteLine(message));
+    /// <summary>
+    /// The --model value as a local path: the embedded default (created on first use) when absent,
+    /// the path itself when it exists, else a Hugging Face repo id fetched into the hub cache.
+    /// </summary>
+    public static string ResolveModel(string? model)
+    {
+        if (model is null)
+        {
+            return DefaultModel.Ensure(message => Console.Error.WriteLine(message));
+        }
+
+        if (File.Exists(model) || Directory.Exists(model))
+        {
+            return model;
+        }
+
+        if (!HubRepoId.TryParse(model, out HubRepoId repo))
+        {
+            throw new ArgumentException($"--model: no file or directory at {model}, and it is not a Hugging Face repo id (owner/name)");
+        }
+
+        using var downloader = new HubDownloader(HubSettings.FromEnvironment(), message => Console.Error.WriteLine(message));
+        return downloader.EnsureAsync(repo).GetAwaiter().GetResult();
+    }
 
     public static int[] ParseIds(string text)
     {

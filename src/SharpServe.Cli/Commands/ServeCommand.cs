@@ -30,11 +30,6 @@ internal static class ServeCommand
 
     private static async Task RunAsync(ServeSettings settings)
     {
-        if (settings.Model is { } given && !File.Exists(given) && !Directory.Exists(given))
-        {
-            throw new ArgumentException($"--model: no file or directory at {given}");
-        }
-
         using var log = new ServeLog(settings.LogFile);
         string path = CommonOptions.ResolveModel(settings.Model);
         using var loaded = LoadedModel.Open(path, settings.Threads);

@@ -29,7 +29,9 @@ internal static class ModelFiles
         byte[] bytes;
         try
         {
-            long length = new FileInfo(path).Length;
+            // Through the link: hub-cache snapshots are symlinks, whose own FileInfo length is the target path's.
+            var info = new FileInfo(path);
+            long length = (info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length;
             if (length > MaxJsonBytes)
             {
                 throw new ModelFormatException(path, $"{length} bytes is too large for a JSON config file (limit {MaxJsonBytes})");

@@ -28,7 +28,13 @@ public sealed unsafe class MappedFile : IDisposable
 
     public static MappedFile Open(string path)
     {
-        long length = new FileInfo(path).Length;
+        // The length of the opened file, not FileInfo's: that is a symlink's own length, and the hub cache's snapshots are symlinks.
+        long length;
+        using (var handle = File.OpenHandle(path))
+        {
+            length = RandomAccess.GetLength(handle);
+        }
+
         if (length == 0)
         {
             return new MappedFile(path, 0, null, null, null);
