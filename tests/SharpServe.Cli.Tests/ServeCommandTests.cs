@@ -26,12 +26,32 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_ListensBeforeLoading_AndPrintsHowToTalkToIt()
+    {
+        int port = ServeProcess.FreePort();
+        using var server = await ServeProcess.StartAsync(ServeArgs(TinyModelFile.In(_folder), port, "--kv-cache-memory", "8MiB", "--served-model-name", "tiny", "--api-key", "secret-key"));
+
+        await server.WaitForOutputAsync("sharpserve chat --base-url", TimeSpan.FromSeconds(30));
+        string output = server.Output;
+        int listening = output.IndexOf("Listening on", StringComparison.Ordinal);
+        int loaded = output.IndexOf("Loaded ", StringComparison.Ordinal);
+        Assert.InRange(listening, 0, loaded);
+        Assert.Contains($"curl http://127.0.0.1:{port}/v1/chat/completions", output, StringComparison.Ordinal);
+        Assert.Contains("\"model\":\"tiny\"", output, StringComparison.Ordinal);
+        Assert.Contains("Authorization: Bearer $SHARPSERVE_API_KEY", output, StringComparison.Ordinal);
+        Assert.Contains($"sharpserve chat --base-url http://127.0.0.1:{port}/v1", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-key", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Serve_WithAMissingModel_ExitsOneWithOneErrorLine()
     {
-        var result = CliRunner.Run("serve", "--model", Path.Combine(_folder, "missing"), "--port", "1");
+        string missing = Path.Combine(_folder, "missing");
+        var result = CliRunner.Run(ServeArgs(missing, ServeProcess.FreePort()));
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("error:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains(missing, result.Stderr, StringComparison.Ordinal);
         Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
@@ -48,6 +68,8 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains("error:", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("address already in use", result.Stderr, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("   at ", result.Stderr + result.Stdout, StringComparison.Ordinal);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("Loaded ", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -51,6 +51,16 @@ public sealed class ServeProcess : IDisposable
         return server;
     }
 
+    /// <summary>Waits until the server has printed <paramref name="text"/>, e.g. a line that follows the startup one.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
+        }
+    }
+
     /// <summary>Sends SIGTERM, as a container runtime or systemd does to stop a service.</summary>
     public void Terminate()
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SharpServe.Engine.Creation;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Scheduling;
@@ -28,25 +29,38 @@ internal static class ServeCommand
         return command;
     }
 
+    /// <summary>
+    /// Listens first, so a port in use fails before a long load and /health answers 503 while loading
+    /// (as vLLM's does) instead of refusing connections; then loads the model and fills the server's slot.
+    /// </summary>
     private static async Task RunAsync(ServeSettings settings)
     {
         using var log = new ServeLog(settings.LogFile);
+
+        // The names are known before loading, so the metrics (labelled with the first) can exist from the start.
+        IReadOnlyList<string> names = settings.ServedModelNames.Count > 0 ? settings.ServedModelNames : [settings.Model ?? DefaultModel.Path];
+        var slot = new ServedModelSlot(new ServerMetrics(names[0]));
+        await using var server = await SharpServeServer.StartAsync(slot, settings.Server);
+        log.Info($"Listening on {server.Url}; loading the model (/health answers 503 until it is ready)");
+
         string path = CommonOptions.ResolveModel(settings.Model);
         using var loaded = LoadedModel.Open(path, settings.Threads);
         WeightFormatCheck.Ensure(loaded.Checkpoint, settings.DType, settings.Quantization);
         int maxModelLen = settings.MaxModelLen ?? loaded.Config.MaxPositionEmbeddings;
         log.Info($"Loaded {path}: {loaded.Config.NumHiddenLayers} layers, hidden size {loaded.Config.HiddenSize}, vocabulary {loaded.Config.VocabSize}, " +
             $"{ModelMemory.WeightBytes(loaded.Checkpoint) / (1024.0 * 1024.0):F1} MiB of weights, {settings.Threads} threads");
-        IReadOnlyList<string> names = settings.ServedModelNames.Count > 0 ? settings.ServedModelNames : [settings.Model ?? path];
-        var metrics = new ServerMetrics(names[0]);
         var config = new SchedulerConfig(settings.MaxNumBatchedTokens, settings.MaxNumSeqs, maxModelLen, settings.MaxQueue);
-        using var engine = LlmEngine.Create(loaded, config, settings.Memory, log.Info, settings.EnablePrefixCaching, metrics.Requests);
-        var served = new ServedModel(loaded, engine, names, maxModelLen, metrics);
-        await using var server = await SharpServeServer.StartAsync(served, settings.Server);
+        using var engine = LlmEngine.Create(loaded, config, settings.Memory, log.Info, settings.EnablePrefixCaching, slot.Metrics.Requests);
+        slot.Fill(new ServedModel(loaded, engine, names, maxModelLen));
         log.Info($"Serving {string.Join(", ", names)} with max model len {maxModelLen}, prefix caching {(settings.EnablePrefixCaching ? "on" : "off")}" +
             (settings.Server.ReasoningParser is { } parser ? $", reasoning parser {parser}" : "") +
             (settings.Server.ApiKey is null ? "" : "; an API key is required"));
         log.Info($"Application startup complete. Listening on {server.Url}");
+        foreach (string hint in ServeHints.For(server.Url, names[0], settings.Server.ApiKey is not null))
+        {
+            log.Info(hint);
+        }
+
         await server.WaitForShutdownAsync();
         log.Info("Shut down: in-flight requests drained");
     }

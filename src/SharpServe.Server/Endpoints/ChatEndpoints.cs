@@ -12,12 +12,12 @@ namespace SharpServe.Server.Endpoints;
 /// <summary>POST /v1/chat/completions: messages rendered with the model's chat template, the reply whole or streamed.</summary>
 public static class ChatEndpoints
 {
-    public static void Map(WebApplication app, ServedModel served, ServerOptions options)
+    public static void Map(WebApplication app, ServedModelSlot slot, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(options);
         bool splitReasoning = ReasoningParsers.SplitsReasoning(options.ReasoningParser);
-        app.MapPost("/v1/chat/completions", (HttpContext context) => HandleAsync(context, served, splitReasoning, options.KeepAliveInterval));
+        app.MapPost("/v1/chat/completions", (HttpContext context) => HandleAsync(context, slot.Current, splitReasoning, options.KeepAliveInterval));
     }
 
     private static async Task HandleAsync(HttpContext context, ServedModel served, bool splitReasoning, TimeSpan keepAlive)

@@ -15,10 +15,10 @@ public static class CompletionEndpoints
     /// <summary>vLLM's (and OpenAI's) default for the completions API, unlike chat's "whatever fits".</summary>
     private const int DefaultMaxTokens = 16;
 
-    public static void Map(WebApplication app, ServedModel served, TimeSpan keepAlive)
+    public static void Map(WebApplication app, ServedModelSlot slot, TimeSpan keepAlive)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/v1/completions", (HttpContext context) => HandleAsync(context, served, keepAlive));
+        app.MapPost("/v1/completions", (HttpContext context) => HandleAsync(context, slot.Current, keepAlive));
     }
 
     private static async Task HandleAsync(HttpContext context, ServedModel served, TimeSpan keepAlive)

@@ -10,15 +10,17 @@ namespace SharpServe.Server.Endpoints;
 /// <summary>GET /v1/models and /version.</summary>
 public static class InfoEndpoints
 {
-    public static void Map(WebApplication app, ServedModel served)
+    public static void Map(WebApplication app, ServedModelSlot slot)
     {
         ArgumentNullException.ThrowIfNull(app);
-        ArgumentNullException.ThrowIfNull(served);
+        ArgumentNullException.ThrowIfNull(slot);
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var models = new ModelList([.. served.Names.Select(name => new ModelCard(name, created, served.Names[0], served.MaxModelLen))]);
-        app.MapGet("/v1/models", () => Results.Json(models, ServerJson.Options));
+        app.MapGet("/v1/models", () => Results.Json(Models(slot.Current, created), ServerJson.Options));
 
         string version = typeof(InfoEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         app.MapGet("/version", () => Results.Json(new { version }, ServerJson.Options));
     }
+
+    private static ModelList Models(ServedModel served, long created) =>
+        new([.. served.Names.Select(name => new ModelCard(name, created, served.Names[0], served.MaxModelLen))]);
 }

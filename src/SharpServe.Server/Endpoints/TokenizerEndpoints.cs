@@ -11,11 +11,11 @@ namespace SharpServe.Server.Endpoints;
 /// <summary>vLLM's POST /tokenize and POST /detokenize.</summary>
 public static class TokenizerEndpoints
 {
-    public static void Map(WebApplication app, ServedModel served)
+    public static void Map(WebApplication app, ServedModelSlot slot)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/tokenize", (HttpContext context) => TokenizeAsync(context, served));
-        app.MapPost("/detokenize", (HttpContext context) => DetokenizeAsync(context, served));
+        app.MapPost("/tokenize", (HttpContext context) => TokenizeAsync(context, slot.Current));
+        app.MapPost("/detokenize", (HttpContext context) => DetokenizeAsync(context, slot.Current));
     }
 
     private static async Task TokenizeAsync(HttpContext context, ServedModel served)

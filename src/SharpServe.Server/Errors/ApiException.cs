@@ -12,4 +12,6 @@ public sealed class ApiException(int statusCode, string message, string? param =
     public static ApiException BadRequest(string message, string? param = null) => new(StatusCodes.Status400BadRequest, message, param);
 
     public static ApiException NotFound(string message, string? param = null) => new(StatusCodes.Status404NotFound, message, param);
+
+    public static ApiException ServiceUnavailable(string message) => new(StatusCodes.Status503ServiceUnavailable, message);
 }

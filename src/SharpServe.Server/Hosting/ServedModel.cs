@@ -4,19 +4,17 @@ using SharpServe.Engine.Templates;
 using SharpServe.Engine.Tokenization;
 using SharpServe.Server.Chat;
 using SharpServe.Server.Errors;
-using SharpServe.Server.Metrics;
 
 namespace SharpServe.Server.Hosting;
 
 /// <summary>
-/// The one model this server answers for: its engine, the names clients may call it by, its context length,
-/// and the metrics its engine reports to (created here when the engine was built without a sink).
+/// The one model this server answers for: its engine, the names clients may call it by, and its context length.
 /// </summary>
 public sealed class ServedModel
 {
     private readonly Lazy<ChatPromptBuilder> _chatPrompts;
 
-    public ServedModel(LoadedModel model, LlmEngine engine, IReadOnlyList<string> names, int maxModelLen, ServerMetrics? metrics = null)
+    public ServedModel(LoadedModel model, LlmEngine engine, IReadOnlyList<string> names, int maxModelLen)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfZero(names.Count);
@@ -24,7 +22,6 @@ public sealed class ServedModel
         Engine = engine;
         Names = names;
         MaxModelLen = maxModelLen;
-        Metrics = metrics ?? new ServerMetrics(names[0]);
 
         // vLLM renders the template as written: the R1 advice (forced <think>) is left to the template.
         _chatPrompts = new(() => new ChatPromptBuilder(Tokenizer.Spec, new ChatPromptOptions()));
@@ -37,8 +34,6 @@ public sealed class ServedModel
     public IReadOnlyList<string> Names { get; }
 
     public int MaxModelLen { get; }
-
-    public ServerMetrics Metrics { get; }
 
     public Qwen2Tokenizer Tokenizer => Model.Tokenizer ?? throw ApiException.BadRequest("this model has no tokenizer: send token ids");
 

@@ -11,7 +11,10 @@ using SharpServe.Server.Security;
 
 namespace SharpServe.Server.Hosting;
 
-/// <summary>The OpenAI-compatible HTTP server over one <see cref="ServedModel"/>, on Kestrel.</summary>
+/// <summary>
+/// The OpenAI-compatible HTTP server over one <see cref="ServedModel"/>, on Kestrel. It can start before the
+/// model is ready: until the slot is filled, /health and the model routes answer 503.
+/// </summary>
 public sealed class SharpServeServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -26,9 +29,9 @@ public sealed class SharpServeServer : IAsyncDisposable
     public Uri Url { get; }
 
     /// <exception cref="IOException">The address cannot be bound (e.g. the port is in use).</exception>
-    public static async Task<SharpServeServer> StartAsync(ServedModel served, ServerOptions options)
+    public static async Task<SharpServeServer> StartAsync(ServedModelSlot slot, ServerOptions options)
     {
-        ArgumentNullException.ThrowIfNull(served);
+        ArgumentNullException.ThrowIfNull(slot);
         ArgumentNullException.ThrowIfNull(options);
 
         // No args, so nothing from the command line or the working directory's settings reconfigures it.
@@ -47,18 +50,18 @@ public sealed class SharpServeServer : IAsyncDisposable
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<DrainingMiddleware>();
         app.UseRouting();
-        app.UseHttpMetrics(http => http.ConfigureMeasurements(measurement => measurement.Registry = served.Metrics.Registry));
+        app.UseHttpMetrics(http => http.ConfigureMeasurements(measurement => measurement.Registry = slot.Metrics.Registry));
         if (options.ApiKey is { } key)
         {
             app.UseMiddleware<ApiKeyMiddleware>(key);
         }
 
-        app.MapGet("/metrics", (HttpContext context) => served.Metrics.WriteAsync(context.Response, served.Engine.Stats));
-        HealthEndpoint.Map(app, served.Engine, options.EngineStallTimeout);
-        InfoEndpoints.Map(app, served);
-        CompletionEndpoints.Map(app, served, options.KeepAliveInterval);
-        ChatEndpoints.Map(app, served, options);
-        TokenizerEndpoints.Map(app, served);
+        app.MapGet("/metrics", (HttpContext context) => slot.Metrics.WriteAsync(context.Response, slot.Ready?.Engine.Stats));
+        HealthEndpoint.Map(app, slot, options.EngineStallTimeout);
+        InfoEndpoints.Map(app, slot);
+        CompletionEndpoints.Map(app, slot, options.KeepAliveInterval);
+        ChatEndpoints.Map(app, slot, options);
+        TokenizerEndpoints.Map(app, slot);
         try
         {
             await app.StartAsync();

@@ -27,11 +27,16 @@ public sealed class ServerMetrics
     /// <summary>Give this to the engine (<c>LlmEngine.Create(..., metrics:)</c>) so the latency histograms fill.</summary>
     public IEngineMetricsSink Requests => _requests;
 
-    public async Task WriteAsync(HttpResponse response, EngineStats stats)
+    /// <param name="stats">Null while the model is loading: there is no engine to report on yet.</param>
+    public async Task WriteAsync(HttpResponse response, EngineStats? stats)
     {
         ArgumentNullException.ThrowIfNull(response);
         var vllm = new PrometheusTextWriter(_modelLabel);
-        EngineStatsMetrics.Write(vllm, stats);
+        if (stats is { } engineStats)
+        {
+            EngineStatsMetrics.Write(vllm, engineStats);
+        }
+
         _requests.Write(vllm);
         response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await response.WriteAsync(vllm.ToString(), response.HttpContext.RequestAborted);

@@ -22,12 +22,16 @@ public sealed class TestServer : IAsyncDisposable
     public const int KvBlocks = 128;
 
     private readonly LoadedModel _model;
+    private readonly ServedModelSlot _slot;
+    private readonly ServedModel _served;
     private readonly SharpServeServer _server;
 
-    private TestServer(LoadedModel model, LlmEngine engine, SharpServeServer server)
+    private TestServer(LoadedModel model, LlmEngine engine, ServedModelSlot slot, ServedModel served, SharpServeServer server)
     {
         _model = model;
         Engine = engine;
+        _slot = slot;
+        _served = served;
         _server = server;
         Client = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromMinutes(1) };
         Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
@@ -44,16 +48,27 @@ public sealed class TestServer : IAsyncDisposable
 
     /// <param name="options">Server settings beyond the address and key, which are always 127.0.0.1:0 and <see cref="ApiKey"/>.</param>
     /// <param name="sink">Replaces the metrics sink (e.g. one that hangs the engine); then the latency histograms stay empty.</param>
-    public static async Task<TestServer> StartAsync(int maxNumSeqs = 8, int maxQueue = 16, ServerOptions? options = null, IEngineMetricsSink? sink = null, int maxNumBatchedTokens = 256)
+    /// <param name="loading">Leaves the model out of the server, as while it loads, until <see cref="FinishLoading"/>.</param>
+    public static async Task<TestServer> StartAsync(int maxNumSeqs = 8, int maxQueue = 16, ServerOptions? options = null, IEngineMetricsSink? sink = null, int maxNumBatchedTokens = 256, bool loading = false)
     {
         var model = LoadedModel.Open(TestModels.TinyHf(TensorDType.F32), threads: 1);
         var metrics = new ServerMetrics(ModelName);
         var config = new SchedulerConfig(maxNumBatchedTokens, maxNumSeqs, MaxModelLen, maxQueue);
         var engine = new LlmEngine(model, config, KvBlocks, KvCacheDType.Float32, enablePrefixCaching: true, sink ?? metrics.Requests);
-        var served = new ServedModel(model, engine, [ModelName, ModelAlias], MaxModelLen, metrics);
-        var server = await SharpServeServer.StartAsync(served, (options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = 0, ApiKey = ApiKey });
-        return new TestServer(model, engine, server);
+        var served = new ServedModel(model, engine, [ModelName, ModelAlias], MaxModelLen);
+        var slot = new ServedModelSlot(metrics);
+        var server = await SharpServeServer.StartAsync(slot, (options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = 0, ApiKey = ApiKey });
+        var test = new TestServer(model, engine, slot, served, server);
+        if (!loading)
+        {
+            test.FinishLoading();
+        }
+
+        return test;
     }
+
+    /// <summary>Hands the model to the server, as <c>sharpserve serve</c> does once loading is done.</summary>
+    public void FinishLoading() => _slot.Fill(_served);
 
     public async ValueTask DisposeAsync()
     {
