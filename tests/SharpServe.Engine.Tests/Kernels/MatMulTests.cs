@@ -123,7 +123,7 @@ public sealed class MatMulTests
     }
 
     /// <summary>
-    /// Q8_0 register tiles (4 rows × groups of up to 4 tokens) at every token count up to 70, on row counts that
+    /// Q8_0 register tiles (one row for up to 2 tokens, else 4 rows; groups of up to 4 tokens) at every token count up to 70, on row counts that
     /// leave a partial tile in each thread's range and, for the widest, more rows than one L2 row block:
     /// bit for bit against the scalar ggml emulation. Tokens are independent, so one 70-token reference
     /// serves every prefix.

@@ -24,6 +24,9 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
     /// </summary>
     private const int Q8RowBlockBytes = 128 * 1024;
 
+    /// <summary>Up to this many tokens Q8_0 is memory-bound: one-row tiles keep one weight stream per thread.</summary>
+    private const int Q8SingleRowTokens = 2;
+
     private TensorDType _type;
     private GemvOperands _op;
     private int _tokens;
@@ -85,7 +88,15 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
                 GemvRows.Pairs<TS, TV, TN, Bf16Pairs>(in _op, t0, r0, r1);
                 break;
             case TensorDType.Q8_0:
-                Q8Tiles.Run<TS, TV, TN>(in _op, _tokens, t0, r0, r1);
+                if (_tokens <= Q8SingleRowTokens)
+                {
+                    Q8Tiles.Run<TS, TV, TN, OneToken>(in _op, _tokens, t0, r0, r1);
+                }
+                else
+                {
+                    Q8Tiles.Run<TS, TV, TN, FourTokens>(in _op, _tokens, t0, r0, r1);
+                }
+
                 break;
             default:
                 throw new NotSupportedException($"matmul over {_type} weights");

@@ -17,7 +17,7 @@ internal static unsafe class GemvRows
     /// none → 13–23 GB/s on 8960-wide rows, whose x no longer stays in L1; 4 KiB → 24–29; 8 KiB → 29–35;
     /// 16 KiB is worse again.
     /// </summary>
-    private const int PrefetchDistance = 8192;
+    public const int PrefetchDistance = 8192;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void F32<TS, TV, TN>(in GemvOperands op, int t0, int rowStart, int rowEnd)
