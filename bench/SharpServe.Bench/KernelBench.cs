@@ -13,7 +13,7 @@ using SharpServe.Engine.Memory;
 namespace SharpServe.Bench;
 
 /// <summary>
-/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|attention] [--tokens 128,8]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
+/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|batch|attention] [--tokens 128,8]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
 /// shapes after warm-up, median of several samples: worker-pool dispatch overhead, single-token GEMV
 /// (GB/s of weight bytes, against the machine's ~32 GB/s two-thread read bandwidth) and 128-token GEMM
 /// (GFLOP/s) and single-token attention over long contexts with an f32, f16 and bf16 KV cache (GB/s of K/V read). GEMV weights
@@ -64,6 +64,11 @@ public static class KernelBench
             {
                 Gemm(threadCounts, samples, tokens);
             }
+        }
+
+        if (only is "batch")
+        {
+            Batch(threadCounts, samples, ParseList(OptionValue(args, "--tokens")) ?? [1, 2, 4, 8, 16, 32, 64]);
         }
 
         if (only is null or "attention")
@@ -176,7 +181,7 @@ public static class KernelBench
     private static void Gemm(int[] threadCounts, int samples, int tokens)
     {
         Console.WriteLine();
-        Console.WriteLine($"multi-token matmul, tokens = {tokens} (Q8_0: batched GEMV; others: {(tokens <= 8 ? "batched GEMV" : "tiled GEMM")})");
+        Console.WriteLine($"multi-token matmul, tokens = {tokens} (Q8_0: register tiles; F32 past 4 tokens, F16/BF16 past 16: tiled GEMM)");
         foreach (var dtype in DTypes)
         {
             foreach (var shape in Shapes.Where(s => s.Name != "lm_head"))
@@ -189,6 +194,33 @@ public static class KernelBench
                     double gflops = 2.0 * shape.Out * shape.In * tokens / seconds / 1e9;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  {dtype,-5} {shape.Name,-9} {shape.Out,6}x{shape.In,-5} threads {threads}: {seconds * 1e3,8:F2} ms  {gflops,6:F1} GFLOP/s  {weights.Bytes / seconds / 1e9,6:F1} GB/s"));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Continuous-batching decode: the same weights at a sweep of token counts, Q8_0 and BF16, weights streamed from
+    /// DRAM as in a decode step (the model is far larger than the last-level cache). GMAC/s = rows·columns·tokens / time.
+    /// </summary>
+    private static void Batch(int[] threadCounts, int samples, int[] tokenCounts)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"batched decode matmul, tokens {string.Join(",", tokenCounts)}");
+        foreach (var dtype in new[] { TensorDType.Q8_0, TensorDType.BF16 })
+        {
+            foreach (var shape in Shapes.Where(s => s.Name != "k/v_proj"))
+            {
+                using var weights = new WeightSet(dtype, shape.Out, shape.In, StreamBytes);
+                foreach (int tokens in tokenCounts)
+                {
+                    foreach (int threads in threadCounts)
+                    {
+                        double seconds = TimeMatMul(weights, tokens, threads, samples);
+                        double gmacs = (double)shape.Out * shape.In * tokens / seconds / 1e9;
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  {dtype,-5} {shape.Name,-9} {shape.Out,6}x{shape.In,-5} tokens {tokens,2} threads {threads}: {seconds * 1e3,8:F3} ms  {gmacs,6:F1} GMAC/s"));
+                    }
                 }
             }
         }

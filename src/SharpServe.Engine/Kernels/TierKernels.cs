@@ -19,8 +19,9 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly AttentionJob<TS, TV> _attention = new();
 
     private readonly NativeScratch _xPairs = new();         // [tokens, columns] f32, x deinterleaved for F16/BF16 GEMV
-    private readonly NativeScratch _xQuants = new();        // [tokens, columns] int8, Q8_0 activations
-    private readonly NativeScratch _xScales = new();        // [tokens, columns / 32] f32, Q8_0 activation scales
+    private readonly NativeScratch _xQuants = new();        // [columns / 32, tokens, 32] int8, Q8_0 activations, tokens interleaved per block
+    private readonly NativeScratch _xScales = new();        // [columns / 32, tokens] f32 + 3 padding, Q8_0 activation scales
+    private readonly NativeScratch _xCorrections = new();   // [columns / 32, tokens, 8] int32, Q8_0 activation −128·Σ q per lane
     private readonly NativeScratch _xt = new();             // [columns, paddedTokens] f32, GEMM packed activations
     private readonly NativeScratch _panels = new();         // [threads, 8, Depth] f32, GEMM weight panels
     private readonly NativeScratch _ropeTable = new();      // [headDim] f32, cos then sin
@@ -30,16 +31,19 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly NativeScratch _tokenSequence = new();  // [tokens] int, sequence index of each token
 
     /// <summary>
-    /// Up to this many tokens, f32/f16/bf16 matmuls stream the weights GEMV-style (groups of 4 tokens per
-    /// pass); beyond, the tiled f32 GEMM wins (2 threads, gate/up 8960×1536 F16: 8 tokens 1.25 ms batched;
-    /// 16 tokens 2.8 ms batched vs 2.4 ms tiled). Q8_0 always takes the batched GEMV: its exact integer block
-    /// dots cost the same in a 4×4 register tile (measured 204–226 vs 210–233 GFLOP/s at 128–512 tokens).
+    /// Up to this many tokens, f32/f16/bf16 matmuls stream the weights GEMV-style (groups of 4 tokens per pass);
+    /// beyond, the tiled f32 GEMM wins. Its cost barely grows with tokens up to a block, so the crossover is
+    /// where the GEMV passes add up to it. Measured (2-core Zen 5, r1-distill-1.5B shapes, ms at 1 / 2 threads):
+    /// F32 q/o 1536×1536 at 8 tokens GEMV 0.63 / 0.33 vs GEMM 0.60 / 0.33, down 1536×8960 4.4 / 2.4 vs 3.4 / 1.8,
+    /// at 4 tokens GEMV wins everywhere; F16/BF16 pay for decoding every weight to f32 panels, so GEMV wins up
+    /// to 16 tokens (BF16 layer q,o,gate,up,down at 16: GEMV 16.9 / 8.6 vs GEMM 17.7 / 9.2; F16 17.8 / 9.0 vs 19.3 / 11.3).
+    /// Q8_0 always takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>).
     /// </summary>
-    private const int GemvMaxTokens = 8;
+    private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
     public override void MatMul(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
     {
-        if (tokens <= GemvMaxTokens || type == TensorDType.Q8_0)
+        if (type == TensorDType.Q8_0 || tokens <= GemvMaxTokens(type))
         {
             Gemv(type, weights, rows, columns, bias, x, y, tokens);
             return;
@@ -108,7 +112,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
 
     public override void Dispose()
     {
-        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xt, _panels, _ropeTable, _scores, _lanes, _widenedKv, _tokenSequence })
+        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xCorrections, _xt, _panels, _ropeTable, _scores, _lanes, _widenedKv, _tokenSequence })
         {
             scratch.Dispose();
         }
@@ -119,6 +123,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         float* xPairs = null;
         sbyte* xQuants = null;
         float* xScales = null;
+        int* xCorrections = null;
         if (type is TensorDType.F16 or TensorDType.BF16)
         {
             xPairs = (float*)_xPairs.Ensure((long)tokens * columns * sizeof(float));
@@ -134,14 +139,15 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         else if (type == TensorDType.Q8_0)
         {
             xQuants = (sbyte*)_xQuants.Ensure((long)tokens * columns);
-            xScales = (float*)_xScales.Ensure((long)tokens * (columns / 32) * sizeof(float));
+            xScales = (float*)_xScales.Ensure((((long)tokens * (columns / 32)) + 3) * sizeof(float));
+            xCorrections = (int*)_xCorrections.Ensure((long)tokens * (columns / 4) * sizeof(int));
             int quantizeParts = Math.Min(pool.Threads, tokens);
-            _quantize.Set(x, tokens, columns, xQuants, xScales, quantizeParts);
+            _quantize.Set(x, tokens, columns, xQuants, xScales, xCorrections, quantizeParts);
             pool.Run(_quantize, quantizeParts);
         }
 
         int parts = Math.Min(pool.Threads, rows);
-        _gemv.Set(type, new GemvOperands(weights, rows, columns, x, xPairs, xQuants, xScales, bias, y), tokens, parts);
+        _gemv.Set(type, new GemvOperands(weights, rows, columns, x, xPairs, xQuants, xScales, xCorrections, bias, y), tokens, parts);
         pool.Run(_gemv, parts);
     }
 }

@@ -7,7 +7,7 @@ namespace SharpServe.Engine.Tests.Kernels;
 
 /// <summary>
 /// MatMul against double-precision references, on odd shapes that leave vector tails, through the
-/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks) and the tiled GEMM, with one
+/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles and the tiled GEMM, with one
 /// and two threads, on every vector tier this machine runs.
 /// </summary>
 public sealed class MatMulTests
@@ -117,6 +117,38 @@ public sealed class MatMulTests
 
                     int i = (t * Rows) + o;
                     AssertClose(expected[i], y[i], bound + (1e-5 * magnitude[i]), $"{tier} tokens {tokens} y[{t}, {o}]");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Q8_0 register tiles (one row for up to 2 tokens, else 4 rows; groups of up to 4 tokens) at every token count up to 70, on row counts that
+    /// leave a partial tile in each thread's range and, for the widest, more rows than one L2 row block:
+    /// bit for bit against the scalar ggml emulation. Tokens are independent, so one 70-token reference
+    /// serves every prefix.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void Q8_0TilesMatchReferenceAtEveryTokenCount(SimdTier tier)
+    {
+        const int MaxTokens = 70;
+        var random = new Random(77);
+        var tokenCounts = Enumerable.Range(1, MaxTokens).ToArray();
+        foreach (var (rows, columns, counts) in new[] { (1, 32, tokenCounts), (6, 96, tokenCounts), (150, 1056, [1, 2, 3, 4, 5, 7, 8, 9, 33, 64, 70]) })
+        {
+            var weight = RandomWeight(random, TensorDType.Q8_0, rows, columns, out byte[] bytes);
+            var bias = rows % 2 == 0 ? [] : RandomFloats(random, rows);
+            var x = RandomFloats(random, MaxTokens * columns);
+            var expected = MatMulQ8(bytes, bias, x, rows, columns, MaxTokens);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var backend = new CpuBackend(threads, tier);
+                foreach (int tokens in counts)
+                {
+                    var y = new float[tokens * rows];
+                    backend.MatMul(weight, bias, x.AsSpan(0, tokens * columns), y, tokens);
+                    AssertBitwiseEqual(expected[..y.Length], y, $"{tier} threads {threads} [{rows}x{columns}] tokens {tokens}");
                 }
             }
         }

@@ -9,7 +9,7 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// y = x·Wᵀ + b streamed row by row: decode, batched decode, and Q8_0 at any token count. Output rows are
 /// split into contiguous ranges (one weight stream per part). Tokens go in groups of up to four per pass over
 /// the weights; with more than four, rows are walked in blocks small enough to stay in L1 between the groups'
-/// passes, so the weights still come from memory once.
+/// passes, so the weights still come from memory once. Q8_0 rows go in register tiles (<see cref="Q8Tiles"/>).
 /// </summary>
 internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
@@ -17,6 +17,15 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
 {
     /// <summary>Weight bytes of a row block that every token group re-reads (L1 is 48 KiB; x shares it).</summary>
     private const int RowBlockBytes = 16 * 1024;
+
+    /// <summary>
+    /// Q8_0 row block: its tiles are compute-bound, so the block only has to stay in L2 (1 MiB) beside one token
+    /// group's activations, and whole tiles avoid repeated rows at block ends.
+    /// </summary>
+    private const int Q8RowBlockBytes = 128 * 1024;
+
+    /// <summary>Up to this many tokens Q8_0 is memory-bound: one-row tiles keep one weight stream per thread.</summary>
+    private const int Q8SingleRowTokens = 2;
 
     private TensorDType _type;
     private GemvOperands _op;
@@ -37,7 +46,9 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
         int start = (int)((long)_op.Rows * part / _parts);
         int end = (int)((long)_op.Rows * (part + 1) / _parts);
         long rowBytes = TensorDTypeInfo.ByteSize(_type, _op.Columns);
-        int blockRows = _tokens <= 4 ? end - start : (int)Math.Max(1, RowBlockBytes / rowBytes);
+        int blockRows = _tokens <= 4 ? end - start
+            : _type == TensorDType.Q8_0 ? (int)Math.Max(1, Q8RowBlockBytes / rowBytes / Q8Tiles.Rows) * Q8Tiles.Rows
+            : (int)Math.Max(1, RowBlockBytes / rowBytes);
         for (int r0 = start; r0 < end; r0 += blockRows)
         {
             int r1 = Math.Min(end, r0 + blockRows);
@@ -77,7 +88,15 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
                 GemvRows.Pairs<TS, TV, TN, Bf16Pairs>(in _op, t0, r0, r1);
                 break;
             case TensorDType.Q8_0:
-                GemvRows.Q8_0<TS, TV, TN>(in _op, t0, r0, r1);
+                if (_tokens <= Q8SingleRowTokens)
+                {
+                    Q8Tiles.Run<TS, TV, TN, OneToken>(in _op, _tokens, t0, r0, r1);
+                }
+                else
+                {
+                    Q8Tiles.Run<TS, TV, TN, FourTokens>(in _op, _tokens, t0, r0, r1);
+                }
+
                 break;
             default:
                 throw new NotSupportedException($"matmul over {_type} weights");

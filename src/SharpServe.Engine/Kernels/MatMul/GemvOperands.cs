@@ -3,17 +3,18 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// <summary>
 /// Pointers of one GEMV call. Activations are prepared once per call for the weight format:
 /// F32 reads <see cref="X"/>; F16/BF16 read <see cref="XPairs"/> (each 2·Count chunk deinterleaved) and
-/// <see cref="X"/> for the tail; Q8_0 reads <see cref="XQuants"/> and <see cref="XScales"/>.
+/// <see cref="X"/> for the tail; Q8_0 reads <see cref="XQuants"/>, <see cref="XScales"/> and <see cref="XCorrections"/>.
 /// </summary>
-internal readonly unsafe struct GemvOperands(byte* weights, int rows, int columns, float* x, float* xPairs, sbyte* xQuants, float* xScales, float* bias, float* y)
+internal readonly unsafe struct GemvOperands(byte* weights, int rows, int columns, float* x, float* xPairs, sbyte* xQuants, float* xScales, int* xCorrections, float* bias, float* y)
 {
     public byte* Weights { get; } = weights;   // [rows, columns] in the weight dtype
     public int Rows { get; } = rows;
     public int Columns { get; } = columns;
     public float* X { get; } = x;              // [tokens, columns]
     public float* XPairs { get; } = xPairs;    // [tokens, columns]
-    public sbyte* XQuants { get; } = xQuants;  // [tokens, columns]
-    public float* XScales { get; } = xScales;  // [tokens, columns / 32]
+    public sbyte* XQuants { get; } = xQuants;  // [columns / 32, tokens, 32]
+    public float* XScales { get; } = xScales;  // [columns / 32, tokens], 3 floats of padding after
+    public int* XCorrections { get; } = xCorrections;  // [columns / 32, tokens, 8]
     public float* Bias { get; } = bias;        // [rows] or null
     public float* Y { get; } = y;              // [tokens, rows]
 }

@@ -17,7 +17,7 @@ internal static unsafe class GemvRows
     /// none → 13–23 GB/s on 8960-wide rows, whose x no longer stays in L1; 4 KiB → 24–29; 8 KiB → 29–35;
     /// 16 KiB is worse again.
     /// </summary>
-    private const int PrefetchDistance = 8192;
+    public const int PrefetchDistance = 8192;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void F32<TS, TV, TN>(in GemvOperands op, int t0, int rowStart, int rowEnd)
@@ -132,66 +132,9 @@ internal static unsafe class GemvRows
         }
     }
 
-    /// <summary>
-    /// Q8_0 weights against Q8_0-quantized activations (<see cref="ActivationQuantizer"/>), bit for bit in
-    /// llama.cpp's order (<see cref="GgmlQ8"/>): one 8-lane accumulator per token, blocks strictly in order.
-    /// </summary>
-    public static void Q8_0<TS, TV, TN>(in GemvOperands op, int t0, int rowStart, int rowEnd)
-        where TS : struct, ISimd<TV>
-        where TV : struct
-        where TN : struct, ITokenGroup
-    {
-        int columns = op.Columns;
-        int blocks = columns / 32;
-        long rowBytes = (long)blocks * 34;
-        float* halfTable = HalfTable.Pointer;
-        sbyte* q0 = op.XQuants + ((long)t0 * columns);
-        sbyte* q1 = q0 + columns;
-        sbyte* q2 = q1 + columns;
-        sbyte* q3 = q2 + columns;
-        float* d0 = op.XScales + ((long)t0 * blocks);
-        float* d1 = d0 + blocks;
-        float* d2 = d1 + blocks;
-        float* d3 = d2 + blocks;
-        for (int r = rowStart; r < rowEnd; r++)
-        {
-            byte* w = op.Weights + (r * rowBytes);
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int b = 0; b < blocks; b++, w += 34)
-            {
-                // One prefetch per 64 bytes of weights.
-                if ((b & 1) == 0)
-                {
-                    TS.Prefetch(w + PrefetchDistance);
-                }
-
-                float wd = halfTable[*(ushort*)w];
-                sbyte* wq = (sbyte*)(w + 2);
-                int k = b * 32;
-                a0 = GgmlQ8.Accumulate(wd, d0[b], TS.DotQ8Lanes(wq, q0 + k), a0);
-                if (TN.Count > 1)
-                {
-                    a1 = GgmlQ8.Accumulate(wd, d1[b], TS.DotQ8Lanes(wq, q1 + k), a1);
-                }
-
-                if (TN.Count > 2)
-                {
-                    a2 = GgmlQ8.Accumulate(wd, d2[b], TS.DotQ8Lanes(wq, q2 + k), a2);
-                }
-
-                if (TN.Count > 3)
-                {
-                    a3 = GgmlQ8.Accumulate(wd, d3[b], TS.DotQ8Lanes(wq, q3 + k), a3);
-                }
-            }
-
-            Store<TN>(op, t0, r, GgmlQ8.Sum(a0), GgmlQ8.Sum(a1), GgmlQ8.Sum(a2), GgmlQ8.Sum(a3));
-        }
-    }
-
     /// <summary>y[t0 + j, r] = s_j + bias[r] for the group's tokens (inlined so unused sums fold away).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TN>(in GemvOperands op, int t0, int r, float s0, float s1, float s2, float s3)
+    public static void Store<TN>(in GemvOperands op, int t0, int r, float s0, float s1, float s2, float s3)
         where TN : struct, ITokenGroup
     {
         // No bias means no add at all, as in ggml (x + 0 would turn −0 into +0).

@@ -11,9 +11,10 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// </summary>
 internal static class GgmlQ8
 {
+    /// <summary>scale: fp32(w.d)·fp32(x.d) in every lane (a product of two broadcasts rounds exactly like the scalar product).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(float weightScale, float activationScale, Vector256<int> lanes, Vector256<float> accumulator) =>
-        Vector256.FusedMultiplyAdd(Vector256.Create(weightScale * activationScale), Vector256.ConvertToSingle(lanes), accumulator);
+    public static Vector256<float> Accumulate(Vector256<float> scale, Vector256<int> lanes, Vector256<float> accumulator) =>
+        Vector256.FusedMultiplyAdd(scale, Vector256.ConvertToSingle(lanes), accumulator);
 
     /// <summary>hsum_float_8: ((x0 + x4) + (x2 + x6)) + ((x1 + x5) + (x3 + x7)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -12,17 +12,19 @@ internal sealed unsafe class QuantizeJob<TS, TV> : IParallelWork
     private float* _x;        // [tokens, columns]
     private int _tokens;
     private int _columns;
-    private sbyte* _quants;   // [tokens, columns]
-    private float* _scales;   // [tokens, columns / 32]
+    private sbyte* _quants;   // [columns / 32, tokens, 32]
+    private float* _scales;   // [columns / 32, tokens]
+    private int* _corrections;  // [columns / 32, tokens, 8]
     private int _parts;
 
-    public void Set(float* x, int tokens, int columns, sbyte* quants, float* scales, int parts)
+    public void Set(float* x, int tokens, int columns, sbyte* quants, float* scales, int* corrections, int parts)
     {
         _x = x;
         _tokens = tokens;
         _columns = columns;
         _quants = quants;
         _scales = scales;
+        _corrections = corrections;
         _parts = parts;
     }
 
@@ -32,7 +34,7 @@ internal sealed unsafe class QuantizeJob<TS, TV> : IParallelWork
         long end = (long)_tokens * (part + 1) / _parts;
         for (long t = (long)_tokens * part / _parts; t < end; t++)
         {
-            ActivationQuantizer.Quantize<TS, TV>(_x + (t * _columns), _columns, _quants + (t * _columns), _scales + (t * (_columns / 32)));
+            ActivationQuantizer.Quantize<TS, TV>(_x + (t * _columns), _columns, _quants + (t * 32), _scales + t, _corrections + (t * 8), _tokens);
         }
     }
 }

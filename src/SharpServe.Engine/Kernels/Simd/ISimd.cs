@@ -85,10 +85,12 @@ internal unsafe interface ISimd<TV>
     static abstract void Deinterleave(float* source, float* destination);
 
     /// <summary>
-    /// One Q8_0 block dot in ggml's x86 lane layout: 8 int32 lanes, lane k = Σ w[i]·x[i] over i in [4k, 4k + 4),
-    /// exact. 32 int8 weights (any value) and 32 int8 activations (never −128).
+    /// VNNI's vpdpbusd on one Q8_0 block: 8 int32 lanes, lane k = correction[k] + Σ u[i]·x[i] over i in [4k, 4k + 4),
+    /// exact (u unsigned, x signed). With u = w + 128 (w ^ 0x80) and correction = −128·Σ x over the lane's four
+    /// values this is ggml's lane k = Σ w[i]·x[i]: a weight block is offset once and serves every token, where
+    /// the sign trick (|w| times x with w's signs) costs an extra operation for every weight-token pair.
     /// </summary>
-    static abstract Vector256<int> DotQ8Lanes(sbyte* weights, sbyte* activations);
+    static abstract Vector256<int> DotQ8Biased(Vector256<int> correction, Vector256<byte> unsignedWeights, Vector256<sbyte> activations);
 
     /// <summary>Count values of round-to-nearest-even(x · scale) stored as int8 (|x · scale| ≤ 127.5).</summary>
     static abstract void QuantizeToInt8(float* source, float scale, sbyte* destination);

@@ -165,22 +165,20 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     }
 
     /// <summary>
-    /// With AVX-VNNI this is ggml's own sequence: vpdpbusd(|w|, sign(x, w)) sums each 4 products straight into
-    /// its lane. Without it, vpmaddwd on widened values gives pair sums that vphaddd/vpermq fold into the same lanes.
+    /// Without AVX-VNNI, vpmaddwd on widened values gives pair sums that vphaddd/vpermq fold into the same lanes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> DotQ8Lanes(sbyte* weights, sbyte* activations)
+    public static Vector256<int> DotQ8Biased(Vector256<int> correction, Vector256<byte> unsignedWeights, Vector256<sbyte> activations)
     {
-        var w = Vector256.Load(weights);
-        var x = Vector256.Load(activations);
         if (AvxVnni.IsSupported)
         {
-            return AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Avx2.Abs(w), Avx2.Sign(x, w));
+            return AvxVnni.MultiplyWideningAndAdd(correction, unsignedWeights, activations);
         }
 
-        var low = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w.GetLower()), Avx2.ConvertToVector256Int16(x.GetLower()));
-        var high = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w.GetUpper()), Avx2.ConvertToVector256Int16(x.GetUpper()));
-        return Avx2.Permute4x64(Avx2.HorizontalAdd(low, high).AsInt64(), 0b11_01_10_00).AsInt32();
+        // vpmaddubsw would saturate (255·127·2 > 32767): widen to int16 and use the exact vpmaddwd.
+        var low = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(unsignedWeights.GetLower()), Avx2.ConvertToVector256Int16(activations.GetLower()));
+        var high = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(unsignedWeights.GetUpper()), Avx2.ConvertToVector256Int16(activations.GetUpper()));
+        return correction + Avx2.Permute4x64(Avx2.HorizontalAdd(low, high).AsInt64(), 0b11_01_10_00).AsInt32();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -155,7 +155,8 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> DotQ8Lanes(sbyte* weights, sbyte* activations) => Simd256.DotQ8Lanes(weights, activations);
+    public static Vector256<int> DotQ8Biased(Vector256<int> correction, Vector256<byte> unsignedWeights, Vector256<sbyte> activations) =>
+        Simd256.DotQ8Biased(correction, unsignedWeights, activations);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination)

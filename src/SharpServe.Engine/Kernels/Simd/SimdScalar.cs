@@ -99,15 +99,15 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
         destination[1] = source[1];
     }
 
-    public static Vector256<int> DotQ8Lanes(sbyte* weights, sbyte* activations)
+    public static Vector256<int> DotQ8Biased(Vector256<int> correction, Vector256<byte> unsignedWeights, Vector256<sbyte> activations)
     {
         var lanes = stackalloc int[8];
         for (int k = 0; k < 8; k++)
         {
-            int sum = 0;
+            int sum = correction.GetElement(k);
             for (int i = 4 * k; i < (4 * k) + 4; i++)
             {
-                sum += weights[i] * activations[i];
+                sum += unsignedWeights.GetElement(i) * activations.GetElement(i);
             }
 
             lanes[k] = sum;
