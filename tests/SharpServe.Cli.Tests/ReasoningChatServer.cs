@@ -7,63 +7,38 @@ namespace SharpServe.Cli.Tests;
 /// A stand-in OpenAI server on 127.0.0.1 whose streamed replies carry <c>delta.reasoning_content</c> before the
 /// content, as vLLM's deepseek_r1 parser sends them; it records the request bodies it got.
 /// </summary>
-public sealed class ReasoningChatServer : IDisposable
+public sealed class ReasoningChatServer : LoopbackHttpServer
 {
     public const string Reasoning = "The user greets me.";
     public const string Answer = "Hello there!";
 
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
-
     public ReasoningChatServer()
+        : base("/v1")
     {
-        BaseUrl = $"http://127.0.0.1:{ServeProcess.FreePort()}/v1";
-        _listener.Prefixes.Add(BaseUrl + "/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        Start();
     }
 
-    public string BaseUrl { get; }
+    public string BaseUrl => Url;
 
     public List<string> ChatBodies { get; } = [];
 
-    public void Dispose()
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
-        _listener.Stop();
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(5));
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        string body = await reader.ReadToEndAsync();
+        bool isChat = context.Request.Url!.AbsolutePath.EndsWith("/chat/completions", StringComparison.Ordinal);
+        if (isChat)
         {
-            HttpListenerContext context;
-            try
+            lock (ChatBodies)
             {
-                context = await _listener.GetContextAsync();
+                ChatBodies.Add(body);
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-            string body = await reader.ReadToEndAsync();
-            bool isChat = context.Request.Url!.AbsolutePath.EndsWith("/chat/completions", StringComparison.Ordinal);
-            if (isChat)
-            {
-                lock (ChatBodies)
-                {
-                    ChatBodies.Add(body);
-                }
-            }
-
-            byte[] reply = Encoding.UTF8.GetBytes(isChat ? StreamedReply() : """{"object":"list","data":[{"id":"r1","object":"model","created":0,"owned_by":"test"}]}""");
-            context.Response.ContentType = isChat ? "text/event-stream" : "application/json";
-            await context.Response.OutputStream.WriteAsync(reply);
-            context.Response.Close();
         }
+
+        byte[] reply = Encoding.UTF8.GetBytes(isChat ? StreamedReply() : """{"object":"list","data":[{"id":"r1","object":"model","created":0,"owned_by":"test"}]}""");
+        context.Response.ContentType = isChat ? "text/event-stream" : "application/json";
+        await context.Response.OutputStream.WriteAsync(reply);
+        context.Response.Close();
     }
 
     private static string StreamedReply()

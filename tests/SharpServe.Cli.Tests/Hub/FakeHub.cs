@@ -11,27 +11,21 @@ namespace SharpServe.Cli.Tests.Hub;
 /// (a sha1 for git files), X-Linked-Etag/X-Linked-Size (the sha256 and size of .safetensors, the hub's LFS files)
 /// and HTTP Range. Faults are switched on by the tests.
 /// </summary>
-public sealed class FakeHub : IDisposable
+public sealed class FakeHub : LoopbackHttpServer
 {
     public const string Commit = "0123456789abcdef0123456789abcdef01234567";
 
-    private readonly HttpListener _listener = new();
     private readonly string _repo;
     private readonly string _folder;
-    private readonly Task _loop;
 
     public FakeHub(string repo, string folder)
     {
         _repo = repo;
         _folder = folder;
-        int port = FreePort();
-        Endpoint = $"http://127.0.0.1:{port}";
-        _listener.Prefixes.Add(Endpoint + "/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        Start();
     }
 
-    public string Endpoint { get; }
+    public string Endpoint => Url;
 
     /// <summary>When set, every request without <c>Authorization: Bearer TOKEN</c> gets 401.</summary>
     public string? RequiredToken { get; set; }
@@ -44,43 +38,10 @@ public sealed class FakeHub : IDisposable
 
     public List<string> Requests { get; } = [];
 
-    public static int FreePort()
+    protected override Task HandleAsync(HttpListenerContext context)
     {
-        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
-
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(5));
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            try
-            {
-                Answer(context);
-            }
-            catch (Exception e) when (e is HttpListenerException or IOException)
-            {
-                // The client went away (or the test cut the connection on purpose).
-            }
-        }
+        Answer(context);
+        return Task.CompletedTask;
     }
 
     private void Answer(HttpListenerContext context)

@@ -130,7 +130,7 @@ public sealed class HubDownloaderTests : IDisposable
     [Fact]
     public async Task Offline_WithNothingCached_FailsWithOneClearMessage()
     {
-        var error = await Assert.ThrowsAsync<HubException>(() => EnsureAsync($"http://127.0.0.1:{FakeHub.FreePort()}"));
+        var error = await Assert.ThrowsAsync<HubException>(() => EnsureAsync($"http://127.0.0.1:{ServeProcess.FreePort()}"));
 
         Assert.Contains("unreachable", error.Message, StringComparison.Ordinal);
         Assert.Contains("not in the cache", error.Message, StringComparison.Ordinal);

@@ -26,7 +26,7 @@ public sealed class HubModelCommandTests : IDisposable
     [Fact]
     public void Serve_WithARepoIdOffline_ExitsOneWithOneErrorLine()
     {
-        var result = CliRunner.RunWithEnvironment(HubEnvironment($"http://127.0.0.1:{FakeHub.FreePort()}"), "serve", "--model", "someone/absent", "--port", "1");
+        var result = CliRunner.RunWithEnvironment(HubEnvironment($"http://127.0.0.1:{ServeProcess.FreePort()}"), "serve", "--model", "someone/absent", "--port", "1");
 
         Assert.Equal(1, result.ExitCode);
         string line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
