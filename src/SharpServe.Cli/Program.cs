@@ -12,5 +12,6 @@ var root = new RootCommand("SharpServe: serve Qwen2-architecture reasoning model
     BenchCommand.Build(),
     ServeCommand.Build(),
     ChatCommand.Build(),
+    FleetCommand.Build(),
 };
 return root.Parse(args).Invoke();

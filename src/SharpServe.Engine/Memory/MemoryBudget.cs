@@ -40,7 +40,7 @@ public static class MemoryBudget
 
         long blockBytes = inputs.KvBytesPerToken * inputs.BlockSize;
         long blocks = kvBytes / blockBytes;
-        long blocksPerSequence = (inputs.MaxModelLen + (long)inputs.BlockSize - 1) / inputs.BlockSize;
+        long blocksPerSequence = SequenceBlocks(inputs);
         if (blocks < blocksPerSequence)
         {
             string remedy = inputs.KvCacheOverridden()
@@ -70,9 +70,16 @@ public static class MemoryBudget
         };
     }
 
+    /// <summary>KV blocks of one max_model_len sequence: the pool hands out whole blocks.</summary>
+    public static long SequenceBlocks(MemoryBudgetInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return (inputs.MaxModelLen + (long)inputs.BlockSize - 1) / inputs.BlockSize;
+    }
+
     /// <summary>KV bytes of one max_model_len sequence, in whole blocks as the pool hands them out.</summary>
-    private static long OneSequenceBytes(MemoryBudgetInputs inputs) =>
-        (inputs.MaxModelLen + (long)inputs.BlockSize - 1) / inputs.BlockSize * inputs.BlockSize * inputs.KvBytesPerToken;
+    public static long OneSequenceBytes(MemoryBudgetInputs inputs) =>
+        SequenceBlocks(inputs) * inputs.BlockSize * inputs.KvBytesPerToken;
 
     private static bool KvCacheOverridden(this MemoryBudgetInputs inputs) => inputs.KvCacheMemoryBytes is not null;
 

@@ -1,4 +1,3 @@
-using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 
@@ -24,18 +23,10 @@ public sealed partial class LlmEngine
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(memory);
         long deviceTotal = memory.DeviceTotalBytes ?? DetectHost(log);
-        MemoryPlan plan = MemoryBudget.Plan(new MemoryBudgetInputs
-        {
-            DeviceTotalBytes = deviceTotal,
-            MemoryUtilization = memory.MemoryUtilization,
-            KvCacheMemoryBytes = memory.KvCacheMemoryBytes,
-            WeightBytes = ModelMemory.WeightBytes(model.Checkpoint),
-            ActivationBytes = ModelMemory.ActivationBytes(model.Config, config.MaxNumBatchedTokens),
-            KvBytesPerToken = ModelMemory.KvBytesPerToken(model.Config, memory.KvCacheDType),
-            KvCacheDType = memory.KvCacheDType,
-            MaxModelLen = config.MaxModelLen,
-            MaxKvTokens = KvLayerCache.MaxSlots(model.Config.KvDim, memory.KvCacheDType),
-        });
+        var footprint = ModelFootprint.Of(
+            model.Config, ModelMemory.WeightBytes(model.Checkpoint), config.MaxModelLen, config.MaxNumBatchedTokens, memory.KvCacheDType);
+        MemoryPlan plan = MemoryBudget.Plan(
+            footprint.BudgetInputs(deviceTotal, memory.MemoryUtilization) with { KvCacheMemoryBytes = memory.KvCacheMemoryBytes });
         log?.Invoke(plan.LogMessage);
         return new LlmEngine(model, config, plan.KvBlocks, memory.KvCacheDType, enablePrefixCaching, metrics ?? NullEngineMetricsSink.Instance, time);
     }

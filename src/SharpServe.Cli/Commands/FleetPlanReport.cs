@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Text;
+using SharpServe.Engine.Memory;
+
+namespace SharpServe.Cli.Commands;
+
+/// <summary>The text <c>fleet plan</c> prints: the inputs, one table per weight accounting, and the note on batching.</summary>
+internal static class FleetPlanReport
+{
+    private const string Missing = "—";
+
+    public static string Format(string modelPath, FleetPlan plan, int maxNumBatchedTokens)
+    {
+        ModelFootprint model = plan.Model;
+        long ceilingBytes = (long)Math.Floor(plan.Ceiling * plan.DeviceTotalBytes);
+        var text = new StringBuilder();
+        Line(text, $"Model {modelPath}: weights {Bytes(model.WeightBytes)}, activations {Bytes(model.ActivationBytes)} for {maxNumBatchedTokens} batched tokens, " +
+            $"KV {model.KvBytesPerToken} bytes per token ({model.KvCacheDType})");
+        Line(text, $"Device {Bytes(plan.DeviceTotalBytes)}, ceiling {plan.Ceiling} = {Bytes(ceilingBytes)}; each instance must hold {plan.Concurrency} × {model.MaxModelLen}-token sequence(s)");
+        text.AppendLine();
+
+        Line(text, $"Weights counted per instance (vLLM's accounting, and the engine's today): each fraction holds its own copy of the weights");
+        Table(text, plan, row => row.WeightsPerInstance);
+        text.AppendLine();
+        Line(text, $"Weights shared (instances map one file, so the page cache holds the weights once): one copy off the ceiling, the rest split evenly");
+        Table(text, plan, row => row.WeightsShared);
+        if (plan.MoreFit)
+        {
+            Line(text, $"(more than {plan.Rows.Count} instances would fit; raise --max-instances to see them)");
+        }
+
+        text.AppendLine();
+        Line(text, $"Note: one instance with continuous batching usually serves more than several: it batches all its sequences into one step over one KV pool, " +
+            $"with one set of activations and weights; several instances mainly buy isolation and failover (issue 7 measures the throughput).");
+        return text.ToString();
+    }
+
+    private static void Table(StringBuilder text, FleetPlan plan, Func<FleetPlanRow, InstanceCapacity?> pick)
+    {
+        Line(text, $"{"instances",9}  {"fraction each",13}  {"budget each",32}  {"KV each",32}  {"KV tokens each",14}  {"max-len seqs each",17}  {"total seqs",10}");
+        foreach (FleetPlanRow row in plan.Rows)
+        {
+            InstanceCapacity? capacity = pick(row);
+            Line(text, $"{row.Instances,9}  {row.Fraction,13}  {Bytes(row.BudgetBytes),32}  {(capacity is null ? Missing : Bytes(capacity.KvBytes)),32}  " +
+                $"{capacity?.KvTokens.ToString(CultureInfo.InvariantCulture) ?? Missing,14}  {capacity?.Sequences.ToString(CultureInfo.InvariantCulture) ?? Missing,17}  " +
+                $"{(capacity is null ? Missing : (capacity.Sequences * row.Instances).ToString(CultureInfo.InvariantCulture)),10}");
+        }
+    }
+
+    private static string Bytes(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{MemoryPlan.Gib(bytes)} ({bytes} bytes)");
+
+    private static void Line(StringBuilder text, string line) => text.AppendLine(line);
+}

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SharpServe.Cli.Fleet;
+
+/// <summary>
+/// A fleet spec file (JSON, snake_case names). Every object keeps the fields it does not know in
+/// <c>Unknown</c>, so the validator can name all of them at once instead of failing on the first.
+/// </summary>
+public sealed record FleetSpec
+{
+    /// <summary>Model path, relative to the spec file's folder, or a Hugging Face repo id.</summary>
+    public string? Model { get; init; }
+
+    public EngineSpec Engine { get; init; } = new();
+
+    /// <summary>A count (equal fractions, ports after the gateway's) or a list of instances.</summary>
+    [JsonConverter(typeof(InstancesSpecConverter))]
+    public InstancesSpec? Instances { get; init; }
+
+    /// <summary>Share of the device all instances together may use.</summary>
+    public double MemoryCeiling { get; init; } = 0.9;
+
+    public GatewaySpec Gateway { get; init; } = new();
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+}
+
+/// <summary>Engine options of every instance, or one instance's overrides of them (null = not set here).</summary>
+public sealed record EngineSpec
+{
+    public int? MaxModelLen { get; init; }
+    public int? MaxNumBatchedTokens { get; init; }
+    public int? MaxNumSeqs { get; init; }
+    public string? KvCacheDtype { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+}
+
+/// <summary>Either <see cref="Count"/> or <see cref="List"/> is set, as the file wrote it.</summary>
+public sealed record InstancesSpec(int? Count, IReadOnlyList<InstanceSpec>? List);
+
+public sealed record InstanceSpec
+{
+    public double? MemoryFraction { get; init; }
+    public int? Port { get; init; }
+    public IReadOnlyList<string>? ServedModelNames { get; init; }
+    public EngineSpec? Engine { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+}
+
+public sealed record GatewaySpec
+{
+    /// <summary>host:port the gateway listens on.</summary>
+    public string Listen { get; init; } = "0.0.0.0:8000";
+
+    public string? TlsCertificate { get; init; }
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+    public RateLimitSpec? RateLimits { get; init; }
+    public string Routing { get; init; } = "least-requests";
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+}
+
+/// <summary>Per API key (or per client when there are no keys).</summary>
+public sealed record RateLimitSpec
+{
+    public int? RequestsPerMinute { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+}

@@ -1,0 +1,103 @@
+namespace SharpServe.Cli.Tests.Fleet;
+
+/// <summary><c>sharpserve fleet plan</c> and <c>fleet validate</c> on the tiny model, as a user runs them.</summary>
+public sealed class FleetCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("sharpserve-fleet-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void Plan_PrintsBothAccountingsAndTheNote()
+    {
+        var result = CliRunner.Run(
+            "fleet", "plan", "--model", TinyModelFile.In(_folder), "--device-memory", "2GiB", "--max-model-len", "256", "--max-num-batched-tokens", "64", "--max-instances", "4");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+
+        // Hand-computed in FleetPlannerTests.Plan_Tiny_StopsAtMaxInstancesAndSaysMoreFit.
+        Assert.Contains("weights 0.04 GiB (39192832 bytes), activations 0.04 GiB (39075840 bytes) for 64 batched tokens, KV 512 bytes per token (Float32)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("        1            0.9       1.80 GiB (1932735283 bytes)       1.73 GiB (1854464000 bytes)         3622000              14148       14148", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Weights counted per instance (vLLM's accounting", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Weights shared (instances map one file", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(more than 4 instances would fit; raise --max-instances to see them)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Note: one instance with continuous batching usually serves more than several", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1MiB", "error: not even 1 instance fits: it needs weights 39192832 + activations 1250426880 + KV 2097152 bytes (1 × 4096 tokens)")]
+    [InlineData("lots", "error: --device-memory: 'lots' is not a positive byte size (e.g. 16GiB)")]
+    public void Plan_BadInput_IsOneErrorLine(string deviceMemory, string expected)
+    {
+        var result = CliRunner.Run("fleet", "plan", "--model", TinyModelFile.In(_folder), "--device-memory", deviceMemory);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith(expected, result.Stderr, StringComparison.Ordinal);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData("--concurrency", "0", "error: --concurrency must be a positive integer, got 0")]
+    [InlineData("--ceiling", "1.5", "error: --ceiling must be in (0, 1], got 1.5")]
+    [InlineData("--kv-cache-dtype", "int4", "error: --kv-cache-dtype: 'int4' is not one of auto, float32, float16, bfloat16")]
+    public void Plan_BadFlag_IsOneErrorLine(string flag, string value, string expected)
+    {
+        var result = CliRunner.Run("fleet", "plan", "--model", TinyModelFile.In(_folder), "--device-memory", "2GiB", flag, value);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(expected, result.Stderr.Trim());
+    }
+
+    [Fact]
+    public void Validate_GoodSpec_PrintsOkAndTheResolvedInstances()
+    {
+        TinyModelFile.In(_folder);
+        string spec = Spec("""{ "model": "tiny.gguf", "engine": { "max_model_len": 256, "max_num_batched_tokens": 64 }, "instances": 2, "gateway": { "listen": "127.0.0.1:9000" } }""");
+
+        var result = CliRunner.Run("fleet", "validate", spec, "--device-memory", "1GiB");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        string[] lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("ok", lines[0]);
+        Assert.StartsWith("instance 0: port 9001, memory fraction 0.45, served as tiny.gguf,", lines[2], StringComparison.Ordinal);
+        Assert.Contains("KV cache: 49428 blocks × 16 tokens", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("instance 1: port 9002,", lines[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_BadSpec_ListsEveryErrorAndExits1()
+    {
+        TinyModelFile.In(_folder);
+        string spec = Spec("""
+            { "model": "tiny.gguf", "colour": 1, "engine": { "max_model_len": 256, "max_num_batched_tokens": 64 },
+              "instances": [ { "memory_fraction": 0.6, "port": 9000 }, { "memory_fraction": 0.001, "port": 9001 } ], "gateway": { "listen": "127.0.0.1:9000" } }
+            """);
+
+        var result = CliRunner.Run("fleet", "validate", spec, "--device-memory", "1GiB");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+            [
+                "error: unknown field: colour",
+                "error: instances[0].port 9000 is the gateway's port (gateway.listen)",
+                "error: instances[1] (port 9001): memory_fraction 0.001 cannot hold the weights plus one max_model_len sequence: weights (39192832 bytes) + activations (39075840 bytes) = 78268672 bytes do not fit the budget 0.001 × 1073741824 = 1073741 bytes; needs at least 0.08 of utilization to also hold one 256-token sequence",
+            ],
+            result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Validate_MissingSpecFile_IsOneErrorLine()
+    {
+        var result = CliRunner.Run("fleet", "validate", Path.Combine(_folder, "absent.json"), "--device-memory", "1GiB");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: Could not find file", result.Stderr, StringComparison.Ordinal);
+    }
+
+    private string Spec(string json)
+    {
+        string path = Path.Combine(_folder, "fleet.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+}

@@ -1,0 +1,120 @@
+using SharpServe.Cli.Fleet;
+using SharpServe.Engine.Creation;
+using SharpServe.Engine.Memory;
+
+namespace SharpServe.Cli.Tests.Fleet;
+
+public sealed class FleetSpecValidatorTests
+{
+    private const long Device = 16L << 30;
+
+    // r1-distill-1.5b's sizes (see the engine's MemoryBudgetTests), with max_model_len from the spec or 4096.
+    private static readonly FleetSpecValidator Validator = new(Device, engine => ModelFootprint.Of(
+        ModelPresets.R1Distill1_5B, 3_554_176_000, engine.MaxModelLen ?? 4096, engine.MaxNumBatchedTokens, engine.KvCacheDType));
+
+    private static FleetValidation Check(string json) => Validator.Validate(FleetSpecReader.Parse(json));
+
+    [Fact]
+    public void Count_ResolvesToEqualFractionsOnThePortsAfterTheGateway()
+    {
+        var result = Check("""{ "model": "r1", "instances": 2, "gateway": { "listen": "127.0.0.1:9000" } }""");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal([9001, 9002], result.Instances.Select(i => i.Port));
+        Assert.Equal([0.45, 0.45], result.Instances.Select(i => i.MemoryFraction));
+        Assert.All(result.Instances, i => Assert.Equal(["r1"], i.ServedModelNames));
+
+        // floor(0.45 × 16 GiB) − weights − activations = 2,705,613,004 bytes = 2,948 blocks (as FleetPlannerTests).
+        Assert.All(result.Instances, i => Assert.Equal(2_948, i.Plan!.KvBlocks));
+    }
+
+    [Fact]
+    public void List_TakesPerInstanceFractionsPortsNamesAndEngineOverrides()
+    {
+        var result = Check("""
+            { "model": "r1", "engine": { "max_model_len": 4096 },
+              "instances": [ { "memory_fraction": 0.6, "port": 8101, "served_model_names": ["a", "b"] },
+                             { "memory_fraction": 0.3, "port": 8102, "engine": { "max_model_len": 1024, "kv_cache_dtype": "float16" } } ] }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(["a", "b"], result.Instances[0].ServedModelNames);
+        Assert.Equal(new ResolvedEngine(1024, 2048, 256, KvCacheDType.Float16), result.Instances[1].Engine);
+        Assert.Equal(KvCacheDType.Float16, result.Instances[1].Plan!.KvCacheDType);
+    }
+
+    [Fact]
+    public void FractionsAboveTheCeiling_AreAnError()
+    {
+        var result = Check("""{ "model": "r1", "memory_ceiling": 0.8, "instances": [ { "memory_fraction": 0.45 }, { "memory_fraction": 0.4 } ] }""");
+
+        Assert.Equal("the memory fractions sum to 0.85 (0.45 + 0.4), above the memory_ceiling 0.8", Assert.Single(result.Errors));
+    }
+
+    // max_model_len 1024 here and below, so that 0.3 of the device holds the weights and one sequence.
+    [Fact]
+    public void ThreeThirtyPercentFractions_DoNotExceedA90PercentCeiling() =>
+        Assert.Empty(Check("""{ "model": "r1", "engine": { "max_model_len": 1024 }, "instances": [ { "memory_fraction": 0.3 }, { "memory_fraction": 0.3 }, { "memory_fraction": 0.3 } ] }""").Errors);
+
+    [Fact]
+    public void PortClashes_AmongInstancesAndWithTheGateway_AreErrors()
+    {
+        var result = Check("""
+            { "model": "r1", "engine": { "max_model_len": 1024 }, "gateway": { "listen": "0.0.0.0:8000" },
+              "instances": [ { "memory_fraction": 0.3, "port": 8000 }, { "memory_fraction": 0.3, "port": 8005 }, { "memory_fraction": 0.3, "port": 8005 } ] }
+            """);
+
+        Assert.Equal(
+            ["instances[0].port 8000 is the gateway's port (gateway.listen)", "instances[2].port 8005 is also instances[1]'s port"],
+            result.Errors);
+    }
+
+    [Fact]
+    public void AFractionTooSmallForTheWeightsAndOneSequence_SaysWhatItNeeds()
+    {
+        var result = Check("""{ "model": "r1", "instances": [ { "memory_fraction": 0.2 } ] }""");
+
+        // (3,554,176,000 + 1,471,152,128 + 234,881,024) / 17,179,869,184 = 0.306 → 0.31.
+        string error = Assert.Single(result.Errors);
+        Assert.StartsWith("instances[0] (port 8001): memory_fraction 0.2 cannot hold the weights plus one max_model_len sequence:", error, StringComparison.Ordinal);
+        Assert.Contains("needs at least 0.31 of utilization", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownFields_AreAllNamedWithTheirPlace()
+    {
+        var result = Check("""
+            { "model": "r1", "colour": "blue", "engine": { "max_len": 1 }, "gateway": { "rate_limits": { "per_hour": 3, "requests_per_minute": 60 } },
+              "instances": [ { "memory_fraction": 0.4, "prot": 1, "engine": { "dtype": "f16" } } ] }
+            """);
+
+        Assert.Equal("unknown fields: colour, engine.max_len, gateway.rate_limits.per_hour, instances[0].prot, instances[0].engine.dtype", Assert.Single(result.Errors));
+    }
+
+    [Theory]
+    [InlineData("""{ "instances": 1 }""", "model is missing: give the model path or Hugging Face repo id")]
+    [InlineData("""{ "model": "r1" }""", "instances must be a positive count or a non-empty list")]
+    [InlineData("""{ "model": "r1", "instances": 0 }""", "instances must be a positive count or a non-empty list")]
+    [InlineData("""{ "model": "r1", "instances": [ { "memory_fraction": 0.4 } ], "memory_ceiling": 1.5 }""", "memory_ceiling must be in (0, 1], got 1.5")]
+    [InlineData("""{ "model": "r1", "instances": 1, "gateway": { "listen": "localhost" } }""", "gateway.listen must be host:port with a port in 1..65535, got 'localhost'")]
+    [InlineData("""{ "model": "r1", "instances": 1, "gateway": { "routing": "random" } }""", "gateway.routing 'random' is not one of least-requests, power-of-two, round-robin, prefix-affinity")]
+    [InlineData("""{ "model": "r1", "instances": 1, "gateway": { "api_keys": [""] } }""", "gateway.api_keys has an empty key")]
+    [InlineData("""{ "model": "r1", "instances": 1, "gateway": { "rate_limits": { "requests_per_minute": 0 } } }""", "gateway.rate_limits.requests_per_minute must be a positive count, got 0")]
+    [InlineData("""{ "model": "r1", "instances": 1, "gateway": { "tls_certificate": "" } }""", "gateway.tls_certificate is empty: give a certificate path or leave it out for plain HTTP")]
+    [InlineData("""{ "model": "r1", "instances": [ { "memory_fraction": 1.2 } ] }""", "instances[0].memory_fraction must be in (0, 1], got 1.2")]
+    [InlineData("""{ "model": "r1", "instances": [ { "port": 70000 } ] }""", "instances[0].port must be in 1..65535, got 70000")]
+    [InlineData("""{ "model": "r1", "instances": 1, "engine": { "max_model_len": 0 } }""", "instances[0]: engine.max_model_len must be positive, got 0")]
+    [InlineData("""{ "model": "r1", "instances": [ { "engine": { "kv_cache_dtype": "int4" } } ] }""", "instances[0]: engine.kv_cache_dtype: --kv-cache-dtype: 'int4' is not one of auto, float32, float16, bfloat16")]
+    public void BadSettings_GiveOneClearError(string json, string expected) =>
+        Assert.Equal(expected, Assert.Single(Check(json).Errors));
+
+    [Theory]
+    [InlineData("{ \"model\": ")]
+    [InlineData("""{ "model": "r1", "instances": "two" }""")]
+    [InlineData("""{ "model": "r1", "instances": 1, "engine": { "max_model_len": "long" } }""")]
+    public void MalformedJson_IsAnArgumentException(string json)
+    {
+        var e = Assert.Throws<ArgumentException>(() => FleetSpecReader.Parse(json));
+        Assert.StartsWith("the fleet spec is not valid: ", e.Message, StringComparison.Ordinal);
+    }
+}
