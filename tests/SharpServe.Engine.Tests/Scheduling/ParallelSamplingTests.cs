@@ -73,8 +73,9 @@ public sealed class ParallelSamplingTests(TinyModelFixture fixture) : IClassFixt
     [Fact]
     public async Task AbortDuringDecode_EndsEveryChoice_AndReturnsEveryBlock()
     {
-        using LlmEngine engine = fixture.NewEngine(kvBlocks: 64);
-        var reader = engine.Submit(new EngineRequest("r", EngineHarness.RandomPrompt(30, seed: 8), new SamplingParams(temperature: 0, maxTokens: 400, ignoreEos: true, n: 4)));
+        // 4,000 tokens a choice: thousands of steps, so the abort lands long before any choice could finish.
+        using LlmEngine engine = fixture.NewEngine(maxModelLen: 4096, kvBlocks: 1100);
+        var reader = engine.Submit(new EngineRequest("r", EngineHarness.RandomPrompt(30, seed: 8), new SamplingParams(temperature: 0, maxTokens: 4000, ignoreEos: true, n: 4)));
         var seen = new HashSet<int>();
         while (seen.Count < 4 && await reader.WaitToReadAsync())
         {
@@ -85,7 +86,7 @@ public sealed class ParallelSamplingTests(TinyModelFixture fixture) : IClassFixt
         List<RequestOutput> rest = await TinyModelFixture.Collect(reader);
 
         Assert.DoesNotContain(rest, o => o.Finished);
-        Assert.Equal((0, 0, 64), (engine.Stats.Running, engine.Stats.Waiting, engine.Stats.FreeKvBlocks));
+        Assert.Equal((0, 0, 1100), (engine.Stats.Running, engine.Stats.Waiting, engine.Stats.FreeKvBlocks));
     }
 
     [Fact]
