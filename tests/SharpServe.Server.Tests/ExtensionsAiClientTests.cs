@@ -1,4 +1,3 @@
-using System.ClientModel;
 using System.Text;
 using Microsoft.Extensions.AI;
 using OpenAI;
@@ -12,9 +11,7 @@ public sealed class ExtensionsAiClientTests(ServerFixture fixture)
 {
     private const int MaxTokens = 10;
 
-    private readonly IChatClient _client = new OpenAIClient(
-        new ApiKeyCredential(TestServer.ApiKey),
-        new OpenAIClientOptions { Endpoint = new Uri(fixture.Server.Url, "v1"), NetworkTimeout = TimeSpan.FromMinutes(1) })
+    private readonly IChatClient _client = fixture.Server.OpenAiClient()
         .GetChatClient(TestServer.ModelName)
         .AsIChatClient();
 

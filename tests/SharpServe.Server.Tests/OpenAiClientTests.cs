@@ -11,9 +11,7 @@ namespace SharpServe.Server.Tests;
 [Collection(ServerCollection.Name)]
 public sealed class OpenAiClientTests(ServerFixture fixture)
 {
-    private readonly OpenAIClient _client = new(
-        new ApiKeyCredential(TestServer.ApiKey),
-        new OpenAIClientOptions { Endpoint = new Uri(fixture.Server.Url, "v1"), NetworkTimeout = TimeSpan.FromMinutes(1) });
+    private readonly OpenAIClient _client = fixture.Server.OpenAiClient();
 
     private static readonly ChatMessage[] Conversation = [new SystemChatMessage("You are a historian."), new UserChatMessage("Who built the Great Wall?")];
 

@@ -1,4 +1,3 @@
-using System.ClientModel;
 using System.Text;
 using OpenAI;
 using OpenAI.Chat;
@@ -14,9 +13,7 @@ public sealed class SeedConversationTests(ServerFixture fixture)
     private const string TangQuestion = "请简要介绍一下唐朝的历史";
     private const int MaxTokens = 16;
 
-    private readonly ChatClient _chat = new OpenAIClient(
-        new ApiKeyCredential(TestServer.ApiKey),
-        new OpenAIClientOptions { Endpoint = new Uri(fixture.Server.Url, "v1"), NetworkTimeout = TimeSpan.FromMinutes(1) })
+    private readonly ChatClient _chat = fixture.Server.OpenAiClient()
         .GetChatClient(TestServer.ModelName);
 
     private static ChatCompletionOptions Greedy => new() { Temperature = 0, MaxOutputTokenCount = MaxTokens };

@@ -46,6 +46,11 @@ public sealed class TestServer : IAsyncDisposable
 
     public Engine.Tokenization.Qwen2Tokenizer Tokenizer => _model.Tokenizer!;
 
+    /// <summary>The official OpenAI SDK pointed at this server's /v1 with the right key.</summary>
+    public OpenAI.OpenAIClient OpenAiClient() => new(
+        new System.ClientModel.ApiKeyCredential(ApiKey),
+        new OpenAI.OpenAIClientOptions { Endpoint = new Uri(Url, "v1"), NetworkTimeout = TimeSpan.FromMinutes(1) });
+
     /// <param name="options">Server settings beyond the address and key, which are always 127.0.0.1:0 and <see cref="ApiKey"/>.</param>
     /// <param name="sink">Replaces the metrics sink (e.g. one that hangs the engine); then the latency histograms stay empty.</param>
     /// <param name="loading">Leaves the model out of the server, as while it loads, until <see cref="FinishLoading"/>.</param>
