@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using SharpServe.Cli.Fleet;
+using SharpServe.Fleet.Spec;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
 

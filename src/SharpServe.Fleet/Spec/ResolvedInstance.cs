@@ -1,6 +1,6 @@
 using SharpServe.Engine.Memory;
 
-namespace SharpServe.Cli.Fleet;
+namespace SharpServe.Fleet.Spec;
 
 /// <summary>The engine options one instance runs with: the spec's, with that instance's overrides applied.</summary>
 /// <param name="MaxModelLen">Null: the model's max positions.</param>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SharpServe.Cli.Fleet;
+namespace SharpServe.Fleet.Spec;
 
 /// <summary>Reads "instances": 3 or "instances": [ {...}, ... ]; the issue allows both.</summary>
 internal sealed class InstancesSpecConverter : JsonConverter<InstancesSpec>

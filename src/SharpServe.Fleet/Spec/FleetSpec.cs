@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SharpServe.Cli.Fleet;
+namespace SharpServe.Fleet.Spec;
 
 /// <summary>
 /// A fleet spec file (JSON, snake_case names). Every object keeps the fields it does not know in

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace SharpServe.Cli.Fleet;
+namespace SharpServe.Fleet.Spec;
 
 /// <summary>Reads a fleet spec file; malformed JSON or wrong value types become one <see cref="ArgumentException"/> naming the place.</summary>
 public static class FleetSpecReader

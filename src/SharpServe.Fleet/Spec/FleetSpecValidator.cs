@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using SharpServe.Engine.Memory;
 
-namespace SharpServe.Cli.Fleet;
+namespace SharpServe.Fleet.Spec;
 
 /// <summary>
 /// Checks a <see cref="FleetSpec"/> against a device and resolves it into the instances to start,

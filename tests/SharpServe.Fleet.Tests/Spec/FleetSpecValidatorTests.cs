@@ -1,8 +1,8 @@
-using SharpServe.Cli.Fleet;
+using SharpServe.Fleet.Spec;
 using SharpServe.Engine.Creation;
 using SharpServe.Engine.Memory;
 
-namespace SharpServe.Cli.Tests.Fleet;
+namespace SharpServe.Fleet.Tests.Spec;
 
 public sealed class FleetSpecValidatorTests
 {
