@@ -24,6 +24,9 @@ public sealed class ServeProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>The server's process id, e.g. to read its memory from /proc.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Everything the server printed so far, stdout and stderr interleaved.</summary>
     public string Output
     {
