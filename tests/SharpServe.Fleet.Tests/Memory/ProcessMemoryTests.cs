@@ -33,7 +33,7 @@ public sealed class ProcessMemoryTests : IDisposable
     {
         string path = Path.Combine(_folder, "weights.bin");
         File.WriteAllBytes(path, new byte[FileBytes]);
-        long pid = Environment.ProcessId;
+        int pid = Environment.ProcessId;
 
         using (var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read))
         using (var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read))
@@ -45,14 +45,14 @@ public sealed class ProcessMemoryTests : IDisposable
             }
 
             Assert.Equal(0, sum);
-            long? pss = _memory.ReadFilePss((int)pid, path);
+            long? pss = _memory.ReadFilePss(pid, path);
 
             // Only this process maps it, so every touched page is charged here in full.
             Assert.NotNull(pss);
             Assert.InRange(pss.Value, FileBytes / 2, FileBytes);
         }
 
-        Assert.Equal(0, _memory.ReadFilePss((int)pid, path));
+        Assert.Equal(0, _memory.ReadFilePss(pid, path));
     }
 
     [Fact]
