@@ -53,10 +53,12 @@ internal sealed class InstanceSupervisor(
                 (_pid, _state, _lastExit) = (null, "restarting", reason);
             }
 
+            // The delay starts before the line is logged, so whoever reads the line sees the wait already running.
+            Task wait = Task.Delay(delay, time, stop);
             Say(file, string.Create(CultureInfo.InvariantCulture, $"restart {restart} in {delay.TotalSeconds:0.###} s: {reason}"));
             try
             {
-                await Task.Delay(delay, time, stop);
+                await wait;
             }
             catch (OperationCanceledException)
             {
@@ -180,12 +182,13 @@ internal sealed class InstanceSupervisor(
             _state = "stopping";
         }
 
+        Task drained = Task.Delay(options.DrainTimeout, time, CancellationToken.None);
         if (!exited.IsCompleted && ParentDeath.Signal(process.Id, ParentDeath.SigTerm))
         {
             Say(file, string.Create(CultureInfo.InvariantCulture, $"SIGTERM sent to pid {process.Id}; SIGKILL after {options.DrainTimeout.TotalSeconds:0.###} s"));
         }
 
-        if (await Task.WhenAny(exited, Task.Delay(options.DrainTimeout, time, CancellationToken.None)) != exited)
+        if (await Task.WhenAny(exited, drained) != exited)
         {
             Say(file, string.Create(CultureInfo.InvariantCulture, $"pid {process.Id} still running after the drain timeout: SIGKILL"));
             process.Kill(entireProcessTree: true);
