@@ -11,7 +11,8 @@ namespace SharpServe.Fleet.Supervision;
 public sealed class FleetSupervisor : IInstanceProcesses, IAsyncDisposable
 {
     private readonly ForkThread _fork = new();
-    private readonly HttpClient _http = new();
+    // Health probes go straight to 127.0.0.1, never through an HTTP_PROXY from the environment.
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false });
     private readonly CancellationTokenSource _stop = new();
     private readonly IReadOnlyList<InstanceSupervisor> _instances;
     private readonly string _logDir;

@@ -131,6 +131,18 @@ public sealed class FleetCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_folder, "logs")));
     }
 
+    /// <summary>A supervisor that died before the child's prctl ran would never send the death signal, so the child must not run on.</summary>
+    [Fact]
+    public void Serve_StartedForASupervisorThatIsNotItsParent_ExitsAtOnce()
+    {
+        var result = CliRunner.RunWithEnvironment(
+            new Dictionary<string, string> { ["SHARPSERVE_SUPERVISOR_PID"] = "1" }, "serve", "--host", "127.0.0.1", "--port", ServeProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: the supervisor (pid 1) that started this instance is gone", result.Stderr.Trim());
+        Assert.DoesNotContain("Listening", result.Stdout, StringComparison.Ordinal);
+    }
+
     private string Spec(string text, string name = "fleet.json")
     {
         string path = Path.Combine(_folder, name);
