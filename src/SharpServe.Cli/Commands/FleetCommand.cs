@@ -1,16 +1,37 @@
 using System.CommandLine;
 using SharpServe.Cli.Benchmarks;
+using SharpServe.Engine.Creation;
+using SharpServe.Fleet.Spec;
 
 namespace SharpServe.Cli.Commands;
 
-/// <summary><c>sharpserve fleet</c>: several instances of a model on one device (issue 6); so far the planning and spec checks.</summary>
+/// <summary>
+/// <c>sharpserve fleet [flags]</c>: several instances of a model on one device (issue 6), from flags;
+/// <c>fleet up SPEC</c> does the same from a spec file, <c>plan</c> and <c>validate</c> check before running.
+/// </summary>
 internal static class FleetCommand
 {
-    public static Command Build() => new("fleet", "Plan and check several instances of a model on one device")
+    public static Command Build()
     {
-        FleetPlanCommand.Build(),
-        FleetValidateCommand.Build(),
-    };
+        var options = new FleetOptions();
+        var command = new Command("fleet", "Run several instances of a model on one device (default: 2 of the embedded model), or plan and check them")
+        {
+            FleetPlanCommand.Build(),
+            FleetValidateCommand.Build(),
+            FleetUpCommand.Build(),
+        };
+        foreach (Option option in options.All)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse => CommonOptions.Run(() =>
+        {
+            FleetFlags flags = options.Read(parse, () => DefaultModel.Ensure(message => Console.Error.WriteLine(message)));
+            return FleetRun.Run(flags.ToSpec(), specPath: null);
+        }));
+        return command;
+    }
 
     /// <summary>--device-memory: required, since a fleet is usually planned for a device other than this machine.</summary>
     public static Option<string> DeviceMemoryOption() => new("--device-memory")

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpServe.Fleet.Spec;
-using SharpServe.Engine.Loading;
-using SharpServe.Engine.Memory;
 
 namespace SharpServe.Cli.Commands;
 
@@ -11,52 +9,24 @@ internal static class FleetValidateCommand
 {
     public static Command Build()
     {
-        var spec = new Argument<string>("SPEC") { Description = "Fleet spec file (JSON)" };
+        var spec = new Argument<string>("SPEC") { Description = "Fleet spec file (JSON, or YAML when it ends in .yaml or .yml)" };
         var deviceMemory = FleetCommand.DeviceMemoryOption();
         var command = new Command("validate", "Check a fleet spec against a device and print the instances it resolves to") { spec, deviceMemory };
         command.SetAction(parse => CommonOptions.Run(() =>
         {
             long device = FleetCommand.ReadDeviceMemory(parse, deviceMemory);
             string specPath = parse.GetValue(spec)!;
-            FleetSpec fleet = FleetSpecReader.Parse(File.ReadAllText(specPath));
-
-            // Loaded on first need only: a spec without a model still gets all its other errors listed.
-            ModelCheckpoint? checkpoint = null;
-            try
+            FleetSpec fleet = FleetSpecReader.Read(specPath);
+            FleetValidation result = FleetSpecCheck.Validate(fleet, specPath, device);
+            if (!FleetSpecCheck.Report(result))
             {
-                var validator = new FleetSpecValidator(device, engine =>
-                {
-                    checkpoint ??= ModelLoader.Load(CommonOptions.ResolveModel(ModelPath(fleet.Model!, specPath)));
-                    return ModelFootprint.Of(
-                        checkpoint.Config, ModelMemory.WeightBytes(checkpoint), engine.MaxModelLen ?? checkpoint.Config.MaxPositionEmbeddings, engine.MaxNumBatchedTokens, engine.KvCacheDType);
-                });
-                FleetValidation result = validator.Validate(fleet);
-                foreach (string error in result.Errors)
-                {
-                    Console.Error.WriteLine($"error: {error}");
-                }
-
-                if (result.Errors.Count > 0)
-                {
-                    return 1;
-                }
-
-                Console.Out.Write(Report(fleet, result));
-                return 0;
+                return 1;
             }
-            finally
-            {
-                checkpoint?.Dispose();
-            }
+
+            Console.Out.Write(Report(fleet, result));
+            return 0;
         }));
         return command;
-    }
-
-    /// <summary>A relative model path means the spec's own folder, so a spec works from any working directory; repo ids pass through.</summary>
-    private static string ModelPath(string model, string specPath)
-    {
-        string besideSpec = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, model);
-        return File.Exists(besideSpec) || Directory.Exists(besideSpec) ? besideSpec : model;
     }
 
     private static string Report(FleetSpec fleet, FleetValidation result)

@@ -3,6 +3,7 @@ using SharpServe.Engine.Creation;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Scheduling;
+using SharpServe.Fleet.Supervision;
 using SharpServe.Server.Hosting;
 using SharpServe.Server.Metrics;
 
@@ -22,6 +23,13 @@ internal static class ServeCommand
 
         command.SetAction(parse => CommonOptions.Run(() =>
         {
+            // First, before any slow work: under a supervisor, die with it (kernel-enforced), or exit if it is already gone.
+            if (!ParentDeath.TieToSupervisor())
+            {
+                Console.Error.WriteLine($"error: the supervisor (pid {Environment.GetEnvironmentVariable(ParentDeath.SupervisorPidVariable)}) that started this instance is gone");
+                return 1;
+            }
+
             ServeSettings settings = options.Read(parse);
             RunAsync(settings).GetAwaiter().GetResult();
             return 0;

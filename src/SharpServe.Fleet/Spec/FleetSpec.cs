@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace SharpServe.Fleet.Spec;
 
 /// <summary>
-/// A fleet spec file (JSON, snake_case names). Every object keeps the fields it does not know in
+/// A fleet spec file (JSON or YAML, snake_case names). Every object keeps the fields it does not know in
 /// <c>Unknown</c>, so the validator can name all of them at once instead of failing on the first.
 /// </summary>
 public sealed record FleetSpec
@@ -22,6 +22,9 @@ public sealed record FleetSpec
     public double MemoryCeiling { get; init; } = 0.9;
 
     public GatewaySpec Gateway { get; init; } = new();
+
+    /// <summary>Folder of the instances' logs (instance_PORT.log), relative to the working directory.</summary>
+    public string LogDir { get; init; } = "fleet-logs";
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
@@ -58,7 +61,12 @@ public sealed record GatewaySpec
     /// <summary>host:port the gateway listens on.</summary>
     public string Listen { get; init; } = "0.0.0.0:8000";
 
+    /// <summary>A PEM certificate when <see cref="TlsKey"/> is set, else a PFX/PKCS#12 file holding the key too.</summary>
     public string? TlsCertificate { get; init; }
+
+    /// <summary>The PEM private key of a PEM <see cref="TlsCertificate"/>.</summary>
+    public string? TlsKey { get; init; }
+
     public IReadOnlyList<string> ApiKeys { get; init; } = [];
     public RateLimitSpec? RateLimits { get; init; }
     public string Routing { get; init; } = "least-requests";

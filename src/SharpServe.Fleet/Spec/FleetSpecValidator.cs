@@ -30,6 +30,11 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
             errors.Add(Invariant($"memory_ceiling must be in (0, 1], got {spec.MemoryCeiling}"));
         }
 
+        if (string.IsNullOrWhiteSpace(spec.LogDir))
+        {
+            errors.Add("log_dir is empty: give a folder for the instances' logs or leave it out for fleet-logs");
+        }
+
         int gatewayPort = CheckGateway(spec.Gateway, errors);
         List<(InstanceSpec Spec, double Fraction, int Port)> instances = Expand(spec, gatewayPort, errors);
         CheckFractions(instances.Select(i => i.Fraction).ToList(), spec.MemoryCeiling, errors);
@@ -126,6 +131,13 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
         if (gateway.TlsCertificate is { Length: 0 })
         {
             errors.Add("gateway.tls_certificate is empty: give a certificate path or leave it out for plain HTTP");
+        }
+
+        if (gateway.TlsKey is { } key && (key.Length == 0 || gateway.TlsCertificate is null))
+        {
+            errors.Add(key.Length == 0
+                ? "gateway.tls_key is empty: give the PEM key file of a PEM tls_certificate, or leave it out for a PFX certificate"
+                : "gateway.tls_key is set without gateway.tls_certificate: the key belongs to a PEM certificate");
         }
 
         if (gateway.ApiKeys.Any(string.IsNullOrWhiteSpace))

@@ -94,10 +94,59 @@ public sealed class FleetCommandTests : IDisposable
         Assert.StartsWith("error: Could not find file", result.Stderr, StringComparison.Ordinal);
     }
 
-    private string Spec(string json)
+    [Fact]
+    public void Validate_YamlSpec_ResolvesAsJsonDoes()
     {
-        string path = Path.Combine(_folder, "fleet.json");
-        File.WriteAllText(path, json);
+        TinyModelFile.In(_folder);
+        string spec = Spec(
+            "model: tiny.gguf\nengine:\n  max_model_len: 256\n  max_num_batched_tokens: 64\ninstances: 2\ngateway:\n  listen: \"127.0.0.1:9000\"\n", "fleet.yaml");
+
+        var result = CliRunner.Run("fleet", "validate", spec, "--device-memory", "1GiB");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.StartsWith("instance 1: port 9002, memory fraction 0.45, served as tiny.gguf,", result.Stdout.Split('\n')[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fleet_PerInstanceFlagGivenTooFewTimes_IsOneErrorLine()
+    {
+        var result = CliRunner.Run("fleet", "--model", TinyModelFile.In(_folder), "--instances", "3", "--instance-port", "9001", "--instance-port", "9002");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: --instance-port was given 2 time(s) for 3 instance(s): give it once per instance or not at all", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public void Up_BadSpec_ListsTheValidatorsErrorsAndStartsNothing()
+    {
+        TinyModelFile.In(_folder);
+        string spec = Spec("model: tiny.gguf\ninstances: 2\nrouting: random\ngateway:\n  tls_key: key.pem\n", "fleet.yml");
+
+        var result = CliRunner.Run("fleet", "up", spec, "--log-dir", Path.Combine(_folder, "logs"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+            ["error: unknown field: routing", "error: gateway.tls_key is set without gateway.tls_certificate: the key belongs to a PEM certificate"],
+            result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(Directory.Exists(Path.Combine(_folder, "logs")));
+    }
+
+    /// <summary>A supervisor that died before the child's prctl ran would never send the death signal, so the child must not run on.</summary>
+    [Fact]
+    public void Serve_StartedForASupervisorThatIsNotItsParent_ExitsAtOnce()
+    {
+        var result = CliRunner.RunWithEnvironment(
+            new Dictionary<string, string> { ["SHARPSERVE_SUPERVISOR_PID"] = "1" }, "serve", "--host", "127.0.0.1", "--port", ServeProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: the supervisor (pid 1) that started this instance is gone", result.Stderr.Trim());
+        Assert.DoesNotContain("Listening", result.Stdout, StringComparison.Ordinal);
+    }
+
+    private string Spec(string text, string name = "fleet.json")
+    {
+        string path = Path.Combine(_folder, name);
+        File.WriteAllText(path, text);
         return path;
     }
 }

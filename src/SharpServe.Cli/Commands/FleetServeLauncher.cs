@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using SharpServe.Engine.Memory;
+using SharpServe.Fleet.Spec;
+using SharpServe.Fleet.Supervision;
+
+namespace SharpServe.Cli.Commands;
+
+/// <summary>
+/// Starts an instance as <c>sharpserve serve</c> with the same sharpserve the user ran, on 127.0.0.1 (only the
+/// gateway is reachable from outside) with the instance's port, memory fraction, names and engine options.
+/// </summary>
+/// <param name="modelPath">The resolved local model path: a repo id is downloaded once by the supervisor, not by every child.</param>
+internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
+{
+    public ProcessStartInfo StartInfo(ResolvedInstance instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable is running, so cannot start instances of it");
+        var start = new ProcessStartInfo(self);
+
+        // Run as `dotnet sharpserve.dll`, the host needs the assembly first; the apphost does not.
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        }
+
+        ResolvedEngine engine = instance.Engine;
+        List<string> args =
+        [
+            "serve", "--model", modelPath, "--host", "127.0.0.1", "--port", Text(instance.Port),
+            "--gpu-memory-utilization", instance.MemoryFraction.ToString("R", CultureInfo.InvariantCulture),
+            "--max-num-batched-tokens", Text(engine.MaxNumBatchedTokens), "--max-num-seqs", Text(engine.MaxNumSeqs),
+            "--kv-cache-dtype", Flag(engine.KvCacheDType),
+        ];
+        if (engine.MaxModelLen is { } maxModelLen)
+        {
+            args.AddRange(["--max-model-len", Text(maxModelLen)]);
+        }
+
+        foreach (string name in instance.ServedModelNames)
+        {
+            args.AddRange(["--served-model-name", name]);
+        }
+
+        args.ForEach(start.ArgumentList.Add);
+        return start;
+    }
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Flag(KvCacheDType type) => type switch
+    {
+        KvCacheDType.Float32 => "float32",
+        KvCacheDType.Float16 => "float16",
+        KvCacheDType.BFloat16 => "bfloat16",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown KV cache dtype"),
+    };
+}

@@ -1,0 +1,52 @@
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Memory;
+using SharpServe.Fleet.Spec;
+
+namespace SharpServe.Cli.Commands;
+
+/// <summary>Validates a fleet spec against a device, sizing instances from the real model file; shared by validate, up and the flags.</summary>
+internal static class FleetSpecCheck
+{
+    /// <summary>The model is loaded on first need only: a spec without a model still gets all its other errors listed.</summary>
+    public static FleetValidation Validate(FleetSpec fleet, string? specPath, long deviceBytes)
+    {
+        ModelCheckpoint? checkpoint = null;
+        try
+        {
+            var validator = new FleetSpecValidator(deviceBytes, engine =>
+            {
+                checkpoint ??= ModelLoader.Load(CommonOptions.ResolveModel(ModelPath(fleet.Model!, specPath)));
+                return ModelFootprint.Of(
+                    checkpoint.Config, ModelMemory.WeightBytes(checkpoint), engine.MaxModelLen ?? checkpoint.Config.MaxPositionEmbeddings, engine.MaxNumBatchedTokens, engine.KvCacheDType);
+            });
+            return validator.Validate(fleet);
+        }
+        finally
+        {
+            checkpoint?.Dispose();
+        }
+    }
+
+    /// <summary>Prints every error to stderr; true when there were none.</summary>
+    public static bool Report(FleetValidation result)
+    {
+        foreach (string error in result.Errors)
+        {
+            Console.Error.WriteLine($"error: {error}");
+        }
+
+        return result.Errors.Count == 0;
+    }
+
+    /// <summary>A relative model path means the spec's own folder, so a spec works from any working directory; repo ids pass through.</summary>
+    public static string ModelPath(string model, string? specPath)
+    {
+        if (specPath is null)
+        {
+            return model;
+        }
+
+        string besideSpec = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, model);
+        return File.Exists(besideSpec) || Directory.Exists(besideSpec) ? besideSpec : model;
+    }
+}
