@@ -1,4 +1,5 @@
 using System.Globalization;
+using SharpServe.Fleet.Memory;
 using SharpServe.Fleet.Spec;
 
 namespace SharpServe.Fleet.Supervision;
@@ -16,6 +17,7 @@ public sealed class FleetSupervisor : IInstanceProcesses, IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly IReadOnlyList<InstanceSupervisor> _instances;
     private readonly string _logDir;
+    private readonly ProcessMemory _memory = new();
     private Task _running = Task.CompletedTask;
 
     public FleetSupervisor(
@@ -41,7 +43,11 @@ public sealed class FleetSupervisor : IInstanceProcesses, IAsyncDisposable
         _running = Task.WhenAll(_instances.Select(i => Task.Run(() => i.RunAsync(_stop.Token))));
     }
 
-    public IReadOnlyList<InstanceProcessStatus> Snapshot() => _instances.Select(i => i.Status()).ToList();
+    /// <summary>Each instance's state, with the PSS of its running process (shared weight pages charged 1/n to each of n instances).</summary>
+    public IReadOnlyList<InstanceProcessStatus> Snapshot() => _instances
+        .Select(i => i.Status())
+        .Select(s => s.Pid is int pid ? s with { PssBytes = _memory.ReadUsage(pid)?.PssBytes } : s)
+        .ToList();
 
     /// <summary>SIGTERM to every child at once, then SIGKILL to those still running after the drain timeout; no restarts from here on.</summary>
     public async Task StopAsync()

@@ -56,6 +56,7 @@ public sealed class FleetSupervisorTests : IDisposable
         fleet.Start();
         await Until(() => fleet.Snapshot().All(s => s.Pid is not null));
         int[] pids = fleet.Snapshot().Select(s => s.Pid!.Value).ToArray();
+        Assert.All(fleet.Snapshot(), s => Assert.True(s.PssBytes > 0, $"{s.UpstreamId}: a running child has a PSS, got {s.PssBytes}"));
 
         await fleet.StopAsync().WaitAsync(Patience);
 
