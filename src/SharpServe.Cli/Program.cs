@@ -13,5 +13,6 @@ var root = new RootCommand("SharpServe: serve Qwen2-architecture reasoning model
     ServeCommand.Build(),
     ChatCommand.Build(),
     FleetCommand.Build(),
+    GatewayCommand.Build(),
 };
 return root.Parse(args).Invoke();
