@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SharpServe.Engine.Creation;
 using SharpServe.Engine.Memory;
 using SharpServe.Fleet.Spec;
 
@@ -41,7 +42,8 @@ internal sealed class FleetOptions
         Instances = parse.GetValue(Instances),
         MemoryFractions = parse.GetValue(MemoryFractions) ?? [],
         InstancePorts = parse.GetValue(InstancePorts) ?? [],
-        ServedModelNames = parse.GetValue(ServedModelNames) ?? [],
+        ServedModelNames = parse.GetValue(ServedModelNames) is { Length: > 0 } names ? names
+            : parse.GetValue(Model) is null ? [DefaultModel.ServedName] : [],
         MemoryCeiling = parse.GetValue(MemoryCeiling),
         Host = parse.GetValue(Host)!,
         Port = parse.GetValue(Port),

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using SharpServe.Engine.Memory;
-using SharpServe.Fleet;
+using SharpServe.Fleet.Gateway;
 using SharpServe.Fleet.Spec;
 using SharpServe.Fleet.Supervision;
 
@@ -33,16 +33,22 @@ internal static class FleetRun
             validation.Instances, new FleetServeLauncher(modelPath), spec.LogDir, SupervisorOptions.Default, TimeProvider.System, Log);
         try
         {
-            PrintSummary(spec, validation, supervisor);
-            supervisor.Start();
-            IReadOnlyList<Upstream> upstreams = supervisor.Upstreams;
-
-            // GATEWAY: the lead starts the gateway here, on spec.Gateway (listen, TLS, API keys, rate limits,
-            // routing), with `upstreams` and `supervisor` (IInstanceProcesses, for GET /fleet/status).
-            Log($"gateway not started yet (issue 6 deliverable 2); instances: {string.Join(", ", upstreams.Select(u => $"{u.Id} at {u.Address}"))}");
-
-            stopRequested.Wait();
-            Log("stopping: SIGTERM to every instance, SIGKILL to any still running after the drain timeout");
+            // The gateway binds first, so a port in use fails before any instance starts; its probes keep each
+            // instance out of rotation until its /health answers 200.
+            GatewayHost gateway = GatewayHost.StartAsync(GatewayOptions.FromSpec(spec.Gateway), supervisor.Upstreams, supervisor, log: Log)
+                .GetAwaiter().GetResult();
+            try
+            {
+                PrintSummary(spec, validation, supervisor, gateway);
+                supervisor.Start();
+                stopRequested.Wait();
+                Log("stopping: SIGTERM to every instance, SIGKILL to any still running after the drain timeout");
+                supervisor.StopAsync().GetAwaiter().GetResult();
+            }
+            finally
+            {
+                gateway.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
         }
         finally
         {
@@ -60,8 +66,9 @@ internal static class FleetRun
         }
     }
 
-    private static void PrintSummary(FleetSpec spec, FleetValidation validation, FleetSupervisor supervisor)
+    private static void PrintSummary(FleetSpec spec, FleetValidation validation, FleetSupervisor supervisor, GatewayHost gateway)
     {
+        Log($"gateway listening on {gateway.Url}, routing {spec.Gateway.Routing} (status: {new Uri(gateway.Url, "/fleet/status")})");
         Log(string.Create(CultureInfo.InvariantCulture, $"supervisor pid {Environment.ProcessId}: {validation.Instances.Count} instance(s) of {spec.Model}, logs in {Path.GetFullPath(spec.LogDir)}"));
         for (int i = 0; i < validation.Instances.Count; i++)
         {

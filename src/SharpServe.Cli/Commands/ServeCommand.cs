@@ -46,7 +46,7 @@ internal static class ServeCommand
         using var log = new ServeLog(settings.LogFile);
 
         // The names are known before loading, so the metrics (labelled with the first) can exist from the start.
-        IReadOnlyList<string> names = settings.ServedModelNames.Count > 0 ? settings.ServedModelNames : [settings.Model ?? DefaultModel.Path];
+        IReadOnlyList<string> names = settings.ServedModelNames.Count > 0 ? settings.ServedModelNames : [settings.Model ?? DefaultModel.ServedName];
         var slot = new ServedModelSlot(new ServerMetrics(names[0]));
         await using var server = await SharpServeServer.StartAsync(slot, settings.Server);
         log.Info($"Listening on {server.Url}; loading the model (/health answers 503 until it is ready)");

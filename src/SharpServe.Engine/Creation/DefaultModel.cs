@@ -8,6 +8,9 @@ public static class DefaultModel
 {
     public const ulong Seed = 42;
 
+    /// <summary>The name clients use for it when no --served-model-name is given (a cache path would be a poor name).</summary>
+    public const string ServedName = "sharpserve-tiny";
+
     public static string Path => System.IO.Path.Combine(UserCache.SubDirectory("models"), "tiny-f32-seed42.gguf");
 
     /// <summary>Returns the default model's path, creating it first if it is not in the cache yet.</summary>

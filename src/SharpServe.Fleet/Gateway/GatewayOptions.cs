@@ -1,3 +1,6 @@
+using System.Globalization;
+using SharpServe.Fleet.Spec;
+
 namespace SharpServe.Fleet.Gateway;
 
 /// <summary>How a gateway listens, routes, checks health and guards its routes.</summary>
@@ -45,4 +48,22 @@ public sealed record GatewayOptions
 
     /// <summary>The Retry-After (seconds) sent with 503 when no instance can take a request.</summary>
     public int NoUpstreamRetryAfterSeconds { get; init; } = 1;
+
+    /// <summary>The gateway a fleet spec describes (already validated: listen is host:port).</summary>
+    public static GatewayOptions FromSpec(GatewaySpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        int colon = spec.Listen.LastIndexOf(':');
+        return new GatewayOptions
+        {
+            // "[::]:8000" names an IPv6 address in brackets, as URLs do.
+            Host = spec.Listen[..colon].Trim('[', ']'),
+            Port = int.Parse(spec.Listen[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture),
+            Routing = spec.Routing,
+            ApiKeys = spec.ApiKeys,
+            RateLimitPerMinute = spec.RateLimits?.RequestsPerMinute,
+            TlsCertificatePath = spec.TlsCertificate,
+            TlsKeyPath = spec.TlsKey,
+        };
+    }
 }
