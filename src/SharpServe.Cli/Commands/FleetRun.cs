@@ -41,6 +41,11 @@ internal static class FleetRun
             {
                 PrintSummary(spec, validation, supervisor, gateway);
                 supervisor.Start();
+                foreach (string hint in ServeHints.For(gateway.Url, validation.Instances[0].ServedModelNames[0], spec.Gateway.ApiKeys.Count > 0))
+                {
+                    Log(hint + " (once an instance is ready: GET /health answers 200)");
+                }
+
                 stopRequested.Wait();
                 Log("stopping: SIGTERM to every instance, SIGKILL to any still running after the drain timeout");
                 supervisor.StopAsync().GetAwaiter().GetResult();
