@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpServe.Fleet.Spec;
-using SharpServe.Engine.Loading;
-using SharpServe.Engine.Memory;
 
 namespace SharpServe.Cli.Commands;
 
@@ -17,46 +15,16 @@ internal static class FleetValidateCommand
         command.SetAction(parse => CommonOptions.Run(() =>
         {
             long device = FleetCommand.ReadDeviceMemory(parse, deviceMemory);
-            string specPath = parse.GetValue(spec)!;
-            FleetSpec fleet = FleetSpecReader.Parse(File.ReadAllText(specPath));
-
-            // Loaded on first need only: a spec without a model still gets all its other errors listed.
-            ModelCheckpoint? checkpoint = null;
-            try
+            var file = FleetSpecFile.Load(parse.GetValue(spec)!, device);
+            if (file.ReportErrors())
             {
-                var validator = new FleetSpecValidator(device, engine =>
-                {
-                    checkpoint ??= ModelLoader.Load(CommonOptions.ResolveModel(ModelPath(fleet.Model!, specPath)));
-                    return ModelFootprint.Of(
-                        checkpoint.Config, ModelMemory.WeightBytes(checkpoint), engine.MaxModelLen ?? checkpoint.Config.MaxPositionEmbeddings, engine.MaxNumBatchedTokens, engine.KvCacheDType);
-                });
-                FleetValidation result = validator.Validate(fleet);
-                foreach (string error in result.Errors)
-                {
-                    Console.Error.WriteLine($"error: {error}");
-                }
-
-                if (result.Errors.Count > 0)
-                {
-                    return 1;
-                }
-
-                Console.Out.Write(Report(fleet, result));
-                return 0;
+                return 1;
             }
-            finally
-            {
-                checkpoint?.Dispose();
-            }
+
+            Console.Out.Write(Report(file.Spec, file.Validation));
+            return 0;
         }));
         return command;
-    }
-
-    /// <summary>A relative model path means the spec's own folder, so a spec works from any working directory; repo ids pass through.</summary>
-    private static string ModelPath(string model, string specPath)
-    {
-        string besideSpec = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, model);
-        return File.Exists(besideSpec) || Directory.Exists(besideSpec) ? besideSpec : model;
     }
 
     private static string Report(FleetSpec fleet, FleetValidation result)
