@@ -77,6 +77,8 @@ public static partial class NginxConfig
         text.AppendLine(Invariant($"upstream {UpstreamName} {{"));
         text.AppendLine("    # Fewest open requests first: generations differ in length by orders of magnitude, so round robin would pile them up.");
         text.AppendLine("    least_conn;");
+        text.AppendLine("    # Shared memory, so all workers count one set of open requests and failures (else each worker keeps its own).");
+        text.AppendLine(Invariant($"    zone {UpstreamName} 64k;"));
         text.AppendLine(Invariant($"    # {settings.MaxFails} connection error(s) within fail_timeout take an instance out for fail_timeout; a crashed one comes back on its port."));
         foreach (string instance in settings.Instances)
         {

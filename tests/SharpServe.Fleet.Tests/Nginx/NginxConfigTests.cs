@@ -20,6 +20,7 @@ public sealed class NginxConfigTests : IDisposable
 
         Assert.Contains("upstream sharpserve_fleet {", lines);
         Assert.Contains("least_conn;", lines);
+        Assert.Contains("zone sharpserve_fleet 64k;", lines);
         Assert.Contains("server 127.0.0.1:9001 max_fails=3 fail_timeout=7s;", lines);
         Assert.Contains("server 127.0.0.1:9002 max_fails=3 fail_timeout=7s;", lines);
         Assert.Contains("keepalive 16;", lines);
