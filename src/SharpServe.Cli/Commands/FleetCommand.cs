@@ -14,11 +14,12 @@ internal static class FleetCommand
     public static Command Build()
     {
         var options = new FleetOptions();
-        var command = new Command("fleet", "Run several instances of a model on one device (default: 2 of the embedded model), or plan and check them")
+        var command = new Command("fleet", "Run several instances of a model on one device (default: 2 of the embedded model), or plan, check and front them with nginx")
         {
             FleetPlanCommand.Build(),
             FleetValidateCommand.Build(),
             FleetUpCommand.Build(),
+            FleetNginxConfigCommand.Build(),
         };
         foreach (Option option in options.All)
         {
@@ -33,11 +34,11 @@ internal static class FleetCommand
         return command;
     }
 
-    /// <summary>--device-memory: required, since a fleet is usually planned for a device other than this machine.</summary>
-    public static Option<string> DeviceMemoryOption() => new("--device-memory")
+    /// <summary>--device-memory: required where a fleet is planned for a device other than this machine (plan, validate).</summary>
+    public static Option<string> DeviceMemoryOption(bool required = true) => new("--device-memory")
     {
-        Description = "Total memory of the device to plan for, e.g. 16GiB or 17179869184",
-        Required = true,
+        Description = required ? "Total memory of the device to plan for, e.g. 16GiB or 17179869184" : "Total memory of the device, e.g. 16GiB (default: this machine's)",
+        Required = required,
     };
 
     public static long ReadDeviceMemory(ParseResult parse, Option<string> option)
