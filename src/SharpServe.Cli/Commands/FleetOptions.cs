@@ -23,6 +23,7 @@ internal sealed class FleetOptions
     public Option<int?> MaxModelLen { get; } = new("--max-model-len") { Description = "Longest sequence, prompt plus output (default: the model's max positions)" };
     public Option<int?> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Tokens computed in one step by each instance (default 2048)" };
     public Option<int?> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Sequences computed together in one step by each instance (default 256)" };
+    public Option<int?> MaxQueue { get; } = new("--max-queue") { Description = "Sequences that may wait beyond the running ones in each instance; more are refused with 429 (default 1024)" };
     public Option<string?> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues}" };
     public Option<string> LogDir { get; } = LogDirOption();
     public Option<string[]> ServedModelNames { get; } = new("--served-model-name") { Description = "Names clients may use for the model (default: the --model value)", AllowMultipleArgumentsPerToken = true };
@@ -30,7 +31,7 @@ internal sealed class FleetOptions
     public IEnumerable<Option> All =>
     [
         Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, Host, Port, Routing, ApiKeys, RateLimitRpm,
-        TlsCertificate, TlsKey, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, KvCacheDType, LogDir, ServedModelNames,
+        TlsCertificate, TlsKey, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, KvCacheDType, LogDir, ServedModelNames,
     ];
 
     public static Option<string> LogDirOption() => new("--log-dir") { Description = "Folder of the instances' logs (instance_PORT.log)", DefaultValueFactory = _ => "fleet-logs" };
@@ -58,6 +59,7 @@ internal sealed class FleetOptions
             MaxModelLen = parse.GetValue(MaxModelLen),
             MaxNumBatchedTokens = parse.GetValue(MaxNumBatchedTokens),
             MaxNumSeqs = parse.GetValue(MaxNumSeqs),
+            MaxQueue = parse.GetValue(MaxQueue),
             KvCacheDtype = parse.GetValue(KvCacheDType),
         },
     };

@@ -32,6 +32,7 @@ internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
             "serve", "--model", modelPath, "--host", "127.0.0.1", "--port", Text(instance.Port),
             "--gpu-memory-utilization", instance.MemoryFraction.ToString("R", CultureInfo.InvariantCulture),
             "--max-num-batched-tokens", Text(engine.MaxNumBatchedTokens), "--max-num-seqs", Text(engine.MaxNumSeqs),
+            "--max-queue", Text(engine.MaxQueue),
             "--kv-cache-dtype", Flag(engine.KvCacheDType),
         ];
         if (engine.MaxModelLen is { } maxModelLen)

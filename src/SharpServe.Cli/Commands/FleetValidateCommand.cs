@@ -42,7 +42,7 @@ internal static class FleetValidateCommand
             lines.Add(string.Create(
                 CultureInfo.InvariantCulture,
                 $"instance {instance.Index}: port {instance.Port}, memory fraction {instance.MemoryFraction}, served as {string.Join(", ", instance.ServedModelNames)}, " +
-                $"max_num_batched_tokens {instance.Engine.MaxNumBatchedTokens}, max_num_seqs {instance.Engine.MaxNumSeqs}; {instance.Plan!.LogMessage}"));
+                $"max_num_batched_tokens {instance.Engine.MaxNumBatchedTokens}, max_num_seqs {instance.Engine.MaxNumSeqs}, max_queue {instance.Engine.MaxQueue}; {instance.Plan!.LogMessage}"));
         }
 
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;

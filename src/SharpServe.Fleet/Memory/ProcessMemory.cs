@@ -7,6 +7,12 @@ namespace SharpServe.Fleet.Memory;
 /// </summary>
 public sealed class ProcessMemory
 {
+    /// <summary>
+    /// ESRCH, which .NET puts in an IOException's HResult: the process died after its /proc folder was looked up
+    /// (a status page read while an instance is being killed).
+    /// </summary>
+    private const int NoSuchProcess = 3;
+
     private readonly string _procRoot;
 
     /// <param name="procRoot">Where procfs is mounted; a test points it at a folder of fixed files.</param>
@@ -47,7 +53,7 @@ public sealed class ProcessMemory
             string text = File.ReadAllText(Path.Combine(_procRoot, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), name));
             return text.Length == 0 ? null : text;
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException || e is IOException { HResult: NoSuchProcess })
         {
             return null;
         }

@@ -36,6 +36,10 @@ public sealed record EngineSpec
     public int? MaxModelLen { get; init; }
     public int? MaxNumBatchedTokens { get; init; }
     public int? MaxNumSeqs { get; init; }
+
+    /// <summary>Sequences that may wait beyond the running ones; more are refused with 429.</summary>
+    public int? MaxQueue { get; init; }
+
     public string? KvCacheDtype { get; init; }
 
     [JsonExtensionData]

@@ -13,6 +13,9 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
 {
     private const int DefaultMaxNumBatchedTokens = 2048;
     private const int DefaultMaxNumSeqs = 256;
+
+    /// <summary>serve's own --max-queue default.</summary>
+    private const int DefaultMaxQueue = 1024;
     private static readonly IReadOnlyList<string> RoutingPolicies = ["least-requests", "power-of-two", "round-robin", "prefix-affinity"];
 
     public FleetValidation Validate(FleetSpec spec)
@@ -53,7 +56,7 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
         return new FleetValidation(errors, resolved);
     }
 
-    private static ResolvedEngine Defaults => new(null, DefaultMaxNumBatchedTokens, DefaultMaxNumSeqs, KvCacheDType.Float32);
+    private static ResolvedEngine Defaults => new(null, DefaultMaxNumBatchedTokens, DefaultMaxNumSeqs, KvCacheDType.Float32, DefaultMaxQueue);
 
     /// <summary>A count becomes that many equal fractions; ports default to the ones after the gateway's.</summary>
     private static List<(InstanceSpec, double, int)> Expand(FleetSpec spec, int gatewayPort, List<string> errors)
@@ -159,6 +162,7 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
         int? maxModelLen = Positive(overrides?.MaxModelLen ?? shared.MaxModelLen, "max_model_len", where, errors);
         int? batched = Positive(overrides?.MaxNumBatchedTokens ?? shared.MaxNumBatchedTokens, "max_num_batched_tokens", where, errors);
         int? seqs = Positive(overrides?.MaxNumSeqs ?? shared.MaxNumSeqs, "max_num_seqs", where, errors);
+        int? queue = Positive(overrides?.MaxQueue ?? shared.MaxQueue, "max_queue", where, errors);
         KvCacheDType dtype = KvCacheDType.Float32;
         try
         {
@@ -171,7 +175,7 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
 
         return errors.Count > errorsBefore
             ? null
-            : new ResolvedEngine(maxModelLen, batched ?? DefaultMaxNumBatchedTokens, seqs ?? DefaultMaxNumSeqs, dtype);
+            : new ResolvedEngine(maxModelLen, batched ?? DefaultMaxNumBatchedTokens, seqs ?? DefaultMaxNumSeqs, dtype, queue ?? DefaultMaxQueue);
     }
 
     private static int? Positive(int? value, string name, string where, List<string> errors)

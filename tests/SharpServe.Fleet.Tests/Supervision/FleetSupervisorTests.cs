@@ -94,7 +94,7 @@ public sealed class FleetSupervisorTests : IDisposable
     }
 
     private FleetSupervisor Fleet(IReadOnlyList<string> scripts, params int[] ports) => new(
-        ports.Select((port, i) => new ResolvedInstance(i, port, 0.1, ["m"], new ResolvedEngine(null, 2048, 256, KvCacheDType.Float32), null)).ToList(),
+        ports.Select((port, i) => new ResolvedInstance(i, port, 0.1, ["m"], new ResolvedEngine(null, 2048, 256, KvCacheDType.Float32, 1024), null)).ToList(),
         new ShellLauncher(scripts), _logDir, Options, _time, Record);
 
     private void Record(string line)
