@@ -9,17 +9,11 @@ namespace SharpServe.Cli.Commands;
 internal sealed class FleetOptions
 {
     public Option<string?> Model { get; } = CommonOptions.Model();
+    public GatewayFlags Gateway { get; } = new();
     public Option<int?> Instances { get; } = new("--instances") { Description = "Instances to start (default: one per --memory-fraction or --instance-port, else 2)" };
     public Option<double[]> MemoryFractions { get; } = new("--memory-fraction") { Description = "One instance's share of the device; give it once per instance (default: the ceiling split equally)" };
     public Option<int[]> InstancePorts { get; } = new("--instance-port") { Description = "One instance's port; give it once per instance (default: the ones after the gateway's)" };
     public Option<double> MemoryCeiling { get; } = new("--memory-ceiling") { Description = "Share of the device all instances together may use, in (0, 1]", DefaultValueFactory = _ => 0.9 };
-    public Option<string> Host { get; } = new("--host") { Description = "Address the gateway listens on", DefaultValueFactory = _ => "0.0.0.0" };
-    public Option<int> Port { get; } = new("--port") { Description = "Port the gateway listens on", DefaultValueFactory = _ => 8000 };
-    public Option<string> Routing { get; } = new("--routing") { Description = "least-requests, power-of-two, round-robin or prefix-affinity", DefaultValueFactory = _ => "least-requests" };
-    public Option<string[]> ApiKeys { get; } = new("--api-key") { Description = "A key clients must send as 'Authorization: Bearer KEY' to the gateway; repeat for several" };
-    public Option<int?> RateLimitRpm { get; } = new("--rate-limit-rpm") { Description = "Requests per minute per API key (per client without keys)" };
-    public Option<string?> TlsCertificate { get; } = new("--tls-certificate") { Description = "The gateway's certificate: PEM with --tls-key, else a PFX/PKCS#12 file" };
-    public Option<string?> TlsKey { get; } = new("--tls-key") { Description = "PEM private key of a PEM --tls-certificate" };
     public Option<int?> MaxModelLen { get; } = new("--max-model-len") { Description = "Longest sequence, prompt plus output (default: the model's max positions)" };
     public Option<int?> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Tokens computed in one step by each instance (default 2048)" };
     public Option<int?> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Sequences computed together in one step by each instance (default 256)" };
@@ -30,8 +24,7 @@ internal sealed class FleetOptions
 
     public IEnumerable<Option> All =>
     [
-        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, Host, Port, Routing, ApiKeys, RateLimitRpm,
-        TlsCertificate, TlsKey, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, KvCacheDType, LogDir, ServedModelNames,
+        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, KvCacheDType, LogDir, ServedModelNames,
     ];
 
     public static Option<string> LogDirOption() => new("--log-dir") { Description = "Folder of the instances' logs (instance_PORT.log)", DefaultValueFactory = _ => "fleet-logs" };
@@ -46,13 +39,13 @@ internal sealed class FleetOptions
         ServedModelNames = parse.GetValue(ServedModelNames) is { Length: > 0 } names ? names
             : parse.GetValue(Model) is null ? [DefaultModel.ServedName] : [],
         MemoryCeiling = parse.GetValue(MemoryCeiling),
-        Host = parse.GetValue(Host)!,
-        Port = parse.GetValue(Port),
-        Routing = parse.GetValue(Routing)!,
-        ApiKeys = parse.GetValue(ApiKeys) ?? [],
-        RateLimitRpm = parse.GetValue(RateLimitRpm),
-        TlsCertificate = parse.GetValue(TlsCertificate),
-        TlsKey = parse.GetValue(TlsKey),
+        Host = parse.GetValue(Gateway.Host)!,
+        Port = parse.GetValue(Gateway.Port),
+        Routing = parse.GetValue(Gateway.Routing)!,
+        ApiKeys = parse.GetValue(Gateway.ApiKeys) ?? [],
+        RateLimitRpm = parse.GetValue(Gateway.RateLimitRpm),
+        TlsCertificate = parse.GetValue(Gateway.TlsCertificate),
+        TlsKey = parse.GetValue(Gateway.TlsKey),
         LogDir = parse.GetValue(LogDir)!,
         Engine = new EngineSpec
         {

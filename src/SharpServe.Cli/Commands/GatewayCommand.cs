@@ -15,23 +15,18 @@ internal static class GatewayCommand
             Description = "An instance's URL, optionally with its model names: http://host:8000 or http://host:8000=name1,name2 (repeat for each)",
             Required = true,
         };
-        var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "0.0.0.0" };
-        var port = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => 8000 };
-        var routing = new Option<string>("--routing")
-        {
-            Description = $"How to pick an instance: {string.Join(", ", RoutingPolicies.Names)}",
-            DefaultValueFactory = _ => RoutingPolicies.LeastRequests,
-        };
-        var apiKeys = new Option<string[]>("--api-key") { Description = "Require 'Authorization: Bearer KEY' with one of these keys (repeat for each)" };
-        var rateLimit = new Option<int?>("--rate-limit-rpm") { Description = "Requests per minute per API key (per client IP without keys)" };
-        var certificate = new Option<string?>("--tls-certificate") { Description = "Serve HTTPS with this PEM certificate (with --tls-key) or PFX file" };
-        var key = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-certificate" };
+        var flags = new GatewayFlags();
         var healthInterval = new Option<double>("--health-interval") { Description = "Seconds between health probes of each instance", DefaultValueFactory = _ => 1 };
         var upstreamApiKey = new Option<string?>("--upstream-api-key") { Description = "Key sent to the instances when they require one (--api-key of sharpserve serve)" };
         var command = new Command("gateway", "Route OpenAI-compatible requests over several instances (health checks, retries, API keys)")
         {
-            upstreams, host, port, routing, apiKeys, rateLimit, certificate, key, healthInterval, upstreamApiKey,
+            upstreams, healthInterval, upstreamApiKey,
         };
+        foreach (Option option in flags.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(parse => CommonOptions.Run(() =>
         {
             double interval = parse.GetValue(healthInterval);
@@ -40,25 +35,25 @@ internal static class GatewayCommand
                 throw new ArgumentException($"--health-interval must be in (0, 3600] seconds, got {interval}");
             }
 
-            if (parse.GetValue(rateLimit) is <= 0)
+            if (parse.GetValue(flags.RateLimitRpm) is <= 0)
             {
                 throw new ArgumentException("--rate-limit-rpm must be positive");
             }
 
-            if (parse.GetValue(key) is not null && parse.GetValue(certificate) is null)
+            if (parse.GetValue(flags.TlsKey) is not null && parse.GetValue(flags.TlsCertificate) is null)
             {
                 throw new ArgumentException("--tls-key needs --tls-certificate");
             }
 
             var options = new GatewayOptions
             {
-                Host = parse.GetValue(host)!,
-                Port = parse.GetValue(port),
-                Routing = parse.GetValue(routing)!,
-                ApiKeys = parse.GetValue(apiKeys) ?? [],
-                RateLimitPerMinute = parse.GetValue(rateLimit),
-                TlsCertificatePath = parse.GetValue(certificate),
-                TlsKeyPath = parse.GetValue(key),
+                Host = parse.GetValue(flags.Host)!,
+                Port = parse.GetValue(flags.Port),
+                Routing = parse.GetValue(flags.Routing)!,
+                ApiKeys = parse.GetValue(flags.ApiKeys) ?? [],
+                RateLimitPerMinute = parse.GetValue(flags.RateLimitRpm),
+                TlsCertificatePath = parse.GetValue(flags.TlsCertificate),
+                TlsKeyPath = parse.GetValue(flags.TlsKey),
                 HealthInterval = TimeSpan.FromSeconds(interval),
                 UpstreamApiKey = parse.GetValue(upstreamApiKey),
             };
