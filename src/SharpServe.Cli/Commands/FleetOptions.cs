@@ -18,13 +18,14 @@ internal sealed class FleetOptions
     public Option<int?> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Tokens computed in one step by each instance (default 2048)" };
     public Option<int?> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Sequences computed together in one step by each instance (default 256)" };
     public Option<int?> MaxQueue { get; } = new("--max-queue") { Description = "Sequences that may wait beyond the running ones in each instance; more are refused with 429 (default 1024)" };
+    public Option<int?> Threads { get; } = new("--threads") { Description = "Compute threads of each instance (default: every core)" };
     public Option<string?> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues}" };
     public Option<string> LogDir { get; } = LogDirOption();
     public Option<string[]> ServedModelNames { get; } = new("--served-model-name") { Description = "Names clients may use for the model (default: the --model value)", AllowMultipleArgumentsPerToken = true };
 
     public IEnumerable<Option> All =>
     [
-        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, KvCacheDType, LogDir, ServedModelNames,
+        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, LogDir, ServedModelNames,
     ];
 
     public static Option<string> LogDirOption() => new("--log-dir") { Description = "Folder of the instances' logs (instance_PORT.log)", DefaultValueFactory = _ => "fleet-logs" };
@@ -53,6 +54,7 @@ internal sealed class FleetOptions
             MaxNumBatchedTokens = parse.GetValue(MaxNumBatchedTokens),
             MaxNumSeqs = parse.GetValue(MaxNumSeqs),
             MaxQueue = parse.GetValue(MaxQueue),
+            Threads = parse.GetValue(Threads),
             KvCacheDtype = parse.GetValue(KvCacheDType),
         },
     };

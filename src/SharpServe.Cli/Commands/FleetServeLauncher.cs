@@ -35,6 +35,11 @@ internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
             "--max-queue", Text(engine.MaxQueue),
             "--kv-cache-dtype", Flag(engine.KvCacheDType),
         ];
+        if (engine.Threads is { } threads)
+        {
+            args.AddRange(["--threads", Text(threads)]);
+        }
+
         if (engine.MaxModelLen is { } maxModelLen)
         {
             args.AddRange(["--max-model-len", Text(maxModelLen)]);

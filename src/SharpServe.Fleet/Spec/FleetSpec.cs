@@ -40,6 +40,9 @@ public sealed record EngineSpec
     /// <summary>Sequences that may wait beyond the running ones; more are refused with 429.</summary>
     public int? MaxQueue { get; init; }
 
+    /// <summary>Compute threads of each instance (default: every core); on a CPU, instances sharing cores compete for them.</summary>
+    public int? Threads { get; init; }
+
     public string? KvCacheDtype { get; init; }
 
     [JsonExtensionData]

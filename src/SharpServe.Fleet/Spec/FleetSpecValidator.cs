@@ -163,6 +163,7 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
         int? batched = Positive(overrides?.MaxNumBatchedTokens ?? shared.MaxNumBatchedTokens, "max_num_batched_tokens", where, errors);
         int? seqs = Positive(overrides?.MaxNumSeqs ?? shared.MaxNumSeqs, "max_num_seqs", where, errors);
         int? queue = Positive(overrides?.MaxQueue ?? shared.MaxQueue, "max_queue", where, errors);
+        int? threads = Positive(overrides?.Threads ?? shared.Threads, "threads", where, errors);
         KvCacheDType dtype = KvCacheDType.Float32;
         try
         {
@@ -175,7 +176,7 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
 
         return errors.Count > errorsBefore
             ? null
-            : new ResolvedEngine(maxModelLen, batched ?? DefaultMaxNumBatchedTokens, seqs ?? DefaultMaxNumSeqs, dtype, queue ?? DefaultMaxQueue);
+            : new ResolvedEngine(maxModelLen, batched ?? DefaultMaxNumBatchedTokens, seqs ?? DefaultMaxNumSeqs, dtype, queue ?? DefaultMaxQueue, threads);
     }
 
     private static int? Positive(int? value, string name, string where, List<string> errors)

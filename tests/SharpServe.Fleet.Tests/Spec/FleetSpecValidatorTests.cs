@@ -34,12 +34,12 @@ public sealed class FleetSpecValidatorTests
         var result = Check("""
             { "model": "r1", "engine": { "max_model_len": 4096, "max_queue": 4 },
               "instances": [ { "memory_fraction": 0.6, "port": 8101, "served_model_names": ["a", "b"] },
-                             { "memory_fraction": 0.3, "port": 8102, "engine": { "max_model_len": 1024, "kv_cache_dtype": "float16", "max_queue": 1 } } ] }
+                             { "memory_fraction": 0.3, "port": 8102, "engine": { "max_model_len": 1024, "kv_cache_dtype": "float16", "max_queue": 1, "threads": 1 } } ] }
             """);
 
         Assert.Empty(result.Errors);
         Assert.Equal(["a", "b"], result.Instances[0].ServedModelNames);
-        Assert.Equal(new ResolvedEngine(1024, 2048, 256, KvCacheDType.Float16, 1), result.Instances[1].Engine);
+        Assert.Equal(new ResolvedEngine(1024, 2048, 256, KvCacheDType.Float16, 1, 1), result.Instances[1].Engine);
         Assert.Equal(4, result.Instances[0].Engine.MaxQueue);
         Assert.Equal(KvCacheDType.Float16, result.Instances[1].Plan!.KvCacheDType);
     }
@@ -106,6 +106,7 @@ public sealed class FleetSpecValidatorTests
     [InlineData("""{ "model": "r1", "instances": [ { "port": 70000 } ] }""", "instances[0].port must be in 1..65535, got 70000")]
     [InlineData("""{ "model": "r1", "instances": 1, "engine": { "max_model_len": 0 } }""", "instances[0]: engine.max_model_len must be positive, got 0")]
     [InlineData("""{ "model": "r1", "instances": [ { "engine": { "max_queue": -1 } } ] }""", "instances[0]: engine.max_queue must be positive, got -1")]
+    [InlineData("""{ "model": "r1", "instances": 1, "engine": { "threads": 0 } }""", "instances[0]: engine.threads must be positive, got 0")]
     [InlineData("""{ "model": "r1", "instances": [ { "engine": { "kv_cache_dtype": "int4" } } ] }""", "instances[0]: engine.kv_cache_dtype: --kv-cache-dtype: 'int4' is not one of auto, float32, float16, bfloat16")]
     public void BadSettings_GiveOneClearError(string json, string expected) =>
         Assert.Equal(expected, Assert.Single(Check(json).Errors));
