@@ -127,7 +127,8 @@ internal sealed class GatewayProxy(
         return error == ForwarderError.None && !transformer.FailedBeforeBody ? null : failure;
     }
 
-    // Faults on the instance's side (refused, reset, timed out, cut off); the client's own cancels are not.
+    // Faults on the instance's side (refused, reset, timed out, cut off); the client's own cancels are not. In YARP's
+    // names the "destination" is the instance both ways: ResponseBodyDestination is a failed read of its body.
     private static bool IsUpstreamFault(ForwarderError error) => error is ForwarderError.Request or ForwarderError.RequestTimedOut
         or ForwarderError.RequestBodyDestination or ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination;
 
