@@ -14,5 +14,6 @@ var root = new RootCommand("SharpServe: serve Qwen2-architecture reasoning model
     ChatCommand.Build(),
     FleetCommand.Build(),
     GatewayCommand.Build(),
+    EvalCommand.Build(),
 };
 return root.Parse(args).Invoke();

@@ -33,7 +33,13 @@ public static class ChatEndpoints
         var parameters = SamplingMapper.ToParams(request, maxTokens, logprobs, served.Model.Checkpoint.Generation);
         string id = RequestIds.New("chatcmpl");
         var call = EngineCall.Start(served.Engine, new EngineRequest(id, prompt, parameters));
-        var response = new ChatWriter(id, model, new UsageCounter(prompt.Length), request.Logprobs ? new LogprobsFormatter(served.Tokenizer) : null, new ChatDeltaSplitter(splitReasoning));
+        var response = new ChatWriter(
+            id,
+            model,
+            new UsageCounter(prompt.Length),
+            request.Logprobs ? new LogprobsFormatter(served.Tokenizer) : null,
+            new ChatDeltaSplitter(splitReasoning),
+            request.ReturnTokenIds == true ? prompt : null);
         if (request.Stream)
         {
             await response.StreamAsync(context.Response, call, parameters.N, request.IncludeUsage, keepAlive, context.RequestAborted);

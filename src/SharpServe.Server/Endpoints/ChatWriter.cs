@@ -6,8 +6,12 @@ using SharpServe.Server.Protocol;
 
 namespace SharpServe.Server.Endpoints;
 
-/// <summary>Writes a chat request's outputs as one response or as SSE chunks, split into reasoning and content by <paramref name="deltas"/>.</summary>
-public sealed class ChatWriter(string id, string model, UsageCounter usage, LogprobsFormatter? logprobs, ChatDeltaSplitter deltas)
+/// <summary>
+/// Writes a chat request's outputs as one response or as SSE chunks, split into reasoning and content by
+/// <paramref name="deltas"/>. <paramref name="promptTokenIds"/> is set only when the client asked for
+/// return_token_ids: then the response (a stream: its first chunk) carries them and every choice its token ids.
+/// </summary>
+public sealed class ChatWriter(string id, string model, UsageCounter usage, LogprobsFormatter? logprobs, ChatDeltaSplitter deltas, IReadOnlyList<int>? promptTokenIds)
 {
     private const string AssistantRole = "assistant";
 
@@ -22,7 +26,8 @@ public sealed class ChatWriter(string id, string model, UsageCounter usage, Logp
             choice.Index,
             deltas.Message(AssistantRole, choice.Text),
             logprobs?.Chat(choice.Logprobs),
-            choice.FinishReason))], usage.Total);
+            choice.FinishReason,
+            promptTokenIds is null ? null : choice.TokenIds))], usage.Total, promptTokenIds);
         await response.WriteAsJsonAsync(body, ServerJson.Options, cancellation);
     }
 
@@ -34,14 +39,21 @@ public sealed class ChatWriter(string id, string model, UsageCounter usage, Logp
         await ServerSentEvents.StartAsync(response, cancellation);
         for (int index = 0; index < n; index++)
         {
-            await WriteChunkAsync(response, new ChatChunkChoice(index, new ChatDelta(AssistantRole, ""), null, null), cancellation);
+            var roleChunk = new ChatCompletionChunk(id, _created, model, [new ChatChunkChoice(index, new ChatDelta(AssistantRole, ""), null, null)], Usage: null, index == 0 ? promptTokenIds : null);
+            await ServerSentEvents.WriteAsync(response, roleChunk, cancellation);
         }
 
         await foreach (RequestOutput output in KeepAliveOutputs.ReadAsync(call.ReadAllAsync(cancellation), response, keepAlive, cancellation))
         {
             usage.Add(output);
             var delta = deltas.Next(output);
-            await WriteChunkAsync(response, new ChatChunkChoice(output.Index, delta, output.Logprobs is { } items ? logprobs?.Chat(items) : null, FinishReasons.Name(output)), cancellation);
+            var choice = new ChatChunkChoice(
+                output.Index,
+                delta,
+                output.Logprobs is { } items ? logprobs?.Chat(items) : null,
+                FinishReasons.Name(output),
+                promptTokenIds is null ? null : output.NewTokenIds);
+            await WriteChunkAsync(response, choice, cancellation);
         }
 
         if (includeUsage)

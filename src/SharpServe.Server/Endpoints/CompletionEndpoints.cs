@@ -29,7 +29,12 @@ public static class CompletionEndpoints
         var parameters = SamplingMapper.ToParams(request, request.MaxTokens ?? DefaultMaxTokens, request.Logprobs, served.Model.Checkpoint.Generation);
         string id = RequestIds.New("cmpl");
         var call = EngineCall.Start(served.Engine, new EngineRequest(id, prompt, parameters));
-        var response = new CompletionWriter(id, model, new UsageCounter(prompt.Length), request.Logprobs is null ? null : new LogprobsFormatter(served.Tokenizer));
+        var response = new CompletionWriter(
+            id,
+            model,
+            new UsageCounter(prompt.Length),
+            request.Logprobs is null ? null : new LogprobsFormatter(served.Tokenizer),
+            request.ReturnTokenIds == true ? prompt : null);
         if (request.Stream)
         {
             await response.StreamAsync(context.Response, call, request.IncludeUsage, keepAlive, context.RequestAborted);

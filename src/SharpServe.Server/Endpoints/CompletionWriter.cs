@@ -6,8 +6,11 @@ using SharpServe.Server.Protocol;
 
 namespace SharpServe.Server.Endpoints;
 
-/// <summary>Writes a completions request's outputs as one response or as SSE chunks.</summary>
-public sealed class CompletionWriter(string id, string model, UsageCounter usage, LogprobsFormatter? logprobs)
+/// <summary>
+/// Writes a completions request's outputs as one response or as SSE chunks. <paramref name="promptTokenIds"/> is
+/// set only when the client asked for return_token_ids; then every choice also carries its token ids.
+/// </summary>
+public sealed class CompletionWriter(string id, string model, UsageCounter usage, LogprobsFormatter? logprobs, IReadOnlyList<int>? promptTokenIds)
 {
     private readonly long _created = RequestIds.UnixNow();
 
@@ -17,7 +20,13 @@ public sealed class CompletionWriter(string id, string model, UsageCounter usage
         ArgumentNullException.ThrowIfNull(call);
         var choices = await CompletedChoice.CollectAsync(call.ReadAllAsync(cancellation), n, usage);
         var body = new CompletionResponse(id, _created, model, [.. choices.Select(choice =>
-            new CompletionChoice(choice.Index, choice.Text, logprobs?.Completion(choice.Logprobs, 0), choice.FinishReason))], usage.Total);
+            new CompletionChoice(
+                choice.Index,
+                choice.Text,
+                logprobs?.Completion(choice.Logprobs, 0),
+                choice.FinishReason,
+                promptTokenIds is null ? null : choice.TokenIds,
+                promptTokenIds))], usage.Total);
         await response.WriteAsJsonAsync(body, ServerJson.Options, cancellation);
     }
 
@@ -30,9 +39,15 @@ public sealed class CompletionWriter(string id, string model, UsageCounter usage
         await foreach (RequestOutput output in KeepAliveOutputs.ReadAsync(call.ReadAllAsync(cancellation), response, keepAlive, cancellation))
         {
             usage.Add(output);
-            int offset = textLengths.GetValueOrDefault(output.Index);
+            bool first = !textLengths.TryGetValue(output.Index, out int offset);
             textLengths[output.Index] = offset + output.Text.Length;
-            var choice = new CompletionChoice(output.Index, output.Text, output.Logprobs is { } items ? logprobs?.Completion(items, offset) : null, FinishReasons.Name(output));
+            var choice = new CompletionChoice(
+                output.Index,
+                output.Text,
+                output.Logprobs is { } items ? logprobs?.Completion(items, offset) : null,
+                FinishReasons.Name(output),
+                promptTokenIds is null ? null : output.NewTokenIds,
+                first ? promptTokenIds : null);
             await ServerSentEvents.WriteAsync(response, new CompletionResponse(id, _created, model, [choice], Usage: null), cancellation);
         }
 

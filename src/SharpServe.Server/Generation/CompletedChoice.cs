@@ -8,12 +8,16 @@ public sealed class CompletedChoice(int index)
 {
     private readonly StringBuilder _text = new();
     private readonly List<GeneratedLogprob> _logprobs = [];
+    private readonly List<int> _tokenIds = [];
 
     public int Index { get; } = index;
 
     public string Text => _text.ToString();
 
     public IReadOnlyList<GeneratedLogprob> Logprobs => _logprobs;
+
+    /// <summary>Every generated id, including those of a stop string held back from the text.</summary>
+    public IReadOnlyList<int> TokenIds => _tokenIds;
 
     public string? FinishReason { get; private set; }
 
@@ -29,6 +33,7 @@ public sealed class CompletedChoice(int index)
             CompletedChoice choice = choices[output.Index];
             choice._text.Append(output.Text);
             choice._logprobs.AddRange(output.Logprobs ?? []);
+            choice._tokenIds.AddRange(output.NewTokenIds);
             choice.FinishReason ??= FinishReasons.Name(output);
         }
 

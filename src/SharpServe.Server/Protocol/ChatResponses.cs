@@ -2,13 +2,24 @@ using System.Text.Json.Serialization;
 
 namespace SharpServe.Server.Protocol;
 
-/// <summary>A non-streaming /v1/chat/completions response.</summary>
-public sealed record ChatCompletionResponse(string Id, long Created, string Model, IReadOnlyList<ChatChoice> Choices, UsageInfo Usage)
+/// <summary>A non-streaming /v1/chat/completions response; with return_token_ids the prompt's ids sit here, as in vLLM.</summary>
+public sealed record ChatCompletionResponse(
+    string Id,
+    long Created,
+    string Model,
+    IReadOnlyList<ChatChoice> Choices,
+    UsageInfo Usage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? PromptTokenIds = null)
 {
     public string Object => "chat.completion";
 }
 
-public sealed record ChatChoice(int Index, ChatResponseMessage Message, ChatLogprobs? Logprobs, string? FinishReason);
+public sealed record ChatChoice(
+    int Index,
+    ChatResponseMessage Message,
+    ChatLogprobs? Logprobs,
+    string? FinishReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? TokenIds = null);
 
 /// <summary>
 /// With a reasoning parser, content is null when the reply has no answer after the reasoning; reasoning
@@ -23,18 +34,27 @@ public sealed record ChatResponseMessage(
     public string? Reasoning => ReasoningContent;
 }
 
-/// <summary>One streamed chunk; the last one carries only the usage when stream_options.include_usage is set.</summary>
+/// <summary>
+/// One streamed chunk; the last one carries only the usage when stream_options.include_usage is set. With
+/// return_token_ids the first chunk carries the prompt's ids.
+/// </summary>
 public sealed record ChatCompletionChunk(
     string Id,
     long Created,
     string Model,
     IReadOnlyList<ChatChunkChoice> Choices,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] UsageInfo? Usage)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] UsageInfo? Usage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? PromptTokenIds = null)
 {
     public string Object => "chat.completion.chunk";
 }
 
-public sealed record ChatChunkChoice(int Index, ChatDelta Delta, ChatLogprobs? Logprobs, string? FinishReason);
+public sealed record ChatChunkChoice(
+    int Index,
+    ChatDelta Delta,
+    ChatLogprobs? Logprobs,
+    string? FinishReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? TokenIds = null);
 
 /// <summary>Only the fields that changed: the role in a choice's first chunk, then content or reasoning pieces.</summary>
 public sealed record ChatDelta(

@@ -13,7 +13,17 @@ public sealed record CompletionResponse(
     public string Object => "text_completion";
 }
 
-public sealed record CompletionChoice(int Index, string Text, CompletionLogprobs? Logprobs, string? FinishReason);
+/// <summary>
+/// One choice; with return_token_ids, vLLM's placement: the generated ids (a stream's chunk: that chunk's ids) and
+/// the prompt's ids (a stream: the choice's first chunk only) sit in the choice.
+/// </summary>
+public sealed record CompletionChoice(
+    int Index,
+    string Text,
+    CompletionLogprobs? Logprobs,
+    string? FinishReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? TokenIds = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? PromptTokenIds = null);
 
 /// <summary>The legacy completions logprobs shape: parallel lists, top alternatives as token text → logprob.</summary>
 public sealed record CompletionLogprobs(

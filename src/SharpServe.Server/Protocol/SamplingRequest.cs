@@ -51,5 +51,8 @@ public abstract class SamplingRequest
 
     public bool? SkipSpecialTokens { get; init; }
 
+    /// <summary>vLLM's extension: each choice also carries its generated token ids, and the prompt's ids come back too.</summary>
+    public bool? ReturnTokenIds { get; init; }
+
     public bool IncludeUsage => Stream && StreamOptions?.IncludeUsage == true;
 }
