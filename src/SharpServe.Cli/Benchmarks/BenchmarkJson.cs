@@ -19,5 +19,8 @@ public static class BenchmarkJson
     };
 
     public static void Write(string path, BenchmarkSettings settings, IReadOnlyList<TargetReport> targets) =>
-        File.WriteAllText(path, JsonSerializer.Serialize(new { settings, targets }, Options));
+        Write(path, new { settings, targets });
+
+    /// <summary>Writes any report object with the same naming, e.g. <c>bench serve</c>'s settings and levels.</summary>
+    public static void Write(string path, object report) => File.WriteAllText(path, JsonSerializer.Serialize(report, Options));
 }

@@ -1,13 +1,17 @@
 using System.CommandLine;
 using SharpServe.Cli.Benchmarks;
+using SharpServe.Cli.Benchmarks.Serve;
 using SharpServe.Engine.Models;
 
 namespace SharpServe.Cli.Commands;
 
-/// <summary><c>sharpserve bench engine</c>: continuous-batching throughput and latency per concurrency level.</summary>
+/// <summary>
+/// <c>sharpserve bench engine</c>: continuous-batching throughput and latency per concurrency level;
+/// <c>sharpserve bench serve</c>: vLLM's serving benchmark against any OpenAI-compatible server.
+/// </summary>
 internal static class BenchCommand
 {
-    public static Command Build() => new("bench", "Benchmarks") { Engine() };
+    public static Command Build() => new("bench", "Benchmarks") { Engine(), Serve() };
 
     private static Command Engine()
     {
@@ -47,6 +51,22 @@ internal static class BenchCommand
 
             return 0;
         }));
+        return command;
+    }
+
+    private static Command Serve()
+    {
+        var options = new ServeBenchOptions();
+        var command = new Command(
+            "serve",
+            "Serving benchmark of any OpenAI-compatible server (SharpServe, vLLM, llama.cpp's server), as vllm bench serve: throughput, TTFT, TPOT, ITL and end-to-end latency");
+        foreach (Option option in options.All)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse => CommonOptions.Run(() =>
+            ServeBenchRun.RunAsync(options.Read(parse), Console.Out, Console.Error, CancellationToken.None).GetAwaiter().GetResult()));
         return command;
     }
 }
