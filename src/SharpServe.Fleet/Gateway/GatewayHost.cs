@@ -35,7 +35,7 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <summary>The address it listens on, with the real port when 0 was asked for.</summary>
     public Uri Url { get; }
 
-    /// <param name="processes">The supervisor's view of its instances, for /fleet/status; null in front of remote URLs.</param>
+    /// <param name="processes">The supervisor's view of its instances, for /fleet/status and the sharpserve_fleet_* metrics; null in front of remote URLs.</param>
     /// <param name="log">Health transitions and retries, one line each.</param>
     /// <exception cref="ArgumentException">Bad options (routing policy, host, certificate) or duplicate upstream ids.</exception>
     /// <exception cref="IOException">The address cannot be bound.</exception>
@@ -60,7 +60,7 @@ public sealed class GatewayHost : IAsyncDisposable
         IPAddress address = ParseHost(options.Host);
         X509Certificate2? certificate = options.TlsCertificatePath is { } certificatePath ? GatewayCertificate.Load(certificatePath, options.TlsKeyPath) : null;
         var set = new UpstreamSet([.. upstreams.Select(upstream => new UpstreamState(upstream))]);
-        var metrics = new GatewayMetrics(set.All);
+        var metrics = new GatewayMetrics(set.All, processes);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();

@@ -5,7 +5,8 @@ namespace SharpServe.Fleet.Gateway;
 
 /// <summary>
 /// The gateway's Prometheus metrics, in a registry of its own (several gateways may share a process, e.g. tests).
-/// Health and in-flight gauges are read from the upstream states at each scrape.
+/// Health and in-flight gauges are read from the upstream states at each scrape; under the supervisor, so are each
+/// instance's restarts and PSS. The process collectors describe the gateway's own process (the supervisor's, in a fleet).
 /// </summary>
 public sealed class GatewayMetrics
 {
@@ -15,8 +16,10 @@ public sealed class GatewayMetrics
     private readonly Counter _rejected;
     private readonly Histogram _latency;
 
-    public GatewayMetrics(IReadOnlyList<UpstreamState> upstreams)
+    /// <param name="processes">The supervisor's view of its instances; null in front of remote URLs (no fleet series then).</param>
+    public GatewayMetrics(IReadOnlyList<UpstreamState> upstreams, IInstanceProcesses? processes = null)
     {
+        DotNetStats.Register(_registry);
         MetricFactory factory = Prometheus.Metrics.WithCustomRegistry(_registry);
         _requests = factory.CreateCounter("sharpserve_gateway_requests_total", "Requests forwarded, by upstream and response status code (error: no response).",
             new CounterConfiguration { LabelNames = ["upstream", "code"] });
@@ -38,6 +41,10 @@ public sealed class GatewayMetrics
                 inFlight.WithLabels(upstream.Id).Set(upstream.InFlight);
             }
         });
+        if (processes is not null)
+        {
+            AddInstanceProcessMetrics(factory, processes);
+        }
     }
 
     public void Request(UpstreamState upstream, string code) => _requests.WithLabels(upstream.Id, code).Inc();
@@ -48,6 +55,31 @@ public sealed class GatewayMetrics
     public void Rejected(string reason) => _rejected.WithLabels(reason).Inc();
 
     public void Latency(UpstreamState upstream, TimeSpan elapsed) => _latency.WithLabels(upstream.Id).Observe(elapsed.TotalSeconds);
+
+    private void AddInstanceProcessMetrics(MetricFactory factory, IInstanceProcesses processes)
+    {
+        Counter restarts = factory.CreateCounter("sharpserve_fleet_instance_restarts_total", "Times the supervisor restarted the instance since the fleet started.",
+            new CounterConfiguration { LabelNames = ["upstream"] });
+        Gauge pss = factory.CreateGauge("sharpserve_fleet_instance_pss_bytes", "Proportional set size of the instance's process (shared weight pages count 1/n in each of n).",
+            new GaugeConfiguration { LabelNames = ["upstream"] });
+        _registry.AddBeforeCollectCallback(() =>
+        {
+            foreach (InstanceProcessStatus instance in processes.Snapshot())
+            {
+                // The supervisor's count only grows, so raising the counter to it keeps Prometheus's counter semantics.
+                restarts.WithLabels(instance.UpstreamId).IncTo(instance.Restarts);
+                if (instance.PssBytes is { } bytes)
+                {
+                    pss.WithLabels(instance.UpstreamId).Set(bytes);
+                }
+                else
+                {
+                    // No process (waiting to restart): no sample, rather than the dead process's last value.
+                    pss.RemoveLabelled(instance.UpstreamId);
+                }
+            }
+        });
+    }
 
     public async Task WriteAsync(HttpResponse response)
     {
