@@ -7,7 +7,6 @@ namespace SharpServe.Fleet.Tests.Gateway;
 public class GatewayFaultTests
 {
     // Probes only at start: what these tests see is the passive detection and the retry, not a probe.
-    private static readonly Fleet.Gateway.GatewayOptions NoLaterProbes = FastOptions with { HealthInterval = TimeSpan.FromHours(1) };
 
     [Fact]
     public async Task A_dead_upstream_fails_once_and_the_request_is_retried_on_another()

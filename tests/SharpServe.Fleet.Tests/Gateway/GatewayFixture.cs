@@ -15,6 +15,12 @@ internal static class GatewayFixture
         HealthTimeout = TimeSpan.FromMilliseconds(500),
     };
 
+    /// <summary>
+    /// One probe round at start and none after (so a test decides every later health change itself); that one probe
+    /// gets a long timeout, since a missed probe would leave its upstream unhealthy for the whole test on a loaded machine.
+    /// </summary>
+    public static GatewayOptions NoLaterProbes => FastOptions with { HealthInterval = TimeSpan.FromHours(1), HealthTimeout = TimeSpan.FromSeconds(10) };
+
     public static async Task<GatewayHost> StartHealthyAsync(GatewayOptions options, params FakeUpstream[] upstreams)
     {
         var gateway = await GatewayHost.StartAsync(options, [.. upstreams.Select(upstream => upstream.Upstream)]);

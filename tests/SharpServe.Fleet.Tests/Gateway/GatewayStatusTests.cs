@@ -59,7 +59,7 @@ public class GatewayStatusTests
     public async Task Fleet_status_load_is_null_when_an_instance_is_unreachable()
     {
         await using var a = await FakeUpstream.StartAsync("a", "m");
-        await using var gateway = await StartHealthyAsync(FastOptions with { HealthInterval = TimeSpan.FromHours(1) }, a);
+        await using var gateway = await StartHealthyAsync(NoLaterProbes, a);
         await a.DisposeAsync();
         using var client = new HttpClient();
         using var status = JsonDocument.Parse(await client.GetStringAsync(new Uri(gateway.Url, "/fleet/status")));
