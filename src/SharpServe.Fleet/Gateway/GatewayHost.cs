@@ -116,7 +116,6 @@ public sealed class GatewayHost : IAsyncDisposable
         app.Map("/detokenize", proxy.HandleAsync);
 
         var prober = new HealthProber(set.All, probeClient, options, time, log);
-        var sampler = new FleetSampler(set.All, new HttpInstanceScraper(probeClient, options.HealthTimeout, time), latencies, history, options.HistoryInterval, time);
         try
         {
             await app.StartAsync();
@@ -131,6 +130,7 @@ public sealed class GatewayHost : IAsyncDisposable
         }
 
         prober.Start();
+        var sampler = new FleetSampler(set.All, new HttpInstanceScraper(probeClient, options.HealthTimeout, time), latencies, history, options.HistoryInterval, time);
         sampler.Start();
         return new GatewayHost(app, prober, sampler, invoker, probeClient, certificate);
     }
