@@ -14,13 +14,14 @@ namespace SharpServe.Cli.Tests.Dashboard;
 public sealed class DashboardEndToEndTests : IDisposable
 {
     private const string Chromium = "/usr/bin/chromium";
+    private const string ApiKey = "sk-dashboard-test";
     private static readonly TimeSpan WholeTest = TimeSpan.FromMinutes(2);
 
     private readonly string _folder = Directory.CreateTempSubdirectory("sharpserve-dashboard-").FullName;
     private readonly int _gatewayPort = ServeProcess.FreePort();
     private readonly int _portA = ServeProcess.FreePort();
     private readonly int _portB = ServeProcess.FreePort();
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60), DefaultRequestHeaders = { Authorization = new("Bearer", ApiKey) } };
 
     private Uri Gateway => new($"http://127.0.0.1:{_gatewayPort}/");
 
@@ -43,7 +44,7 @@ public sealed class DashboardEndToEndTests : IDisposable
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: this test needs Debian's chromium (apt-get install chromium; .ci/run installs it)");
         using var fleet = new FleetProcess(
             "--model", TinyModelFile.In(_folder), "--instances", "2", "--host", "127.0.0.1", "--port", Text(_gatewayPort),
-            "--instance-port", Text(_portA), "--instance-port", Text(_portB), "--log-dir", Path.Combine(_folder, "logs"),
+            "--instance-port", Text(_portA), "--instance-port", Text(_portB), "--log-dir", Path.Combine(_folder, "logs"), "--api-key", ApiKey,
             "--memory-ceiling", "0.04", "--max-model-len", "256", "--max-num-batched-tokens", "64");
         using var stopLoad = new CancellationTokenSource();
         Task load = Task.CompletedTask;
@@ -84,6 +85,10 @@ public sealed class DashboardEndToEndTests : IDisposable
             page.PageError += (_, error) => pageLog.Enqueue($"page error: {error}");
             await page.GotoAsync(new Uri(Gateway, "dashboard").AbsoluteUri);
 
+            // The gateway has a key: the page (served without one) asks for it once, then sends it on its fetches.
+            await page.Locator("#key-input").FillAsync(ApiKey, new LocatorFillOptions { Timeout = 15_000 });
+            await page.Locator("#key-form button").ClickAsync();
+
             await UntilAsync(async () => await Text(page, $"health-{IdA}") == "up" && await Text(page, $"health-{IdB}") == "up", "both instances shown up", TimeSpan.FromSeconds(30));
             Assert.Equal("up", await Text(page, $"health-{IdA}"));
             long requestsBefore = long.Parse(await Text(page, "total-requests"), CultureInfo.InvariantCulture);
@@ -101,7 +106,7 @@ public sealed class DashboardEndToEndTests : IDisposable
                 $"{IdA} shown down or restarting after SIGKILL", TimeSpan.FromSeconds(15), poll: TimeSpan.FromMilliseconds(50));
             Assert.Equal("up", await Text(page, $"health-{IdB}"));
 
-            // The charts need a moment of history; the down instance is still down for its restart backoff.
+            // Taken while the killed instance is still shown down, with the load still running.
             Directory.CreateDirectory(Path.GetDirectoryName(ScreenshotPath)!);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = ScreenshotPath, FullPage = true });
             byte[] png = await File.ReadAllBytesAsync(ScreenshotPath);
