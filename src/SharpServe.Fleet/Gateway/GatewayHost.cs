@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SharpServe.Fleet.Gateway.Dashboard;
+using SharpServe.Fleet.Gateway.History;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace SharpServe.Fleet.Gateway;
@@ -18,14 +20,16 @@ public sealed class GatewayHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly HealthProber _prober;
+    private readonly FleetSampler _sampler;
     private readonly HttpMessageInvoker _invoker;
     private readonly HttpClient _probeClient;
     private readonly X509Certificate2? _certificate;
 
-    private GatewayHost(WebApplication app, HealthProber prober, HttpMessageInvoker invoker, HttpClient probeClient, X509Certificate2? certificate)
+    private GatewayHost(WebApplication app, HealthProber prober, FleetSampler sampler, HttpMessageInvoker invoker, HttpClient probeClient, X509Certificate2? certificate)
     {
         _app = app;
         _prober = prober;
+        _sampler = sampler;
         _invoker = invoker;
         _probeClient = probeClient;
         _certificate = certificate;
@@ -89,7 +93,9 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        var proxy = new GatewayProxy(set, policy, app.Services.GetRequiredService<IHttpForwarder>(), invoker, metrics, options, time, log);
+        var latencies = new RequestLatencies(set.All.Select(upstream => upstream.Id));
+        var history = new FleetHistory(options.HistoryWindow);
+        var proxy = new GatewayProxy(set, policy, app.Services.GetRequiredService<IHttpForwarder>(), invoker, metrics, latencies, options, time, log);
         var status = new FleetStatus(set, policy, processes, probeClient, options, time);
         var guard = new ApiKeyGuard(options.ApiKeys, metrics);
 
@@ -102,6 +108,8 @@ public sealed class GatewayHost : IAsyncDisposable
         app.MapGet("/health", (HttpContext context) => context.Response.StatusCode = set.AnyHealthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         app.MapGet("/metrics", (HttpContext context) => metrics.WriteAsync(context.Response));
         app.MapGet("/fleet/status", status.WriteAsync);
+        app.MapGet("/fleet/history", new FleetHistoryEndpoint(history, options.HistoryInterval).WriteAsync);
+        app.MapGet("/dashboard", DashboardPage.WriteAsync);
         app.MapGet("/v1/models", (HttpContext context) => ModelList.WriteAsync(context.Response, set.ModelNames, time));
         app.Map("/v1/{**path}", proxy.HandleAsync);
         app.Map("/tokenize", proxy.HandleAsync);
@@ -122,7 +130,9 @@ public sealed class GatewayHost : IAsyncDisposable
         }
 
         prober.Start();
-        return new GatewayHost(app, prober, invoker, probeClient, certificate);
+        var sampler = new FleetSampler(set.All, new HttpInstanceScraper(probeClient, options.HealthTimeout, time), latencies, history, options.HistoryInterval, time);
+        sampler.Start();
+        return new GatewayHost(app, prober, sampler, invoker, probeClient, certificate);
     }
 
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM).</summary>
@@ -131,6 +141,7 @@ public sealed class GatewayHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _prober.DisposeAsync();
+        await _sampler.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
         _invoker.Dispose();

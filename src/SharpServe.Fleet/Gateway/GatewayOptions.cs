@@ -40,6 +40,12 @@ public sealed record GatewayOptions
     /// <summary>Longest silence from an instance mid-request; generations run for minutes, so this is long.</summary>
     public TimeSpan UpstreamActivityTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How often /fleet/history samples the instances (the dashboard's charts).</summary>
+    public TimeSpan HistoryInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How far back /fleet/history keeps samples.</summary>
+    public TimeSpan HistoryWindow { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Request bodies are buffered (to read the model and to retry); larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 16L * 1024 * 1024;
 

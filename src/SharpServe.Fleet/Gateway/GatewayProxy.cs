@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using SharpServe.Fleet.Gateway.History;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace SharpServe.Fleet.Gateway;
@@ -16,6 +17,7 @@ internal sealed class GatewayProxy(
     IHttpForwarder forwarder,
     HttpMessageInvoker invoker,
     GatewayMetrics metrics,
+    RequestLatencies latencies,
     GatewayOptions options,
     TimeProvider time,
     Action<string> log)
@@ -99,6 +101,7 @@ internal sealed class GatewayProxy(
         context.Request.Body = new MemoryStream(body, writable: false);
         var transformer = new UpstreamTransformer(upstream, metrics, options, time);
         upstream.BeginRequest();
+        long started = time.GetTimestamp();
         ForwarderError error;
         try
         {
@@ -119,6 +122,12 @@ internal sealed class GatewayProxy(
         {
             upstream.Health.PassiveFailure(failure);
             log($"Upstream {upstream.Id} failed a request ({failure}); out of rotation until a probe succeeds");
+        }
+
+        if (failure is null && error == ForwarderError.None)
+        {
+            // The whole request as the client saw it from here: a stream's latency runs to its last event.
+            latencies.Record(upstream.Id, time.GetElapsedTime(started));
         }
 
         metrics.Request(upstream, failure is null || transformer.FailedMidStream || context.Response.HasStarted

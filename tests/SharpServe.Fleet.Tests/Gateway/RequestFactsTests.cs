@@ -22,9 +22,10 @@ public class RequestFactsTests
     [Fact]
     public void Reads_vllm_load_from_metrics_text()
     {
-        var load = InstanceLoad.Parse("# HELP vllm:kv_cache_usage_perc x\nvllm:kv_cache_usage_perc{model_name=\"a\"} 0.5\nvllm:num_requests_running{model_name=\"a\"} 2\nvllm:num_requests_running_other 9\n");
+        var load = InstanceLoad.Parse("# HELP vllm:kv_cache_usage_perc x\nvllm:kv_cache_usage_perc{model_name=\"a\"} 0.5\nvllm:num_requests_running{model_name=\"a\"} 2\nvllm:num_requests_running_other 9\nvllm:generation_tokens_total{model_name=\"a\"} 120\nvllm:generation_tokens_total{model_name=\"b\"} 3\n");
         Assert.Equal(0.5, load.KvCacheUsage);
         Assert.Equal(2, load.Running);
         Assert.Null(load.Waiting);
+        Assert.Equal(123, load.GenerationTokens);
     }
 }
