@@ -3,7 +3,9 @@ namespace SharpServe.Cli.Benchmarks.Serve;
 /// <summary>
 /// The whole benchmark: the model name, then per level (one, or each of a sweep) warm-up requests, the
 /// measured run on the arrival schedule, and its report; finally the JSON result file and the chart.
-/// Each level draws the same prompts and arrival times from the seed, so levels differ only in concurrency.
+/// Warm-ups and levels draw fresh prompts (and arrival times) one after another from the seed: a server with
+/// prefix caching would otherwise answer a level's prompts from the cache that the warm-up or an earlier level filled,
+/// and later levels would look faster than they are. The whole run stays reproducible from the seed.
 /// </summary>
 public static class ServeBenchRun
 {
@@ -19,12 +21,13 @@ public static class ServeBenchRun
         var client = new OpenAiStreamClient(http, settings.BaseUrl, settings.Endpoint, model, settings.ApiKey, settings.IgnoreEos);
         log.WriteLine($"bench serve: {settings.BaseUrl}{settings.Endpoint}, model {model}, dataset {settings.DatasetName}, {settings.NumPrompts} prompts per run");
         var levels = new List<ServeLevelResult>();
+        var random = new Random(settings.Seed);
         foreach (int? concurrency in settings.Levels)
         {
-            var random = new Random(settings.Seed);
+            IReadOnlyList<BenchPrompt> warmups = settings.Prompts(random);
             IReadOnlyList<BenchPrompt> prompts = settings.Prompts(random);
             double[] gaps = ArrivalSchedule.Gaps(prompts.Count, settings.RequestRate, settings.Burstiness, random);
-            await WarmUpAsync(client, prompts, settings.NumWarmups, concurrency, log, cancellation).ConfigureAwait(false);
+            await WarmUpAsync(client, warmups, settings.NumWarmups, concurrency, log, cancellation).ConfigureAwait(false);
             string label = concurrency is { } c ? $"max concurrency {c}" : "requests";
             ServeRun run = await BenchProgress.RunAsync(!settings.DisableProgress, label, prompts.Count, tick =>
                 ServeBenchDriver.RunAsync(prompts, gaps, concurrency, client.SendAsync, tick, TimeProvider.System, cancellation)).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 
@@ -33,6 +34,9 @@ public sealed class FakeSseServer : LoopbackHttpServer
 
     public const int PromptTokens = 7;
 
+    /// <summary>Every request body received, in arrival order.</summary>
+    public ConcurrentQueue<string> Bodies { get; } = new();
+
     public static FakeSseServer Start(TimeSpan firstDelay, TimeSpan gap, int chunks, int usageTokens, bool sendUsage = true) =>
         new(firstDelay, gap, chunks, usageTokens, sendUsage);
 
@@ -40,6 +44,7 @@ public sealed class FakeSseServer : LoopbackHttpServer
     {
         using var reader = new StreamReader(context.Request.InputStream);
         string body = await reader.ReadToEndAsync();
+        Bodies.Enqueue(body);
         if (body.Contains("fail", StringComparison.Ordinal))
         {
             context.Response.StatusCode = 500;
