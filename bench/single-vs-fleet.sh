@@ -3,7 +3,8 @@
 #   bench/single-vs-fleet.sh MODEL [LEVELS] [PROMPTS]
 # Runs `sharpserve bench serve` (random prompts, --ignore-eos) at each concurrency level against
 #   single:   one `sharpserve serve` using every core, and
-#   fleet:    `sharpserve fleet` with two instances behind the gateway, each with half the cores and half the memory,
+#   fleet:    `sharpserve fleet` with two instances behind the gateway and half the memory each, once with half the
+#             cores each (fleet-split) and once with every core each (fleet-shared),
 # one after the other on this machine, and leaves each run's JSON and PNG in bench/results/single-vs-fleet/.
 set -euo pipefail
 if [ $# -lt 1 ]; then
@@ -43,11 +44,16 @@ wait_healthy 18100
 "$root/sharpserve" bench serve --base-url http://127.0.0.1:18100 "${load[@]}" --result-file "$out/single.json" --plot "$out/single.png"
 stop
 
-echo "== fleet: 2 instances behind the gateway, $half thread(s) each, memory fraction 0.2 each"
-"$root/sharpserve" fleet --model "$model" --instances 2 --threads "$half" --memory-ceiling 0.4 --host 127.0.0.1 --port 18200 \
-  --instance-port 18201 --instance-port 18202 --log-dir "$out/fleet-logs" "${engine[@]}" >"$out/fleet.log" 2>&1 &
-server=$!
-for port in 18201 18202; do wait_healthy "$port"; done
-wait_healthy 18200
-"$root/sharpserve" bench serve --base-url http://127.0.0.1:18200 "${load[@]}" --result-file "$out/fleet.json" --plot "$out/fleet.png"
-stop
+run_fleet() { # NAME THREADS
+  echo "== $1: 2 instances behind the gateway, $2 thread(s) each, memory fraction 0.2 each"
+  "$root/sharpserve" fleet --model "$model" --instances 2 --threads "$2" --memory-ceiling 0.4 --host 127.0.0.1 --port 18200 \
+    --instance-port 18201 --instance-port 18202 --log-dir "$out/$1-logs" "${engine[@]}" >"$out/$1.log" 2>&1 &
+  server=$!
+  for port in 18201 18202; do wait_healthy "$port"; done
+  wait_healthy 18200
+  "$root/sharpserve" bench serve --base-url http://127.0.0.1:18200 "${load[@]}" --result-file "$out/$1.json" --plot "$out/$1.png"
+  stop
+}
+
+run_fleet fleet-split "$half"     # the cores divided between the instances, as a GPU's memory is
+run_fleet fleet-shared "$cores"   # every instance on every core, competing for them
