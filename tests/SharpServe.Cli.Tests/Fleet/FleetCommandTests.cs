@@ -21,7 +21,7 @@ public sealed class FleetCommandTests : IDisposable
         Assert.Contains("Weights counted per instance (vLLM's accounting", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("Weights shared (instances map one file", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("(more than 4 instances would fit; raise --max-instances to see them)", result.Stdout, StringComparison.Ordinal);
-        Assert.Contains("Note: one instance with continuous batching usually serves more than several", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Advice: for throughput and latency run 1 instance", result.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]
