@@ -16,8 +16,7 @@ public sealed class HealthProber : IAsyncDisposable
     private readonly GatewayOptions _options;
     private readonly TimeProvider _time;
     private readonly Action<string> _log;
-    private readonly CancellationTokenSource _stop = new();
-    private Task _loop = Task.CompletedTask;
+    private readonly BackgroundLoop _loop;
 
     public HealthProber(IReadOnlyList<UpstreamState> upstreams, HttpClient client, GatewayOptions options, TimeProvider time, Action<string> log)
     {
@@ -25,37 +24,16 @@ public sealed class HealthProber : IAsyncDisposable
         _client = client;
         _options = options;
         _time = time;
+        _loop = new BackgroundLoop(ProbeAllAsync, options.HealthInterval, time, firstRoundAtOnce: true);
         _log = log;
     }
 
-    public void Start() => _loop = RunAsync(_stop.Token);
+    public void Start() => _loop.Start();
+
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
     /// <summary>One round: every upstream probed once, concurrently.</summary>
     public Task ProbeAllAsync(CancellationToken cancellation) => Task.WhenAll(_upstreams.Select(upstream => ProbeAsync(upstream, cancellation)));
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try
-        {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping is the expected end of the loop.
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task RunAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            await ProbeAllAsync(stop);
-            await Task.Delay(_options.HealthInterval, _time, stop);
-        }
-    }
 
     private async Task ProbeAsync(UpstreamState upstream, CancellationToken stop)
     {

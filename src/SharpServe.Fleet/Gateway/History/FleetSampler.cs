@@ -10,11 +10,9 @@ public sealed class FleetSampler : IAsyncDisposable
     private readonly IInstanceScraper _scraper;
     private readonly RequestLatencies _latencies;
     private readonly FleetHistory _history;
-    private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, (double Tokens, long Timestamp)> _lastTokens = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stop = new();
-    private Task _loop = Task.CompletedTask;
+    private readonly BackgroundLoop _loop;
 
     public FleetSampler(IReadOnlyList<UpstreamState> upstreams, IInstanceScraper scraper, RequestLatencies latencies, FleetHistory history, TimeSpan interval, TimeProvider time)
     {
@@ -23,11 +21,13 @@ public sealed class FleetSampler : IAsyncDisposable
         _scraper = scraper;
         _latencies = latencies;
         _history = history;
-        _interval = interval;
         _time = time;
+        _loop = new BackgroundLoop(SampleAsync, interval, time, firstRoundAtOnce: false);
     }
 
-    public void Start() => _loop = RunAsync(_stop.Token);
+    public void Start() => _loop.Start();
+
+    public ValueTask DisposeAsync() => _loop.DisposeAsync();
 
     /// <summary>Takes one sample now (the loop calls this each interval; tests call it directly).</summary>
     public async Task SampleAsync(CancellationToken cancellation)
@@ -49,29 +49,7 @@ public sealed class FleetSampler : IAsyncDisposable
         _history.Add(new FleetSample(_time.GetUtcNow().ToUnixTimeMilliseconds(), total, instances));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try
-        {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping is the only way out of the loop.
-        }
 
-        _stop.Dispose();
-    }
-
-    private async Task RunAsync(CancellationToken stop)
-    {
-        using var timer = new PeriodicTimer(_interval, _time);
-        while (await timer.WaitForNextTickAsync(stop))
-        {
-            await SampleAsync(stop);
-        }
-    }
 
     private double? TokensPerSecond(string id, double? tokens)
     {
