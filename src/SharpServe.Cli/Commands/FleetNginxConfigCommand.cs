@@ -25,7 +25,7 @@ internal static class FleetNginxConfigCommand
         };
         var maxFails = new Option<int>("--max-fails") { Description = "Connection errors within --fail-timeout that take an instance out of rotation", DefaultValueFactory = _ => 1 };
         var failTimeout = new Option<int>("--fail-timeout") { Description = "Seconds those errors count, and how long the instance stays out", DefaultValueFactory = _ => 10 };
-        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for gateway.tls_certificate (default: the certificate file, holding both)" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for gateway.tls_certificate (default: gateway.tls_key, else the certificate file, holding both)" };
         var bodySize = new Option<string>("--client-max-body-size") { Description = "Largest request body nginx accepts (nginx size)", DefaultValueFactory = _ => "16m" };
         var deviceMemory = FleetCommand.DeviceMemoryOption(required: false);
         var command = new Command("nginx-config", "Write nginx's configuration for a fleet's instances (SSE-safe proxying, failover on connection errors)")
@@ -52,7 +52,7 @@ internal static class FleetNginxConfigCommand
             }
 
             WarnAboutUnsupported(fleet.Gateway);
-            string? certificate = BesideSpec(fleet.Gateway.TlsCertificate, specPath);
+            string? certificate = FleetSpecCheck.BesideSpec(fleet.Gateway.TlsCertificate, specPath);
             var settings = new NginxSettings(
                 fleet.Gateway.Listen,
                 [.. validation.Instances.Select(instance => $"127.0.0.1:{instance.Port}")],
@@ -60,7 +60,7 @@ internal static class FleetNginxConfigCommand
                 parse.GetValue(maxFails),
                 parse.GetValue(failTimeout),
                 certificate,
-                certificate is null ? null : parse.GetValue(tlsKey) is { } key ? Path.GetFullPath(key) : certificate,
+                certificate is null ? null : parse.GetValue(tlsKey) is { } key ? Path.GetFullPath(key) : FleetSpecCheck.BesideSpec(fleet.Gateway.TlsKey, specPath) ?? certificate,
                 parse.GetValue(bodySize));
 
             string? root = prefixPath is null ? null : Path.GetFullPath(prefixPath);
@@ -104,6 +104,4 @@ internal static class FleetNginxConfigCommand
     }
 
     /// <summary>A relative path in the spec means the spec's folder; nginx would read it relative to its own prefix instead.</summary>
-    private static string? BesideSpec(string? path, string specPath) =>
-        path is null ? null : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, path));
 }

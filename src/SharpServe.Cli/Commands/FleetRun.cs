@@ -35,7 +35,11 @@ internal static class FleetRun
         {
             // The gateway binds first, so a port in use fails before any instance starts; its probes keep each
             // instance out of rotation until its /health answers 200.
-            GatewayHost gateway = GatewayHost.StartAsync(GatewayOptions.FromSpec(spec.Gateway), supervisor.Upstreams, supervisor, log: Log)
+            GatewayHost gateway = GatewayHost.StartAsync(GatewayOptions.FromSpec(spec.Gateway with
+                {
+                    TlsCertificate = FleetSpecCheck.BesideSpec(spec.Gateway.TlsCertificate, specPath),
+                    TlsKey = FleetSpecCheck.BesideSpec(spec.Gateway.TlsKey, specPath),
+                }), supervisor.Upstreams, supervisor, log: Log)
                 .GetAwaiter().GetResult();
             try
             {

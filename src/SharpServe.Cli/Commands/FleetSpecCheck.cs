@@ -38,6 +38,11 @@ internal static class FleetSpecCheck
         return result.Errors.Count == 0;
     }
 
+    /// <summary>A file the spec names (TLS certificate or key), relative to the spec's folder; from flags (no spec file), relative to the working directory.</summary>
+    public static string? BesideSpec(string? path, string? specPath) => path is null ? null
+        : specPath is null ? Path.GetFullPath(path)
+        : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, path));
+
     /// <summary>A relative model path means the spec's own folder, so a spec works from any working directory; repo ids pass through.</summary>
     public static string ModelPath(string model, string? specPath)
     {

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using SharpServe.Fleet.Supervision;
 
 namespace SharpServe.Cli.Tests.Fleet;
@@ -90,9 +92,17 @@ public sealed class FleetSupervisionTests : IDisposable
     }
 
     [Fact]
-    public async Task Up_RunsAYamlSpec_WithTheModelBesideIt()
+    public async Task Up_RunsAYamlSpec_WithTheModelAndTlsFilesBesideIt()
     {
         TinyModelFile.In(_folder);
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+            using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(Path.Combine(_folder, "cert.pem"), certificate.ExportCertificatePem());
+            File.WriteAllText(Path.Combine(_folder, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+        }
+
         string spec = Path.Combine(_folder, "fleet.yaml");
         File.WriteAllText(spec, $$"""
             model: tiny.gguf
@@ -101,14 +111,21 @@ public sealed class FleetSupervisionTests : IDisposable
             instances:
               - port: {{_portA}}
               - port: {{_portB}}
-            gateway: { listen: "127.0.0.1:{{_gatewayPort}}" }
+            gateway: { listen: "127.0.0.1:{{_gatewayPort}}", tls_certificate: cert.pem, tls_key: key.pem }
             log_dir: {{Path.Combine(_folder, "ignored")}}
             """);
 
+        // The CLI runs in the test's folder, not the spec's: tiny.gguf, cert.pem and key.pem resolve beside the spec.
         using var fleet = new FleetProcess("up", spec, "--log-dir", LogDir);
         await fleet.WaitForReadyAsync(2);
 
         Assert.Equal(HttpStatusCode.OK, await HealthAsync(_portB));
+        using var https = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { Timeout = TimeSpan.FromSeconds(10) };
+        using (var gatewayHealth = await https.GetAsync(new Uri($"https://127.0.0.1:{_gatewayPort}/v1/models")))
+        {
+            Assert.Equal(HttpStatusCode.OK, gatewayHealth.StatusCode);
+        }
+
         Assert.True(File.Exists(Path.Combine(LogDir, $"instance_{_portB}.log")));
         Assert.False(Directory.Exists(Path.Combine(_folder, "ignored")));
         ParentDeath.Signal(fleet.Pid, FleetProcess.SigTerm);
