@@ -188,8 +188,8 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
     /// <summary>
     /// Q4_0 takes llama.cpp's route too (activations quantized to Q8_0, integer dots in its lane order, <see cref="Kernels.MatMul.Q4Rows"/>).
     /// Measured max |Δlogit| on this machine: tiny 9.5e-7, odd 9.5e-7, wide 3.8e-6 (logits up to 10.7 and 24.1),
-    /// argmax agreement 64/64 on each; llama.cpp sums some products in another order (its repacked Q4_0 GEMM), hence
-    /// not 0. Dequantizing to f32 instead measured 0.24 and 57/64 argmax on odd. As for Q8_0, one flipped activation
+    /// argmax agreement 64/64 on each. Not 0 as for Q8_0: presumably llama.cpp sums some Q4_0 products in another
+    /// order (e.g. its repacked Q4_0 GEMM on x86); not traced. Dequantizing to f32 instead measured 0.24 and 57/64 argmax on odd. As for Q8_0, one flipped activation
     /// rounding tie would show up as ~0.1, so the bound stays at Q8_0's 1e-3.
     /// </summary>
     private const float Q4Tolerance = 1e-3f;
