@@ -17,20 +17,24 @@ internal static class WeightFormatCheck
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var tensors = checkpoint.Tensors.Values;
-        bool quantized = tensors.Any(tensor => tensor.Type == TensorDType.Q8_0);
-        switch (quantization?.ToLowerInvariant())
+        // A GGUF file may mix quantizations (llama.cpp keeps some matrices at higher precision); naming any of them is enough.
+        string[] quantized = tensors.Where(tensor => TensorDTypeInfo.IsQuantized(tensor.Type))
+            .Select(tensor => tensor.Type.ToString().ToLowerInvariant())
+            .Distinct().Order(StringComparer.Ordinal).ToArray();
+        string asked = quantization?.ToLowerInvariant() ?? "none";
+        if (asked is not ("none" or "q8_0" or "q4_0"))
         {
-            case null or "none" when quantized:
-            case "q8_0" when !quantized:
-                throw new ArgumentException($"--quantization {quantization ?? "none"}: the checkpoint is {(quantized ? "q8_0" : "not quantized")}; converting weights is not implemented");
-            case null or "none" or "q8_0":
-                break;
-            default:
-                throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0 (as stored in a GGUF file)");
+            throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0 (as stored in a GGUF file)");
+        }
+
+        if (asked == "none" ? quantized.Length > 0 : !quantized.Contains(asked))
+        {
+            string holds = quantized.Length == 0 ? "not quantized" : string.Join(" and ", quantized);
+            throw new ArgumentException($"--quantization {asked}: the checkpoint is {holds}; converting weights is not implemented");
         }
 
         // The float type holding most of the unquantized bytes names the checkpoint (norms may be float32 in a float16 file).
-        TensorDType stored = tensors.Where(tensor => tensor.Type != TensorDType.Q8_0)
+        TensorDType stored = tensors.Where(tensor => !TensorDTypeInfo.IsQuantized(tensor.Type))
             .GroupBy(tensor => tensor.Type)
             .MaxBy(group => group.Sum(tensor => (long)tensor.Data.Length))?.Key ?? TensorDType.F32;
         string storedName = stored switch

@@ -21,9 +21,9 @@ public static class RandomModelWriter
 
     public static void Write(RandomModelSpec spec, string outPath)
     {
-        if (spec.Format == ModelFileFormat.Hf && spec.DType == TensorDType.Q8_0)
+        if (spec.Format == ModelFileFormat.Hf && TensorDTypeInfo.IsQuantized(spec.DType))
         {
-            throw new ArgumentException("Q8_0 is a GGUF type: use --format gguf (safetensors holds f32, f16 and bf16)");
+            throw new ArgumentException($"{spec.DType} is a GGUF type: use --format gguf (safetensors holds f32, f16 and bf16)");
         }
 
         if (spec.Tokenizer is { } tokenizer && tokenizer.Tokens.Count > spec.Config.VocabSize)
@@ -95,7 +95,7 @@ public static class RandomModelWriter
         var random = new TensorRandom(seed, tensor.HfName);
         int columns = tensor.Shape[^1];
         long total = tensor.Shape.Aggregate(1L, (a, b) => a * b);
-        int chunk = Math.Max(1, ChunkValues / columns) * columns; // whole rows, so Q8_0 blocks never straddle chunks
+        int chunk = Math.Max(1, ChunkValues / columns) * columns; // whole rows, so Q8_0/Q4_0 blocks never straddle chunks
         var values = new float[Math.Min(chunk, total)];
         var bytes = new byte[TensorDTypeInfo.ByteSize(type, values.Length)];
         for (long done = 0; done < total; done += values.Length)

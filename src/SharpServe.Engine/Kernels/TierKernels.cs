@@ -19,7 +19,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly AttentionJob<TS, TV> _attention = new();
 
     private readonly NativeScratch _xPairs = new();         // [tokens, columns] f32, x deinterleaved for F16/BF16 GEMV
-    private readonly NativeScratch _xQuants = new();        // [columns / 32, tokens, 32] int8, Q8_0 activations, tokens interleaved per block
+    private readonly NativeScratch _xQuants = new();        // [columns / 32, tokens, 32] int8, Q8_0 activations (for Q8_0 and Q4_0 weights), tokens interleaved per block
     private readonly NativeScratch _xScales = new();        // [columns / 32, tokens] f32 + 3 padding, Q8_0 activation scales
     private readonly NativeScratch _xCorrections = new();   // [columns / 32, tokens, 8] int32, Q8_0 activation −128·Σ q per lane
     private readonly NativeScratch _xt = new();             // [columns, paddedTokens] f32, GEMM packed activations
@@ -37,13 +37,14 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// F32 q/o 1536×1536 at 8 tokens GEMV 0.63 / 0.33 vs GEMM 0.60 / 0.33, down 1536×8960 4.4 / 2.4 vs 3.4 / 1.8,
     /// at 4 tokens GEMV wins everywhere; F16/BF16 pay for decoding every weight to f32 panels, so GEMV wins up
     /// to 16 tokens (BF16 layer q,o,gate,up,down at 16: GEMV 16.9 / 8.6 vs GEMM 17.7 / 9.2; F16 17.8 / 9.0 vs 19.3 / 11.3).
-    /// Q8_0 always takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>).
+    /// Q8_0 always takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>), Q4_0 its rows (<see cref="Q4Rows"/>),
+    /// both on Q8_0-quantized activations as llama.cpp does.
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
     public override void MatMul(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
     {
-        if (type == TensorDType.Q8_0 || tokens <= GemvMaxTokens(type))
+        if (TensorDTypeInfo.IsQuantized(type) || tokens <= GemvMaxTokens(type))
         {
             Gemv(type, weights, rows, columns, bias, x, y, tokens);
             return;
@@ -136,7 +137,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
                 }
             }
         }
-        else if (type == TensorDType.Q8_0)
+        else if (TensorDTypeInfo.IsQuantized(type))
         {
             xQuants = (sbyte*)_xQuants.Ensure((long)tokens * columns);
             xScales = (float*)_xScales.Ensure((((long)tokens * (columns / 32)) + 3) * sizeof(float));

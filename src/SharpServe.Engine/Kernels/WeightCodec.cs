@@ -60,12 +60,21 @@ public static class WeightCodec
                 }
 
                 break;
+            case TensorDType.Q4_0:
+                for (int block = 0; block < destination.Length / TensorDTypeInfo.Q4_0BlockSize; block++)
+                {
+                    DecodeQ4_0Block(
+                        source.Slice(block * TensorDTypeInfo.Q4_0BlockBytes, TensorDTypeInfo.Q4_0BlockBytes),
+                        destination.Slice(block * TensorDTypeInfo.Q4_0BlockSize, TensorDTypeInfo.Q4_0BlockSize));
+                }
+
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, null);
         }
     }
 
-    /// <summary>Encodes f32 values into <paramref name="type"/>'s bytes (BF16 round-to-nearest-even, F16 IEEE, Q8_0 like ggml's quantize_row_q8_0_ref).</summary>
+    /// <summary>Encodes f32 values into <paramref name="type"/>'s bytes (BF16 round-to-nearest-even, F16 IEEE, Q8_0 and Q4_0 like ggml's quantize_row_q8_0_ref and quantize_row_q4_0_ref).</summary>
     public static void Encode(TensorDType type, ReadOnlySpan<float> source, Span<byte> destination)
     {
         CheckSizes(type, source.Length, destination.Length);
@@ -95,6 +104,15 @@ public static class WeightCodec
                     EncodeQ8_0Block(
                         source.Slice(block * TensorDTypeInfo.Q8_0BlockSize, TensorDTypeInfo.Q8_0BlockSize),
                         destination.Slice(block * TensorDTypeInfo.Q8_0BlockBytes, TensorDTypeInfo.Q8_0BlockBytes));
+                }
+
+                break;
+            case TensorDType.Q4_0:
+                for (int block = 0; block < source.Length / TensorDTypeInfo.Q4_0BlockSize; block++)
+                {
+                    EncodeQ4_0Block(
+                        source.Slice(block * TensorDTypeInfo.Q4_0BlockSize, TensorDTypeInfo.Q4_0BlockSize),
+                        destination.Slice(block * TensorDTypeInfo.Q4_0BlockBytes, TensorDTypeInfo.Q4_0BlockBytes));
                 }
 
                 break;
@@ -132,6 +150,48 @@ public static class WeightCodec
         {
             float rounded = MathF.Round(values[j] * inverse, MidpointRounding.AwayFromZero);
             block[2 + j] = (byte)(sbyte)Math.Clamp(rounded, sbyte.MinValue, sbyte.MaxValue);
+        }
+    }
+
+    /// <summary>
+    /// ggml's quantize_row_q4_0_ref for one block: max is the value of largest magnitude (sign kept, first one on
+    /// ties), d = max / −8, q = (int)(x / d + 8.5) truncated toward zero and clamped to [0, 15], d stored as fp16. Byte j holds
+    /// element j in its low nibble and element j + 16 in its high nibble.
+    /// </summary>
+    private static void EncodeQ4_0Block(ReadOnlySpan<float> values, Span<byte> block)
+    {
+        float amax = 0f;
+        float max = 0f;
+        foreach (float v in values)
+        {
+            if (amax < MathF.Abs(v))
+            {
+                amax = MathF.Abs(v);
+                max = v;
+            }
+        }
+
+        float d = max / -8f;
+        float inverse = d != 0f ? 1f / d : 0f;
+        BinaryPrimitives.WriteHalfLittleEndian(block, (Half)d);
+        const int half = TensorDTypeInfo.Q4_0BlockSize / 2;
+        for (int j = 0; j < half; j++)
+        {
+            int low = Math.Clamp((int)((values[j] * inverse) + 8.5f), 0, 15);
+            int high = Math.Clamp((int)((values[half + j] * inverse) + 8.5f), 0, 15);
+            block[2 + j] = (byte)(low | (high << 4));
+        }
+    }
+
+    /// <summary>ggml's dequantize_row_q4_0 for one block: x = (q − 8) · d.</summary>
+    private static void DecodeQ4_0Block(ReadOnlySpan<byte> block, Span<float> values)
+    {
+        float d = (float)BinaryPrimitives.ReadHalfLittleEndian(block);
+        const int half = TensorDTypeInfo.Q4_0BlockSize / 2;
+        for (int j = 0; j < half; j++)
+        {
+            values[j] = ((block[2 + j] & 0x0F) - 8) * d;
+            values[half + j] = ((block[2 + j] >> 4) - 8) * d;
         }
     }
 

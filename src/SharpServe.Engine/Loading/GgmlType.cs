@@ -5,6 +5,7 @@ internal static class GgmlType
 {
     public const uint F32 = 0;
     public const uint F16 = 1;
+    public const uint Q4_0 = 2;
     public const uint Q8_0 = 8;
     public const uint BF16 = 30;
 
@@ -13,6 +14,7 @@ internal static class GgmlType
         TensorDType.F32 => F32,
         TensorDType.F16 => F16,
         TensorDType.Q8_0 => Q8_0,
+        TensorDType.Q4_0 => Q4_0,
         TensorDType.BF16 => BF16,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
@@ -22,6 +24,7 @@ internal static class GgmlType
         F32 => TensorDType.F32,
         F16 => TensorDType.F16,
         Q8_0 => TensorDType.Q8_0,
+        Q4_0 => TensorDType.Q4_0,
         BF16 => TensorDType.BF16,
         _ => null,
     };

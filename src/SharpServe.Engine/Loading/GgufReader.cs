@@ -207,16 +207,17 @@ public static class GgufReader
         // ggml stores ne innermost first; PyTorch order is the reverse.
         int[] shape = info.Ne.Reverse().Select(d => (int)d).ToArray();
         string shapeText = $"[{string.Join(", ", shape)}]";
-        if (type == TensorDType.Q8_0 && info.Ne[0] % TensorDTypeInfo.Q8_0BlockSize != 0)
+        if (info.Ne[0] % TensorDTypeInfo.BlockSize(type) != 0)
         {
-            throw new ModelFormatException(path, $"tensor {info.Name} is Q8_0 with rows of {info.Ne[0]} values, not a multiple of {TensorDTypeInfo.Q8_0BlockSize}");
+            throw new ModelFormatException(path, $"tensor {info.Name} is {type} with rows of {info.Ne[0]} values, not a multiple of {TensorDTypeInfo.BlockSize(type)}");
         }
 
-        // Every element takes at least one byte, so more elements than file bytes cannot be stored.
+        // Every element takes at least half a byte (Q4_0: 18 bytes per 32), so more than two elements per file byte
+        // cannot be stored; the bound also keeps the product and ByteSize far from overflowing.
         long elements = 1;
         foreach (long d in info.Ne)
         {
-            if (d != 0 && elements > map.Length / d)
+            if (d != 0 && elements > 2 * map.Length / d)
             {
                 throw new ModelFormatException(path, $"tensor {info.Name} {shapeText} is larger than the file ({map.Length} bytes)");
             }

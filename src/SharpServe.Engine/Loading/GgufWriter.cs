@@ -66,9 +66,9 @@ public sealed class GgufWriter
             throw new ArgumentException($"tensor {name}: shape [{string.Join(", ", shape)}] must have 1 to {GgufReader.MaxDimensions} non-negative dimensions", nameof(shape));
         }
 
-        if (type == TensorDType.Q8_0 && shape[^1] % TensorDTypeInfo.Q8_0BlockSize != 0)
+        if (shape[^1] % TensorDTypeInfo.BlockSize(type) != 0)
         {
-            throw new ArgumentException($"tensor {name}: Q8_0 rows must be a multiple of {TensorDTypeInfo.Q8_0BlockSize} values, got {shape[^1]}", nameof(shape));
+            throw new ArgumentException($"tensor {name}: {type} rows must be a multiple of {TensorDTypeInfo.BlockSize(type)} values, got {shape[^1]}", nameof(shape));
         }
 
         if (_tensors.Exists(t => t.Name == name))

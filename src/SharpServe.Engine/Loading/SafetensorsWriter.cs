@@ -22,9 +22,9 @@ public sealed class SafetensorsWriter
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(writeData);
-        if (type == TensorDType.Q8_0)
+        if (TensorDTypeInfo.IsQuantized(type))
         {
-            throw new ArgumentException($"tensor {name}: safetensors has no Q8_0 dtype; Q8_0 weights go in GGUF files", nameof(type));
+            throw new ArgumentException($"tensor {name}: safetensors has no {type} dtype; {type} weights go in GGUF files", nameof(type));
         }
 
         if (shape.Length == 0 || shape.Any(d => d < 0))

@@ -8,21 +8,39 @@ public enum TensorDType
     BF16,
     /// <summary>ggml Q8_0: blocks of 32 values, each an fp16 scale followed by 32 int8 quants (34 bytes).</summary>
     Q8_0,
+    /// <summary>ggml Q4_0: blocks of 32 values, each an fp16 scale followed by 16 bytes of 4-bit quants (18 bytes).</summary>
+    Q4_0,
 }
 
 public static class TensorDTypeInfo
 {
     public const int Q8_0BlockSize = 32;
     public const int Q8_0BlockBytes = 34;
+    public const int Q4_0BlockSize = 32;
+    public const int Q4_0BlockBytes = 18;
 
-    /// <summary>Bytes needed for <paramref name="elements"/> values; Q8_0 requires a multiple of 32.</summary>
+    /// <summary>Values per block: 1 for the float types, 32 for the ggml block quantizations.</summary>
+    public static int BlockSize(TensorDType type) => type switch
+    {
+        TensorDType.Q8_0 => Q8_0BlockSize,
+        TensorDType.Q4_0 => Q4_0BlockSize,
+        _ => 1,
+    };
+
+    /// <summary>True for ggml's block quantizations, which have no torch dtype and must not straddle rows.</summary>
+    public static bool IsQuantized(TensorDType type) => type is TensorDType.Q8_0 or TensorDType.Q4_0;
+
+    /// <summary>Bytes needed for <paramref name="elements"/> values; Q8_0 and Q4_0 require a multiple of 32.</summary>
     public static long ByteSize(TensorDType type, long elements) => type switch
     {
         TensorDType.F32 => elements * 4,
         TensorDType.F16 or TensorDType.BF16 => elements * 2,
-        TensorDType.Q8_0 => elements % Q8_0BlockSize == 0
-            ? elements / Q8_0BlockSize * Q8_0BlockBytes
-            : throw new ArgumentException($"Q8_0 needs a multiple of {Q8_0BlockSize} elements, got {elements}"),
+        TensorDType.Q8_0 => Blocks(type, elements) * Q8_0BlockBytes,
+        TensorDType.Q4_0 => Blocks(type, elements) * Q4_0BlockBytes,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
+
+    private static long Blocks(TensorDType type, long elements) => elements % BlockSize(type) == 0
+        ? elements / BlockSize(type)
+        : throw new ArgumentException($"{type} needs a multiple of {BlockSize(type)} elements, got {elements}");
 }

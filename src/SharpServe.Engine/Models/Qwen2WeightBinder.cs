@@ -84,16 +84,16 @@ public static class Qwen2WeightBinder
                 checkpoint.Path, $"tensor {name} has shape [{string.Join(", ", tensor.Shape)}], expected [{string.Join(", ", shape)}]");
         }
 
-        if (tensor.Type is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 or TensorDType.Q8_0))
+        if (tensor.Type is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 or TensorDType.Q8_0 or TensorDType.Q4_0))
         {
             throw new ModelFormatException(checkpoint.Path, $"tensor {name} has type {tensor.Type}, which the kernels do not handle");
         }
 
-        // Q8_0 blocks must not straddle rows: the kernels quantize and dot one row at a time.
-        if (tensor.Type == TensorDType.Q8_0 && tensor.Columns % TensorDTypeInfo.Q8_0BlockSize != 0)
+        // Q8_0/Q4_0 blocks must not straddle rows: the kernels quantize, decode and dot one row at a time.
+        if (tensor.Columns % TensorDTypeInfo.BlockSize(tensor.Type) != 0)
         {
             throw new ModelFormatException(
-                checkpoint.Path, $"tensor {name} is Q8_0 with rows of {tensor.Columns} values, not a multiple of {TensorDTypeInfo.Q8_0BlockSize}");
+                checkpoint.Path, $"tensor {name} is {tensor.Type} with rows of {tensor.Columns} values, not a multiple of {TensorDTypeInfo.BlockSize(tensor.Type)}");
         }
 
         // Checkpoints can be built by hand; the kernels read exactly this many bytes.

@@ -32,11 +32,13 @@ public sealed partial class CreateModelTests
         Assert.Equal(151646, hf.Generation.BosTokenId);
     }
 
-    [Fact]
-    public void HfFormat_RefusesQ8_0_AndLeavesNothingBehind()
+    [Theory]
+    [InlineData(TensorDType.Q8_0)]
+    [InlineData(TensorDType.Q4_0)]
+    public void HfFormat_RefusesGgufQuantizations_AndLeavesNothingBehind(TensorDType type)
     {
         string path = Path.Combine(Path.GetTempPath(), $"sharpserve-refuse-{Guid.NewGuid():N}");
-        var spec = new RandomModelSpec(ModelPresets.Tiny, ModelFileFormat.Hf, TensorDType.Q8_0, 1, null);
+        var spec = new RandomModelSpec(ModelPresets.Tiny, ModelFileFormat.Hf, type, 1, null);
         var error = Assert.Throws<ArgumentException>(() => RandomModelWriter.Write(spec, path));
         Assert.Contains("gguf", error.Message, StringComparison.OrdinalIgnoreCase);
         Assert.False(Directory.Exists(path) || File.Exists(path));

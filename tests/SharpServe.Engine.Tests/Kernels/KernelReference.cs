@@ -36,7 +36,7 @@ internal static class KernelReference
         return values;
     }
 
-    /// <summary>Random values stored exactly by every dtype's encoder except Q8_0 (bf16-representable, within half range).</summary>
+    /// <summary>Random values stored exactly by every dtype's encoder except Q8_0 and Q4_0 (bf16-representable, within half range).</summary>
     public static float[] RandomBf16Floats(Random random, int count, float scale = 1f)
     {
         var values = RandomFloats(random, count, scale);
@@ -60,6 +60,7 @@ internal static class KernelReference
                 TensorDType.F16 => (double)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(2 * i))),
                 TensorDType.BF16 => BitConverter.UInt32BitsToSingle((uint)BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(2 * i)) << 16),
                 TensorDType.Q8_0 => Q8Scale(data, i / 32) * (sbyte)data[(i / 32 * 34) + 2 + (i % 32)],
+                TensorDType.Q4_0 => Q4Scale(data, i / 32) * (Q4Nibble(data, i) - 8),
                 _ => throw new ArgumentOutOfRangeException(nameof(type)),
             };
         }
@@ -70,6 +71,18 @@ internal static class KernelReference
     /// <summary>The fp16 scale of Q8_0 block b, as f32.</summary>
     public static float Q8Scale(byte[] data, int block) =>
         (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(block * 34)));
+
+    /// <summary>The fp16 scale of Q4_0 block b (18 bytes each), as f32.</summary>
+    public static float Q4Scale(byte[] data, int block) =>
+        (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(block * 18)));
+
+    /// <summary>Element i's 4-bit quant: the block's first 16 elements are the low nibbles of its 16 bytes, the last 16 the high ones.</summary>
+    public static int Q4Nibble(byte[] data, int i)
+    {
+        int j = i % 32;
+        byte packed = data[(i / 32 * 18) + 2 + (j % 16)];
+        return j < 16 ? packed & 0x0F : packed >> 4;
+    }
 
     /// <summary>y[t, o] = Σ W[o, i]·x[t, i] + b[o] in double; also returns Σ|W·x| per output for tolerances.</summary>
     public static (double[] Y, double[] Magnitude) MatMul(double[] w, float[] bias, float[] x, int rows, int columns, int tokens)
@@ -150,6 +163,45 @@ internal static class KernelReference
                         for (int j = 4 * k; j < (4 * k) + 4; j++)
                         {
                             dot += (sbyte)w[(block * 34) + 2 + j] * xq[(b * 32) + j];
+                        }
+
+                        lanes[k] = MathF.FusedMultiplyAdd(d, dot, lanes[k]);
+                    }
+                }
+
+                float sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+                y[(t * rows) + o] = bias.Length == 0 ? sum : sum + bias[o];
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>
+    /// llama.cpp's x86 Q4_0 × Q8_0 matmul (ggml_vec_dot_q4_0_q8_0): as <see cref="MatMulQ8"/> with the weight quants
+    /// w = nibble − 8, lane k holding the exact integer sum of products 4k..4k+3 of each block.
+    /// </summary>
+    public static float[] MatMulQ4(byte[] w, float[] bias, float[] x, int rows, int columns, int tokens)
+    {
+        int blocks = columns / 32;
+        var y = new float[tokens * rows];
+        var lanes = new float[8];
+        for (int t = 0; t < tokens; t++)
+        {
+            var (xq, xd) = QuantizeActivations(x.AsSpan(t * columns, columns));
+            for (int o = 0; o < rows; o++)
+            {
+                Array.Clear(lanes);
+                for (int b = 0; b < blocks; b++)
+                {
+                    int block = (o * blocks) + b;
+                    float d = Q4Scale(w, block) * xd[b];
+                    for (int k = 0; k < 8; k++)
+                    {
+                        int dot = 0;
+                        for (int j = 4 * k; j < (4 * k) + 4; j++)
+                        {
+                            dot += (Q4Nibble(w, (block * 32) + j) - 8) * xq[(b * 32) + j];
                         }
 
                         lanes[k] = MathF.FusedMultiplyAdd(d, dot, lanes[k]);

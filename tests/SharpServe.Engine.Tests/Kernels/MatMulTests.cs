@@ -7,7 +7,7 @@ namespace SharpServe.Engine.Tests.Kernels;
 
 /// <summary>
 /// MatMul against double-precision references, on odd shapes that leave vector tails, through the
-/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles and the tiled GEMM, with one
+/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles, the Q4_0 rows and the tiled GEMM, with one
 /// and two threads, on every vector tier this machine runs.
 /// </summary>
 public sealed class MatMulTests
@@ -34,9 +34,24 @@ public sealed class MatMulTests
         }
     }
 
+    public static TheoryData<SimdTier, TensorDType> QuantizedTiers
+    {
+        get
+        {
+            var data = new TheoryData<SimdTier, TensorDType>();
+            foreach (var tier in SimdTiers.Supported)
+            {
+                data.Add(tier, TensorDType.Q8_0);
+                data.Add(tier, TensorDType.Q4_0);
+            }
+
+            return data;
+        }
+    }
+
     /// <summary>
     /// F32/F16/BF16: f32 accumulation against the double reference; 1e-5 of Σ|w·x| is far above rounding
-    /// noise and far below the size of one wrong or missing term. Q8_0 must equal a scalar emulation of
+    /// noise and far below the size of one wrong or missing term. Q8_0 and Q4_0 must equal a scalar emulation of
     /// llama.cpp's x86 algorithm bit for bit (activation quantization, lane layout, summation order).
     /// </summary>
     [Theory]
@@ -47,7 +62,7 @@ public sealed class MatMulTests
         foreach (int threads in new[] { 1, 2 })
         {
             using var backend = new CpuBackend(threads, tier);
-            foreach (int columns in type == TensorDType.Q8_0 ? Q8Columns : FloatColumns)
+            foreach (int columns in TensorDTypeInfo.IsQuantized(type) ? Q8Columns : FloatColumns)
             {
                 foreach (int rows in Rows)
                 {
@@ -66,6 +81,12 @@ public sealed class MatMulTests
                             continue;
                         }
 
+                        if (type == TensorDType.Q4_0)
+                        {
+                            AssertBitwiseEqual(MatMulQ4(bytes, bias, x, rows, columns, tokens), y, context);
+                            continue;
+                        }
+
                         var (expected, magnitude) = MatMul(Decode(type, bytes, rows * columns), bias, x, rows, columns, tokens);
                         for (int i = 0; i < y.Length; i++)
                         {
@@ -78,21 +99,21 @@ public sealed class MatMulTests
     }
 
     /// <summary>
-    /// Q8_0 against plain f32 math on the dequantized weights (no activation quantization): they may only
+    /// Q8_0 and Q4_0 against plain f32 math on the dequantized weights (no activation quantization): they may only
     /// differ by the activation rounding, |x − d·q| ≤ d/2 + 127·d·2⁻¹¹ (fp16 scale) ≤ 0.57·d per value,
-    /// so |Δy| ≤ Σ|w|·0.57·d_block.
+    /// so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, and a ragged last group.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
-    public void Q8_0StaysWithinActivationRoundingOfFloatMath(SimdTier tier)
+    [MemberData(nameof(QuantizedTiers))]
+    public void QuantizedStaysWithinActivationRoundingOfFloatMath(SimdTier tier, TensorDType type)
     {
         var random = new Random(99);
         const int Rows = 23, Columns = 1056;
         using var backend = new CpuBackend(2, tier);
-        foreach (int tokens in new[] { 1, 5 })
+        foreach (int tokens in new[] { 1, 5, 11 })
         {
-            var weight = RandomWeight(random, TensorDType.Q8_0, Rows, Columns, out byte[] bytes);
-            var w = Decode(TensorDType.Q8_0, bytes, Rows * Columns);
+            var weight = RandomWeight(random, type, Rows, Columns, out byte[] bytes);
+            var w = Decode(type, bytes, Rows * Columns);
             var x = RandomFloats(random, tokens * Columns);
             var y = new float[tokens * Rows];
             backend.MatMul(weight, [], x, y, tokens);
@@ -116,7 +137,7 @@ public sealed class MatMulTests
                     }
 
                     int i = (t * Rows) + o;
-                    AssertClose(expected[i], y[i], bound + (1e-5 * magnitude[i]), $"{tier} tokens {tokens} y[{t}, {o}]");
+                    AssertClose(expected[i], y[i], bound + (1e-5 * magnitude[i]), $"{tier} {type} tokens {tokens} y[{t}, {o}]");
                 }
             }
         }
@@ -171,6 +192,12 @@ public sealed class MatMulTests
         if (type == TensorDType.Q8_0)
         {
             AssertBitwiseEqual(MatMulQ8(bytes, bias, x, Rows, Columns, Tokens), y, $"{tier}");
+            return;
+        }
+
+        if (type == TensorDType.Q4_0)
+        {
+            AssertBitwiseEqual(MatMulQ4(bytes, bias, x, Rows, Columns, Tokens), y, $"{tier}");
             return;
         }
 

@@ -11,6 +11,7 @@ public sealed class GgufModelLoaderTests : IDisposable
 
     [Theory]
     [InlineData(false, TensorDType.Q8_0)]
+    [InlineData(true, TensorDType.Q4_0)]
     [InlineData(true, TensorDType.F16)]
     [InlineData(false, TensorDType.BF16)]
     [InlineData(true, TensorDType.F32)]

@@ -12,6 +12,7 @@ public sealed class LlamaCppCompatibilityTests
 {
     [Theory]
     [InlineData(TensorDType.Q8_0, false)]
+    [InlineData(TensorDType.Q4_0, true)]
     [InlineData(TensorDType.F16, true)]
     [InlineData(TensorDType.BF16, false)]
     public void LlamaCppLoadsAndRunsOurTinyGguf(TensorDType matrixType, bool tied)

@@ -77,6 +77,15 @@ public sealed class Qwen2WeightBinderTests
     }
 
     [Fact]
+    public void Q4RowsMustBeWholeBlocks()
+    {
+        var config = TinyQwen2.Config(hidden: 48, intermediate: 96);
+        var tensors = Dictionary(TinyQwen2.Tensors(config, WeightNames.Gguf, TensorDType.F16, TensorDType.F32));
+        tensors["blk.0.attn_q.weight"] = new WeightTensor("blk.0.attn_q.weight", TensorDType.Q4_0, [48, 48], new byte[48 * 48 / 32 * 18]);
+        Refused(config, tensors, "tensor blk.0.attn_q.weight is Q4_0 with rows of 48 values, not a multiple of 32", WeightNames.Gguf);
+    }
+
+    [Fact]
     public void DataOfTheWrongSizeIsRefused()
     {
         var config = TinyQwen2.Config();

@@ -104,6 +104,14 @@ internal static class TinyQwen2
                 }
 
                 break;
+            case TensorDType.Q4_0:
+                rng.NextBytes(bytes);
+                for (int block = 0; block < bytes.Length; block += TensorDTypeInfo.Q4_0BlockBytes)
+                {
+                    BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(block), (Half)(Next() / 8));
+                }
+
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type));
         }

@@ -14,6 +14,7 @@ public sealed class DecodeAllocationTests
     [Theory]
     [InlineData(TensorDType.F32)]
     [InlineData(TensorDType.Q8_0)]
+    [InlineData(TensorDType.Q4_0)]
     public void DecodeSteps_AllocateNothing(TensorDType type)
     {
         using var model = LoadedModel.Open(TestModels.TinyGguf(type), threads: 2);

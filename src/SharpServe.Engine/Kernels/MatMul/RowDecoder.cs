@@ -9,7 +9,7 @@ internal static unsafe class RowDecoder
 {
     /// <summary>
     /// destination[0, count) = row[start, start + count) as f32. row points at element 0 of the row;
-    /// for Q8_0, start is a multiple of 32 and count is too.
+    /// for Q8_0 and Q4_0, start is a multiple of 32 and count is too.
     /// </summary>
     public static void Decode<TS, TV>(TensorDType type, byte* row, int start, int count, float* destination)
         where TS : struct, ISimd<TV>
@@ -38,6 +38,9 @@ internal static unsafe class RowDecoder
                 break;
             case TensorDType.Q8_0:
                 DecodeQ8_0<TS, TV>(first, rowBytes, rows, start, count, destination);
+                break;
+            case TensorDType.Q4_0:
+                DecodeQ4_0<TS, TV>(first, rowBytes, rows, start, count, destination);
                 break;
             default:
                 throw new NotSupportedException($"decoding {type}");
@@ -123,6 +126,38 @@ internal static unsafe class RowDecoder
                 for (int j = 0; j < 32; j += TS.Count)
                 {
                     TS.Store(destination + i + j, TS.Multiply(TS.LoadInt8((sbyte*)block + 2 + j), scale));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows of 18-byte blocks (fp16 scale, 16 bytes of nibbles: byte j holds element j low, j + 16 high);
+    /// start and count are multiples of 32. The nibbles are widened to signed q − 8 first so the vector
+    /// multiply is the same as Q8_0's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeQ4_0<TS, TV>(byte* first, long rowBytes, int rows, int start, int count, float* destination)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        float* halfTable = HalfTable.Pointer;
+        sbyte* quants = stackalloc sbyte[32];
+        for (int r = 0; r < rows; r++, destination += count)
+        {
+            byte* block = first + (r * rowBytes) + ((long)start / 32 * 18);
+            for (int i = 0; i < count; i += 32, block += 18)
+            {
+                for (int j = 0; j < 16; j++)
+                {
+                    quants[j] = (sbyte)((block[2 + j] & 0x0F) - 8);
+                    quants[16 + j] = (sbyte)((block[2 + j] >> 4) - 8);
+                }
+
+                TV scale = TS.Broadcast(halfTable[*(ushort*)block]);
+                for (int j = 0; j < 32; j += TS.Count)
+                {
+                    TS.Store(destination + i + j, TS.Multiply(TS.LoadInt8(quants + j), scale));
                 }
             }
         }
