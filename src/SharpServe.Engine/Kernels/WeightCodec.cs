@@ -60,6 +60,15 @@ public static class WeightCodec
                 }
 
                 break;
+            case TensorDType.Q6_K:
+                for (int block = 0; block < destination.Length / TensorDTypeInfo.Q6_KBlockSize; block++)
+                {
+                    Q6KCodec.Decode(
+                        source.Slice(block * TensorDTypeInfo.Q6_KBlockBytes, TensorDTypeInfo.Q6_KBlockBytes),
+                        destination.Slice(block * TensorDTypeInfo.Q6_KBlockSize, TensorDTypeInfo.Q6_KBlockSize));
+                }
+
+                break;
             case TensorDType.Q4_0:
                 for (int block = 0; block < destination.Length / TensorDTypeInfo.Q4_0BlockSize; block++)
                 {
@@ -74,7 +83,7 @@ public static class WeightCodec
         }
     }
 
-    /// <summary>Encodes f32 values into <paramref name="type"/>'s bytes (BF16 round-to-nearest-even, F16 IEEE, Q8_0 and Q4_0 like ggml's quantize_row_q8_0_ref and quantize_row_q4_0_ref).</summary>
+    /// <summary>Encodes f32 values into <paramref name="type"/>'s bytes (BF16 round-to-nearest-even, F16 IEEE, Q8_0, Q4_0 and Q6_K like ggml's quantize_row_q8_0_ref, quantize_row_q4_0_ref and quantize_row_q6_K_ref).</summary>
     public static void Encode(TensorDType type, ReadOnlySpan<float> source, Span<byte> destination)
     {
         CheckSizes(type, source.Length, destination.Length);
@@ -104,6 +113,15 @@ public static class WeightCodec
                     EncodeQ8_0Block(
                         source.Slice(block * TensorDTypeInfo.Q8_0BlockSize, TensorDTypeInfo.Q8_0BlockSize),
                         destination.Slice(block * TensorDTypeInfo.Q8_0BlockBytes, TensorDTypeInfo.Q8_0BlockBytes));
+                }
+
+                break;
+            case TensorDType.Q6_K:
+                for (int block = 0; block < source.Length / TensorDTypeInfo.Q6_KBlockSize; block++)
+                {
+                    Q6KCodec.Encode(
+                        source.Slice(block * TensorDTypeInfo.Q6_KBlockSize, TensorDTypeInfo.Q6_KBlockSize),
+                        destination.Slice(block * TensorDTypeInfo.Q6_KBlockBytes, TensorDTypeInfo.Q6_KBlockBytes));
                 }
 
                 break;

@@ -7,6 +7,7 @@ internal static class GgmlType
     public const uint F16 = 1;
     public const uint Q4_0 = 2;
     public const uint Q8_0 = 8;
+    public const uint Q6_K = 14;
     public const uint BF16 = 30;
 
     public static uint FromDType(TensorDType type) => type switch
@@ -15,6 +16,7 @@ internal static class GgmlType
         TensorDType.F16 => F16,
         TensorDType.Q8_0 => Q8_0,
         TensorDType.Q4_0 => Q4_0,
+        TensorDType.Q6_K => Q6_K,
         TensorDType.BF16 => BF16,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
@@ -25,6 +27,7 @@ internal static class GgmlType
         F16 => TensorDType.F16,
         Q8_0 => TensorDType.Q8_0,
         Q4_0 => TensorDType.Q4_0,
+        Q6_K => TensorDType.Q6_K,
         BF16 => TensorDType.BF16,
         _ => null,
     };

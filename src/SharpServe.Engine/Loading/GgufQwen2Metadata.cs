@@ -192,7 +192,7 @@ public static class GgufQwen2Metadata
             : throw new ModelFormatException(metadata.Path, $"{key} = {value} must be a positive 32-bit count");
     }
 
-    // Q8_0 and Q4_0 have no torch dtype; dequantizing them gives float32.
+    // Q8_0, Q4_0 and Q6_K have no torch dtype; dequantizing them gives float32.
     private static string TorchDtype(TensorDType type) => type switch
     {
         TensorDType.F16 => "float16",

@@ -10,6 +10,11 @@ public enum TensorDType
     Q8_0,
     /// <summary>ggml Q4_0: blocks of 32 values, each an fp16 scale followed by 16 bytes of 4-bit quants (18 bytes).</summary>
     Q4_0,
+    /// <summary>
+    /// ggml Q6_K: super-blocks of 256 values, 210 bytes each: ql[128] (low 4 bits), qh[64] (high 2 bits), 16 int8
+    /// scales (one per 16 values) and an fp16 d; value = d · scale · (q − 32).
+    /// </summary>
+    Q6_K,
 }
 
 public static class TensorDTypeInfo
@@ -18,25 +23,29 @@ public static class TensorDTypeInfo
     public const int Q8_0BlockBytes = 34;
     public const int Q4_0BlockSize = 32;
     public const int Q4_0BlockBytes = 18;
+    public const int Q6_KBlockSize = 256;
+    public const int Q6_KBlockBytes = 210;
 
-    /// <summary>Values per block: 1 for the float types, 32 for the ggml block quantizations.</summary>
+    /// <summary>Values per block: 1 for the float types, 32 for Q8_0 and Q4_0, 256 for the K-quant Q6_K.</summary>
     public static int BlockSize(TensorDType type) => type switch
     {
         TensorDType.Q8_0 => Q8_0BlockSize,
         TensorDType.Q4_0 => Q4_0BlockSize,
+        TensorDType.Q6_K => Q6_KBlockSize,
         _ => 1,
     };
 
     /// <summary>True for ggml's block quantizations, which have no torch dtype and must not straddle rows.</summary>
-    public static bool IsQuantized(TensorDType type) => type is TensorDType.Q8_0 or TensorDType.Q4_0;
+    public static bool IsQuantized(TensorDType type) => type is TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Q6_K;
 
-    /// <summary>Bytes needed for <paramref name="elements"/> values; Q8_0 and Q4_0 require a multiple of 32.</summary>
+    /// <summary>Bytes needed for <paramref name="elements"/> values; the quantized types require whole blocks.</summary>
     public static long ByteSize(TensorDType type, long elements) => type switch
     {
         TensorDType.F32 => elements * 4,
         TensorDType.F16 or TensorDType.BF16 => elements * 2,
         TensorDType.Q8_0 => Blocks(type, elements) * Q8_0BlockBytes,
         TensorDType.Q4_0 => Blocks(type, elements) * Q4_0BlockBytes,
+        TensorDType.Q6_K => Blocks(type, elements) * Q6_KBlockBytes,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 

@@ -126,6 +126,9 @@ public sealed class GgufReaderErrorTests : IDisposable
     public void Q4RowsNotAMultipleOf32() => Refused(RawGguf.Header(1, 0).Tensor("q", [80, 2], 2, 0).PadTo(32).Zeros(128), "Q4_0 with rows of 80 values");
 
     [Fact]
+    public void Q6KRowsNotAMultipleOf256() => Refused(RawGguf.Header(1, 0).Tensor("q", [288, 1], 14, 0).PadTo(32).Zeros(256), "Q6_K with rows of 288 values");
+
+    [Fact]
     public void OverlappingTensors() =>
         Refused(RawGguf.Header(2, 0).Tensor("a", [16], 0, 0).Tensor("b", [16], 0, 32).PadTo(32).Zeros(128), "tensor b has data offset 32, expected 64");
 

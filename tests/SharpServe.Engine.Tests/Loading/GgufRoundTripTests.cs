@@ -95,6 +95,7 @@ public sealed class GgufRoundTripTests
             new("c.bf16", TensorDType.BF16, [7], TinyQwen2.RandomData(TensorDType.BF16, 7, rng)),
             new("d.q8", TensorDType.Q8_0, [3, 64], TinyQwen2.RandomData(TensorDType.Q8_0, 192, rng)),
             new("d.q4", TensorDType.Q4_0, [5, 32], TinyQwen2.RandomData(TensorDType.Q4_0, 160, rng)),
+            new("d.q6k", TensorDType.Q6_K, [3, 512], TinyQwen2.RandomData(TensorDType.Q6_K, 1536, rng)),
             new("e.4d", TensorDType.F32, [1, 2, 1, 3], TinyQwen2.RandomData(TensorDType.F32, 6, rng)),
             new("f.empty", TensorDType.F16, [0, 4], []),
         ];
@@ -215,6 +216,7 @@ public sealed class GgufRoundTripTests
         Assert.Throws<ArgumentException>(() => writer.AddTensor("t", TensorDType.F32, [1], _ => { }));
         Assert.Throws<ArgumentException>(() => writer.AddTensor("q", TensorDType.Q8_0, [2, 48], _ => { }));
         Assert.Throws<ArgumentException>(() => writer.AddTensor("q4", TensorDType.Q4_0, [2, 48], _ => { }));
+        Assert.Throws<ArgumentException>(() => writer.AddTensor("q6k", TensorDType.Q6_K, [2, 288], _ => { }));
         Assert.Throws<ArgumentException>(() => writer.AddTensor(new string('n', 64), TensorDType.F32, [1], _ => { }));
         Assert.Throws<ArgumentException>(() => writer.AddTensor("five", TensorDType.F32, [1, 1, 1, 1, 1], _ => { }));
         Assert.Throws<ArgumentException>(() => writer.AddTensor("neg", TensorDType.F32, [-1], _ => { }));

@@ -112,6 +112,14 @@ internal static class TinyQwen2
                 }
 
                 break;
+            case TensorDType.Q6_K:
+                rng.NextBytes(bytes);
+                for (int block = 0; block < bytes.Length; block += TensorDTypeInfo.Q6_KBlockBytes)
+                {
+                    BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(block + 208), (Half)(Next() / (32 * 127)));
+                }
+
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type));
         }

@@ -9,7 +9,7 @@ internal static unsafe class RowDecoder
 {
     /// <summary>
     /// destination[0, count) = row[start, start + count) as f32. row points at element 0 of the row;
-    /// for Q8_0 and Q4_0, start is a multiple of 32 and count is too.
+    /// for Q8_0 and Q4_0, start is a multiple of 32 and count is too; for Q6_K, of 256.
     /// </summary>
     public static void Decode<TS, TV>(TensorDType type, byte* row, int start, int count, float* destination)
         where TS : struct, ISimd<TV>
@@ -41,6 +41,9 @@ internal static unsafe class RowDecoder
                 break;
             case TensorDType.Q4_0:
                 DecodeQ4_0<TS, TV>(first, rowBytes, rows, start, count, destination);
+                break;
+            case TensorDType.Q6_K:
+                DecodeQ6_K(first, rowBytes, rows, start, count, destination);
                 break;
             default:
                 throw new NotSupportedException($"decoding {type}");
@@ -159,6 +162,24 @@ internal static unsafe class RowDecoder
                 {
                     TS.Store(destination + i + j, TS.Multiply(TS.LoadInt8(quants + j), scale));
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows of 210-byte Q6_K super-blocks; start and count are multiples of 256. Scalar: only embedding rows are
+    /// decoded this way (Q6_K matmuls never widen weights), one row per token.
+    /// </summary>
+    private static void DecodeQ6_K(byte* first, long rowBytes, int rows, int start, int count, float* destination)
+    {
+        const int Size = TensorDTypeInfo.Q6_KBlockSize;
+        const int Bytes = TensorDTypeInfo.Q6_KBlockBytes;
+        for (int r = 0; r < rows; r++, destination += count)
+        {
+            byte* block = first + (r * rowBytes) + ((long)start / Size * Bytes);
+            for (int i = 0; i < count; i += Size, block += Bytes)
+            {
+                Q6KCodec.Decode(new ReadOnlySpan<byte>(block, Bytes), new Span<float>(destination + i, Size));
             }
         }
     }
