@@ -127,7 +127,7 @@ public sealed class ElementwiseTests
         int[] ids = [3, 0, 10, 3];
         foreach (var type in Enum.GetValues<TensorDType>())
         {
-            int hidden = TensorDTypeInfo.IsQuantized(type) ? 64 : 37;
+            int hidden = TensorDTypeInfo.IsQuantized(type) ? 2 * TensorDTypeInfo.BlockSize(type) : 37;
             const int Vocab = 11;
             var bytes = new byte[TensorDTypeInfo.ByteSize(type, Vocab * hidden)];
             WeightCodec.Encode(type, RandomFloats(random, Vocab * hidden, 4f), bytes);

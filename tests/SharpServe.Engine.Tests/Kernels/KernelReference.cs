@@ -61,6 +61,7 @@ internal static class KernelReference
                 TensorDType.BF16 => BitConverter.UInt32BitsToSingle((uint)BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(2 * i)) << 16),
                 TensorDType.Q8_0 => Q8Scale(data, i / 32) * (sbyte)data[(i / 32 * 34) + 2 + (i % 32)],
                 TensorDType.Q4_0 => Q4Scale(data, i / 32) * (Q4Nibble(data, i) - 8),
+                TensorDType.Q6_K => (double)Q6Scale(data, i / 256) * Q6SubScale(data, i) * (Q6Quant(data, i) - 32),
                 _ => throw new ArgumentOutOfRangeException(nameof(type)),
             };
         }
@@ -82,6 +83,107 @@ internal static class KernelReference
         int j = i % 32;
         byte packed = data[(i / 32 * 18) + 2 + (j % 16)];
         return j < 16 ? packed & 0x0F : packed >> 4;
+    }
+
+    /// <summary>The fp16 d of Q6_K super-block b (210 bytes each, d last), as f32.</summary>
+    public static float Q6Scale(byte[] data, int block) =>
+        (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan((block * 210) + 208)));
+
+    /// <summary>The int8 scale of element i's 16-value sub-block.</summary>
+    public static int Q6SubScale(byte[] data, int i) => (sbyte)data[(i / 256 * 210) + 192 + (i % 256 / 16)];
+
+    /// <summary>
+    /// Element i's 6-bit quant: in each 128-value half, value 32k + l (k &lt; 4) has its low 4 bits in ql byte
+    /// 32·(k mod 2) + l (low nibble for k &lt; 2, high for k ≥ 2) and bits 4–5 in bits 2k..2k+1 of qh byte l.
+    /// </summary>
+    public static int Q6Quant(byte[] data, int i)
+    {
+        int block = i / 256 * 210;
+        int half = i % 256 / 128;
+        int k = i % 128 / 32;
+        int l = i % 32;
+        byte low = data[block + (64 * half) + (32 * (k % 2)) + l];
+        byte high = data[block + 128 + (32 * half) + l];
+        return (k < 2 ? low & 0x0F : low >> 4) | (((high >> (2 * k)) & 3) << 4);
+    }
+
+    /// <summary>ggml's quantize_row_q8_K_ref: per 256 values d = max/−127 (signed max), q = min(127, round-half-even(x·−127/max)).</summary>
+    public static (sbyte[] Quants, float[] Scales) QuantizeActivationsQ8K(ReadOnlySpan<float> x)
+    {
+        var quants = new sbyte[x.Length];
+        var scales = new float[x.Length / 256];
+        for (int b = 0; b < scales.Length; b++)
+        {
+            float max = 0, amax = 0;
+            for (int j = 0; j < 256; j++)
+            {
+                float v = x[(b * 256) + j];
+                if (Math.Abs(v) > amax)
+                {
+                    amax = Math.Abs(v);
+                    max = v;
+                }
+            }
+
+            if (amax == 0)
+            {
+                continue;
+            }
+
+            float iscale = -127f / max;
+            for (int j = 0; j < 256; j++)
+            {
+                quants[(b * 256) + j] = (sbyte)Math.Min(127, (int)MathF.Round(iscale * x[(b * 256) + j], MidpointRounding.ToEven));
+            }
+
+            scales[b] = 1 / iscale;
+        }
+
+        return (quants, scales);
+    }
+
+    /// <summary>
+    /// llama.cpp's AVX2 ggml_vec_dot_q6_K_q8_K: activations to Q8_K; per (row, token) and super-block, int32 lane k
+    /// = Σ scale·q8·(q6 − 32) over elements 32c + 4k .. 32c + 4k + 3 for every 32-value chunk c; then
+    /// lane = fma(x.d·w.d, lane sum, lane) in block order, hsum_float_8 and the bias add.
+    /// </summary>
+    public static float[] MatMulQ6K(byte[] w, float[] bias, float[] x, int rows, int columns, int tokens)
+    {
+        int blocks = columns / 256;
+        var y = new float[tokens * rows];
+        var lanes = new float[8];
+        for (int t = 0; t < tokens; t++)
+        {
+            var (xq, xd) = QuantizeActivationsQ8K(x.AsSpan(t * columns, columns));
+            for (int o = 0; o < rows; o++)
+            {
+                Array.Clear(lanes);
+                for (int b = 0; b < blocks; b++)
+                {
+                    int first = ((o * blocks) + b) * 256;
+                    float d = xd[b] * Q6Scale(w, first / 256);
+                    for (int k = 0; k < 8; k++)
+                    {
+                        int dot = 0;
+                        for (int c = 0; c < 8; c++)
+                        {
+                            for (int m = 0; m < 4; m++)
+                            {
+                                int e = (32 * c) + (4 * k) + m;
+                                dot += Q6SubScale(w, first + e) * xq[(b * 256) + e] * (Q6Quant(w, first + e) - 32);
+                            }
+                        }
+
+                        lanes[k] = MathF.FusedMultiplyAdd(d, dot, lanes[k]);
+                    }
+                }
+
+                float sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+                y[(t * rows) + o] = bias.Length == 0 ? sum : sum + bias[o];
+            }
+        }
+
+        return y;
     }
 
     /// <summary>y[t, o] = Σ W[o, i]·x[t, i] + b[o] in double; also returns Σ|W·x| per output for tolerances.</summary>

@@ -7,13 +7,14 @@ namespace SharpServe.Engine.Tests.Kernels;
 
 /// <summary>
 /// MatMul against double-precision references, on odd shapes that leave vector tails, through the
-/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles, the Q4_0 rows and the tiled GEMM, with one
+/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles, the Q4_0 and Q6_K rows and the tiled GEMM, with one
 /// and two threads, on every vector tier this machine runs.
 /// </summary>
 public sealed class MatMulTests
 {
     private static readonly int[] FloatColumns = [1, 3, 17, 100, 1031];
     private static readonly int[] Q8Columns = [32, 64, 544, 1056];
+    private static readonly int[] Q6KColumns = [256, 512, 1280];
     private static readonly int[] Rows = [1, 37];
     private static readonly int[] TokenCounts = [1, 3, 6, 17];
 
@@ -43,6 +44,7 @@ public sealed class MatMulTests
             {
                 data.Add(tier, TensorDType.Q8_0);
                 data.Add(tier, TensorDType.Q4_0);
+                data.Add(tier, TensorDType.Q6_K);
             }
 
             return data;
@@ -51,7 +53,7 @@ public sealed class MatMulTests
 
     /// <summary>
     /// F32/F16/BF16: f32 accumulation against the double reference; 1e-5 of Σ|w·x| is far above rounding
-    /// noise and far below the size of one wrong or missing term. Q8_0 and Q4_0 must equal a scalar emulation of
+    /// noise and far below the size of one wrong or missing term. Q8_0, Q4_0 and Q6_K must equal a scalar emulation of
     /// llama.cpp's x86 algorithm bit for bit (activation quantization, lane layout, summation order).
     /// </summary>
     [Theory]
@@ -62,7 +64,7 @@ public sealed class MatMulTests
         foreach (int threads in new[] { 1, 2 })
         {
             using var backend = new CpuBackend(threads, tier);
-            foreach (int columns in TensorDTypeInfo.IsQuantized(type) ? Q8Columns : FloatColumns)
+            foreach (int columns in type == TensorDType.Q6_K ? Q6KColumns : TensorDTypeInfo.IsQuantized(type) ? Q8Columns : FloatColumns)
             {
                 foreach (int rows in Rows)
                 {
@@ -87,6 +89,12 @@ public sealed class MatMulTests
                             continue;
                         }
 
+                        if (type == TensorDType.Q6_K)
+                        {
+                            AssertBitwiseEqual(MatMulQ6K(bytes, bias, x, rows, columns, tokens), y, context);
+                            continue;
+                        }
+
                         var (expected, magnitude) = MatMul(Decode(type, bytes, rows * columns), bias, x, rows, columns, tokens);
                         for (int i = 0; i < y.Length; i++)
                         {
@@ -99,41 +107,44 @@ public sealed class MatMulTests
     }
 
     /// <summary>
-    /// Q8_0 and Q4_0 against plain f32 math on the dequantized weights (no activation quantization): they may only
-    /// differ by the activation rounding, |x − d·q| ≤ d/2 + 127·d·2⁻¹¹ (fp16 scale) ≤ 0.57·d per value,
-    /// so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, and a ragged last group.
+    /// Q8_0, Q4_0 and Q6_K against plain f32 math on the dequantized weights (no activation quantization): they may only
+    /// differ by the activation rounding, |x − d·q| ≤ d/2 + 127·d·2⁻¹¹ (Q8_0's fp16 scale) ≤ 0.57·d per value
+    /// (Q8_K for Q6_K: f32 scale, d/2, taken as 0.51·d), so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, and a ragged last group.
     /// </summary>
     [Theory]
     [MemberData(nameof(QuantizedTiers))]
     public void QuantizedStaysWithinActivationRoundingOfFloatMath(SimdTier tier, TensorDType type)
     {
         var random = new Random(99);
-        const int Rows = 23, Columns = 1056;
+        const int Rows = 23;
+        int columns = type == TensorDType.Q6_K ? 1280 : 1056;
+        int blockSize = type == TensorDType.Q6_K ? 256 : 32;
+        double perValue = type == TensorDType.Q6_K ? 0.51 : 0.57; // Q8_K keeps d in f32: no fp16 term
         using var backend = new CpuBackend(2, tier);
         foreach (int tokens in new[] { 1, 5, 11 })
         {
-            var weight = RandomWeight(random, type, Rows, Columns, out byte[] bytes);
-            var w = Decode(type, bytes, Rows * Columns);
-            var x = RandomFloats(random, tokens * Columns);
+            var weight = RandomWeight(random, type, Rows, columns, out byte[] bytes);
+            var w = Decode(type, bytes, Rows * columns);
+            var x = RandomFloats(random, tokens * columns);
             var y = new float[tokens * Rows];
             backend.MatMul(weight, [], x, y, tokens);
 
-            var (expected, magnitude) = MatMul(w, [], x, Rows, Columns, tokens);
+            var (expected, magnitude) = MatMul(w, [], x, Rows, columns, tokens);
             for (int t = 0; t < tokens; t++)
             {
                 for (int o = 0; o < Rows; o++)
                 {
                     double bound = 0;
-                    for (int b = 0; b < Columns / 32; b++)
+                    for (int b = 0; b < columns / blockSize; b++)
                     {
                         double amax = 0, wsum = 0;
-                        for (int j = 0; j < 32; j++)
+                        for (int j = 0; j < blockSize; j++)
                         {
-                            amax = Math.Max(amax, Math.Abs(x[(t * Columns) + (b * 32) + j]));
-                            wsum += Math.Abs(w[(o * Columns) + (b * 32) + j]);
+                            amax = Math.Max(amax, Math.Abs(x[(t * columns) + (b * blockSize) + j]));
+                            wsum += Math.Abs(w[(o * columns) + (b * blockSize) + j]);
                         }
 
-                        bound += wsum * 0.57 * amax / 127;
+                        bound += wsum * perValue * amax / 127;
                     }
 
                     int i = (t * Rows) + o;
@@ -181,27 +192,34 @@ public sealed class MatMulTests
     public void CrossesGemmTokenBlocks(SimdTier tier, TensorDType type)
     {
         var random = new Random(5);
-        const int Rows = 9, Columns = 1088, Tokens = 131;
+        const int Rows = 9, Tokens = 131;
+        int columns = type == TensorDType.Q6_K ? 1280 : 1088;
         using var backend = new CpuBackend(2, tier);
-        var weight = RandomWeight(random, type, Rows, Columns, out byte[] bytes);
+        var weight = RandomWeight(random, type, Rows, columns, out byte[] bytes);
         var bias = RandomFloats(random, Rows);
-        var x = RandomFloats(random, Tokens * Columns);
+        var x = RandomFloats(random, Tokens * columns);
         var y = new float[Tokens * Rows];
         backend.MatMul(weight, bias, x, y, Tokens);
 
         if (type == TensorDType.Q8_0)
         {
-            AssertBitwiseEqual(MatMulQ8(bytes, bias, x, Rows, Columns, Tokens), y, $"{tier}");
+            AssertBitwiseEqual(MatMulQ8(bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
             return;
         }
 
         if (type == TensorDType.Q4_0)
         {
-            AssertBitwiseEqual(MatMulQ4(bytes, bias, x, Rows, Columns, Tokens), y, $"{tier}");
+            AssertBitwiseEqual(MatMulQ4(bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
             return;
         }
 
-        var (expected, magnitude) = MatMul(Decode(type, bytes, Rows * Columns), bias, x, Rows, Columns, Tokens);
+        if (type == TensorDType.Q6_K)
+        {
+            AssertBitwiseEqual(MatMulQ6K(bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
+            return;
+        }
+
+        var (expected, magnitude) = MatMul(Decode(type, bytes, Rows * columns), bias, x, Rows, columns, Tokens);
         for (int i = 0; i < y.Length; i++)
         {
             AssertClose(expected[i], y[i], (1e-5 * magnitude[i]) + 1e-6, $"{tier} {type} y[{i / Rows}, {i % Rows}]");

@@ -86,6 +86,15 @@ public sealed class Qwen2WeightBinderTests
     }
 
     [Fact]
+    public void Q6KRowsMustBeWholeSuperBlocks()
+    {
+        var config = TinyQwen2.Config(hidden: 48, intermediate: 96);
+        var tensors = Dictionary(TinyQwen2.Tensors(config, WeightNames.Gguf, TensorDType.F16, TensorDType.F32));
+        tensors["blk.0.attn_q.weight"] = new WeightTensor("blk.0.attn_q.weight", TensorDType.Q6_K, [48, 48], new byte[48 * 48 / 256 * 210]);
+        Refused(config, tensors, "tensor blk.0.attn_q.weight is Q6_K with rows of 48 values, not a multiple of 256", WeightNames.Gguf);
+    }
+
+    [Fact]
     public void DataOfTheWrongSizeIsRefused()
     {
         var config = TinyQwen2.Config();

@@ -3,7 +3,8 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// <summary>
 /// Pointers of one GEMV call. Activations are prepared once per call for the weight format:
 /// F32 reads <see cref="X"/>; F16/BF16 read <see cref="XPairs"/> (each 2·Count chunk deinterleaved) and
-/// <see cref="X"/> for the tail; Q8_0 and Q4_0 read <see cref="XQuants"/>, <see cref="XScales"/> and <see cref="XCorrections"/>.
+/// <see cref="X"/> for the tail; Q8_0 and Q4_0 read <see cref="XQuants"/>, <see cref="XScales"/> and <see cref="XCorrections"/>;
+/// Q6_K reads Q8_K activations, token-major: <see cref="XQuants"/> [tokens, columns], <see cref="XScales"/> [tokens, columns / 256].
 /// </summary>
 internal readonly unsafe struct GemvOperands(byte* weights, int rows, int columns, float* x, float* xPairs, sbyte* xQuants, float* xScales, int* xCorrections, float* bias, float* y)
 {
