@@ -22,9 +22,9 @@ internal static class WeightFormatCheck
             .Select(tensor => tensor.Type.ToString().ToLowerInvariant())
             .Distinct().Order(StringComparer.Ordinal).ToArray();
         string asked = quantization?.ToLowerInvariant() ?? "none";
-        if (asked is not ("none" or "q8_0" or "q4_0"))
+        if (asked is not ("none" or "q8_0" or "q4_0" or "q6_k"))
         {
-            throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0 (as stored in a GGUF file)");
+            throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0, q6_k (as stored in a GGUF file)");
         }
 
         if (asked == "none" ? quantized.Length > 0 : !quantized.Contains(asked))

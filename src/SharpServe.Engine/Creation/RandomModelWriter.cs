@@ -32,6 +32,17 @@ public static class RandomModelWriter
         }
 
         spec.Config.Validate(outPath);
+
+        // Every matrix row (hidden or intermediate long) must be whole blocks; llama.cpp would fall back to another
+        // type for such rows, but a file of mixed types is not what --dtype asked for.
+        int block = TensorDTypeInfo.BlockSize(spec.DType);
+        if (spec.Config.HiddenSize % block != 0 || spec.Config.IntermediateSize % block != 0)
+        {
+            throw new ArgumentException(
+                $"{spec.DType} stores rows in blocks of {block} values: hidden_size {spec.Config.HiddenSize} and intermediate_size "
+                + $"{spec.Config.IntermediateSize} must both be multiples of {block} (pass a --config with such sizes)");
+        }
+
         if (spec.Format == ModelFileFormat.Gguf)
         {
             WriteGguf(spec, outPath); // GgufWriter already writes under a temporary name and renames
@@ -95,7 +106,7 @@ public static class RandomModelWriter
         var random = new TensorRandom(seed, tensor.HfName);
         int columns = tensor.Shape[^1];
         long total = tensor.Shape.Aggregate(1L, (a, b) => a * b);
-        int chunk = Math.Max(1, ChunkValues / columns) * columns; // whole rows, so Q8_0/Q4_0 blocks never straddle chunks
+        int chunk = Math.Max(1, ChunkValues / columns) * columns; // whole rows, so quantized blocks never straddle chunks
         var values = new float[Math.Min(chunk, total)];
         var bytes = new byte[TensorDTypeInfo.ByteSize(type, values.Length)];
         for (long done = 0; done < total; done += values.Length)
