@@ -107,7 +107,10 @@ internal static class KernelReference
         return (k < 2 ? low & 0x0F : low >> 4) | (((high >> (2 * k)) & 3) << 4);
     }
 
-    /// <summary>ggml's quantize_row_q8_K_ref: per 256 values d = max/−127 (signed max), q = min(127, round-half-even(x·−127/max)).</summary>
+    /// <summary>
+    /// ggml's quantize_row_q8_K_ref: per 256 values q = min(127, round-half-even(x·−127/max)) (signed max), and d = max/−127
+    /// (the reference writes 1/iscale; llama.cpp's build agrees with max/−127, see Q8KActivations).
+    /// </summary>
     public static (sbyte[] Quants, float[] Scales) QuantizeActivationsQ8K(ReadOnlySpan<float> x)
     {
         var quants = new sbyte[x.Length];
@@ -136,7 +139,7 @@ internal static class KernelReference
                 quants[(b * 256) + j] = (sbyte)Math.Min(127, (int)MathF.Round(iscale * x[(b * 256) + j], MidpointRounding.ToEven));
             }
 
-            scales[b] = 1 / iscale;
+            scales[b] = max / -127f;
         }
 
         return (quants, scales);

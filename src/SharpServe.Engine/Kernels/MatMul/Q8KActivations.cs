@@ -1,10 +1,13 @@
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// Activations for K-quant weights as ggml's quantize_row_q8_K_ref makes them (x86 calls the reference): per 256
-/// values, d = max / −127 with max the value of largest magnitude (sign kept, first one on ties), q = min(127,
-/// nearest_int(x · −127/max)); an all-zero block stores d = 0 and zero quants. The bsums are not kept: the Q6_K
-/// dot sums the offset (q − 32) directly, which gives the same exact integers.
+/// Activations for K-quant weights as ggml's quantize_row_q8_K_ref makes them: per 256 values, with max the value of
+/// largest magnitude (sign kept, first one on ties), q = min(127, nearest_int(x · −127/max)); an all-zero block stores
+/// d = 0 and zero quants. One measured deviation from the C text: d = max / −127, not 1 / (−127/max) (they differ in
+/// the last bit). With 1/iscale the Q6_K logits were up to 0.38 off llama.cpp (LLamaSharp 0.30.0) at 34 of 64 positions
+/// of the oracle test; with max / −127 all 64 agree within 7.6e-6. Presumably that build computes the reciprocal
+/// differently (e.g. under reciprocal-math); not traced further. The bsums are not kept: the Q6_K dot sums the
+/// offset (q − 32) directly, which gives the same exact integers.
 /// </summary>
 internal static unsafe class Q8KActivations
 {
@@ -39,7 +42,7 @@ internal static unsafe class Q8KActivations
                 q[j] = (sbyte)Math.Min(127, Q6KCodec.NearestInt(iscale * x[j]));
             }
 
-            d[b] = 1 / iscale;
+            d[b] = max / -127f;
         }
     }
 }
