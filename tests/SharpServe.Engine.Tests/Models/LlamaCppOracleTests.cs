@@ -155,14 +155,16 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
     /// <summary>
     /// Q6_K weights (create-model's quantize_row_q6_K_ref encoding) against llama.cpp: max |Δlogit| within
     /// <see cref="Q6KTolerance"/> and the same argmax at ≥ 95 % of the 64 positions. K-quant rows are 256 values, so
-    /// only "wide" (hidden 256, intermediate 512) of the oracle shapes can hold them (tiny's 64 and odd's 96 cannot).
+    /// only "wide" (hidden 256, intermediate 512, tied) of the three oracle shapes can hold them (tiny's 64 and odd's 96
+    /// cannot); "kquant" adds an untied 3-layer shape with intermediate 768.
     /// </summary>
     [Theory]
-    [InlineData(64)]
-    [InlineData(1)]
-    public void Q6_K_AgreesWithLlamaCpp(int chunk)
+    [InlineData("wide", 64)]
+    [InlineData("wide", 1)]
+    [InlineData("kquant", 64)]
+    public void Q6_K_AgreesWithLlamaCpp(string shape, int chunk)
     {
-        string path = TestModels.Gguf("wide", TensorDType.Q6_K);
+        string path = TestModels.Gguf(shape, TensorDType.Q6_K);
         var expected = LlamaLogits(path, Prompt);
         using var model = LoadedModel.Open(path, threads: 2);
         var actual = PromptLogits(model, Prompt, chunk);
@@ -170,7 +172,7 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
         int agree = Enumerable.Range(0, Prompt.Length).Count(i => SharpServe.Engine.Sampling.Greedy.ArgMax(actual[i]) == SharpServe.Engine.Sampling.Greedy.ArgMax(expected[i]));
         float range = expected.Max(row => row.Max(MathF.Abs));
         int close = Enumerable.Range(0, Prompt.Length).Count(i => actual[i].Zip(expected[i], (a, b) => MathF.Abs(a - b)).Max() <= 1e-4f);
-        output.WriteLine($"wide Q6_K, chunks of {chunk}: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}, "
+        output.WriteLine($"{shape} Q6_K, chunks of {chunk}: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}, "
             + $"positions within 1e-4: {close}/{Prompt.Length}, max |logit| = {range:F2}");
         Assert.True(agree >= 0.95 * Prompt.Length, $"argmax agreement {agree}/{Prompt.Length}");
         Assert.True(diff <= Q6KTolerance, $"max |Δ| {diff} > {Q6KTolerance}");
@@ -222,7 +224,7 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
     /// Q6_K takes llama.cpp's route (activations to Q8_K, exact int32 lanes and fma order of the AVX2
     /// ggml_vec_dot_q6_K_q8_K, which this llama.cpp build uses: its log shows no tensor repacked). Measured on "wide"
     /// (logits up to 25.0), chunks of 64 and of 1 alike: max |Δlogit| 7.6e-6, argmax 64/64, all 64 positions within
-    /// 1e-4. With the Q8_K scale written as the C text's 1/iscale instead of max/−127 it was 0.376 and 63/64 (34
+    /// 1e-4; "kquant" (logits up to 11.4): 3.8e-6, 64/64. With the Q8_K scale written as the C text's 1/iscale instead of max/−127 it was 0.376 and 63/64 (34
     /// positions off by 0.08–0.38: the random model's activations hit rounding ties that a last-bit change of a scale
     /// flips). As for Q8_0, one flipped tie shows as ~0.1, so the bound stays at 1e-3.
     /// </summary>

@@ -47,6 +47,21 @@ public static class TestModels
         TieWordEmbeddings = true,
     };
 
+    /// <summary>K-quant rows are 256 values: 3 layers, 4 heads sharing 2 KV heads (head_dim 64), intermediate 768, untied.</summary>
+    public static Qwen2Config KQuantShape { get; } = new()
+    {
+        HiddenSize = 256,
+        IntermediateSize = 768,
+        NumHiddenLayers = 3,
+        NumAttentionHeads = 4,
+        NumKeyValueHeads = 2,
+        VocabSize = 151936,
+        MaxPositionEmbeddings = 2048,
+        RmsNormEps = 1e-5f,
+        RopeTheta = 1000000f,
+        TieWordEmbeddings = false,
+    };
+
     public static TokenizerSpec DistillTokenizerSpec => Tokenizer.Value;
 
     public static string TinyGguf(TensorDType type) => Get("tiny", ModelPresets.Tiny, ModelFileFormat.Gguf, type);
@@ -57,12 +72,13 @@ public static class TestModels
 
     public static string WideHeadGguf(TensorDType type) => Get("wide", WideHead, ModelFileFormat.Gguf, type);
 
-    /// <summary>A GGUF of one of the oracle shapes by name: "tiny", "odd" or "wide".</summary>
+    /// <summary>A GGUF of one of the oracle shapes by name: "tiny", "odd", "wide" or "kquant".</summary>
     public static string Gguf(string shape, TensorDType type) => shape switch
     {
         "tiny" => TinyGguf(type),
         "odd" => OddGguf(type),
         "wide" => WideHeadGguf(type),
+        "kquant" => Get("kquant", KQuantShape, ModelFileFormat.Gguf, type),
         _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
     };
 
