@@ -30,21 +30,15 @@ public sealed class DecodeAllocationTests
             runner.Step(step, allPositions: false, logits); // warm-up: buffers grow to their steady size
         }
 
-        // Three windows of 32 steps; the quietest must allocate nothing. The runtime itself may
-        // allocate now and then on this thread (e.g. starting its tiered-JIT worker thread when a
-        // method gets hot), but a per-step allocation would show in every window.
-        long allocated = long.MaxValue;
-        for (int window = 0; window < 3; window++)
+        // Three windows of 32 steps; the quietest must allocate nothing.
+        long allocated = SteadyAllocations.Of(() =>
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 32; i++)
             {
                 next[0] = SharpServe.Engine.Sampling.Greedy.ArgMax(logits);
                 runner.Step(step, allPositions: false, logits);
             }
-
-            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
+        });
 
         Assert.Equal(0, allocated);
     }

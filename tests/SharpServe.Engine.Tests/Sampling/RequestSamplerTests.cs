@@ -1,4 +1,5 @@
 using SharpServe.Engine.Sampling;
+using SharpServe.Engine.Tests.TestSupport;
 
 namespace SharpServe.Engine.Tests.Sampling;
 
@@ -181,13 +182,13 @@ public sealed class RequestSamplerTests
             logitBias: new Dictionary<int, float> { [5] = 1f });
         var sampler = new RequestSampler(parameters, logits.Length, [151_643]);
         sampler.Sample(logits, prompt, output); // sizes the scratch
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        Assert.Equal(0, SteadyAllocations.Of(() =>
         {
-            sampler.Sample(logits, prompt, output);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 5; i++)
+            {
+                sampler.Sample(logits, prompt, output);
+            }
+        }));
     }
 
     [Fact]

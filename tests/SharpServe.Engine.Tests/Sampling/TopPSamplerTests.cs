@@ -1,4 +1,5 @@
 using SharpServe.Engine.Sampling;
+using SharpServe.Engine.Tests.TestSupport;
 
 namespace SharpServe.Engine.Tests.Sampling;
 
@@ -93,13 +94,13 @@ public sealed class TopPSamplerTests
         float[] logits = RandomLogits(151_936, seed: 4);
         var sampler = new TestSampler(0.6f, 0.95f, 1);
         sampler.Sample(logits); // sizes the scratch
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        Assert.Equal(0, SteadyAllocations.Of(() =>
         {
-            sampler.Sample(logits);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 5; i++)
+            {
+                sampler.Sample(logits);
+            }
+        }));
     }
 
     [Theory]
