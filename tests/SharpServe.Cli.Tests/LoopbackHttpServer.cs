@@ -22,7 +22,8 @@ public abstract class LoopbackHttpServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone: after Stop, the managed HttpListener's Close removes the prefixes a second time and in doing so
+        // binds the port again, which fails when a parallel test has taken it meanwhile.
         _listener.Close();
         _loop.Wait(TimeSpan.FromSeconds(5));
         GC.SuppressFinalize(this);
