@@ -49,34 +49,13 @@ public static class WeightCodec
 
                 break;
             case TensorDType.Q8_0:
-                for (int block = 0; block < destination.Length / TensorDTypeInfo.Q8_0BlockSize; block++)
-                {
-                    var bytes = source.Slice(block * TensorDTypeInfo.Q8_0BlockBytes, TensorDTypeInfo.Q8_0BlockBytes);
-                    float d = (float)BinaryPrimitives.ReadHalfLittleEndian(bytes);
-                    for (int j = 0; j < TensorDTypeInfo.Q8_0BlockSize; j++)
-                    {
-                        destination[(block * TensorDTypeInfo.Q8_0BlockSize) + j] = d * (sbyte)bytes[2 + j];
-                    }
-                }
-
+                DecodeBlocks(type, source, destination, DecodeQ8_0Block);
                 break;
             case TensorDType.Q6_K:
-                for (int block = 0; block < destination.Length / TensorDTypeInfo.Q6_KBlockSize; block++)
-                {
-                    Q6KCodec.Decode(
-                        source.Slice(block * TensorDTypeInfo.Q6_KBlockBytes, TensorDTypeInfo.Q6_KBlockBytes),
-                        destination.Slice(block * TensorDTypeInfo.Q6_KBlockSize, TensorDTypeInfo.Q6_KBlockSize));
-                }
-
+                DecodeBlocks(type, source, destination, Q6KCodec.Decode);
                 break;
             case TensorDType.Q4_0:
-                for (int block = 0; block < destination.Length / TensorDTypeInfo.Q4_0BlockSize; block++)
-                {
-                    DecodeQ4_0Block(
-                        source.Slice(block * TensorDTypeInfo.Q4_0BlockBytes, TensorDTypeInfo.Q4_0BlockBytes),
-                        destination.Slice(block * TensorDTypeInfo.Q4_0BlockSize, TensorDTypeInfo.Q4_0BlockSize));
-                }
-
+                DecodeBlocks(type, source, destination, DecodeQ4_0Block);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, null);
@@ -108,31 +87,13 @@ public static class WeightCodec
 
                 break;
             case TensorDType.Q8_0:
-                for (int block = 0; block < source.Length / TensorDTypeInfo.Q8_0BlockSize; block++)
-                {
-                    EncodeQ8_0Block(
-                        source.Slice(block * TensorDTypeInfo.Q8_0BlockSize, TensorDTypeInfo.Q8_0BlockSize),
-                        destination.Slice(block * TensorDTypeInfo.Q8_0BlockBytes, TensorDTypeInfo.Q8_0BlockBytes));
-                }
-
+                EncodeBlocks(type, source, destination, EncodeQ8_0Block);
                 break;
             case TensorDType.Q6_K:
-                for (int block = 0; block < source.Length / TensorDTypeInfo.Q6_KBlockSize; block++)
-                {
-                    Q6KCodec.Encode(
-                        source.Slice(block * TensorDTypeInfo.Q6_KBlockSize, TensorDTypeInfo.Q6_KBlockSize),
-                        destination.Slice(block * TensorDTypeInfo.Q6_KBlockBytes, TensorDTypeInfo.Q6_KBlockBytes));
-                }
-
+                EncodeBlocks(type, source, destination, Q6KCodec.Encode);
                 break;
             case TensorDType.Q4_0:
-                for (int block = 0; block < source.Length / TensorDTypeInfo.Q4_0BlockSize; block++)
-                {
-                    EncodeQ4_0Block(
-                        source.Slice(block * TensorDTypeInfo.Q4_0BlockSize, TensorDTypeInfo.Q4_0BlockSize),
-                        destination.Slice(block * TensorDTypeInfo.Q4_0BlockBytes, TensorDTypeInfo.Q4_0BlockBytes));
-                }
-
+                EncodeBlocks(type, source, destination, EncodeQ4_0Block);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, null);
@@ -152,6 +113,40 @@ public static class WeightCodec
     }
 
     /// <summary>ggml's quantize_row_q8_0_ref for one block: d = amax/127, q = roundf(x / d) (half away from zero), d stored as fp16.</summary>
+    private delegate void BlockDecoder(ReadOnlySpan<byte> block, Span<float> values);
+
+    private delegate void BlockEncoder(ReadOnlySpan<float> values, Span<byte> block);
+
+    /// <summary>Runs a block codec over every quantization block: it sees exactly one block's bytes and values.</summary>
+    private static void DecodeBlocks(TensorDType type, ReadOnlySpan<byte> source, Span<float> destination, BlockDecoder decode)
+    {
+        int size = TensorDTypeInfo.BlockSize(type);
+        int bytes = (int)TensorDTypeInfo.ByteSize(type, size);
+        for (int block = 0; block < destination.Length / size; block++)
+        {
+            decode(source.Slice(block * bytes, bytes), destination.Slice(block * size, size));
+        }
+    }
+
+    private static void EncodeBlocks(TensorDType type, ReadOnlySpan<float> source, Span<byte> destination, BlockEncoder encode)
+    {
+        int size = TensorDTypeInfo.BlockSize(type);
+        int bytes = (int)TensorDTypeInfo.ByteSize(type, size);
+        for (int block = 0; block < source.Length / size; block++)
+        {
+            encode(source.Slice(block * size, size), destination.Slice(block * bytes, bytes));
+        }
+    }
+
+    private static void DecodeQ8_0Block(ReadOnlySpan<byte> block, Span<float> values)
+    {
+        float d = (float)BinaryPrimitives.ReadHalfLittleEndian(block);
+        for (int j = 0; j < values.Length; j++)
+        {
+            values[j] = d * (sbyte)block[2 + j];
+        }
+    }
+
     private static void EncodeQ8_0Block(ReadOnlySpan<float> values, Span<byte> block)
     {
         float amax = 0f;
