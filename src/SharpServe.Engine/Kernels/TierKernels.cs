@@ -19,9 +19,9 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly AttentionJob<TS, TV> _attention = new();
 
     private readonly NativeScratch _xPairs = new();         // [tokens, columns] f32, x deinterleaved for F16/BF16 GEMV
-    private readonly NativeScratch _xQuants = new();        // [columns / 32, tokens, 32] int8, Q8_0 activations (for Q8_0 and Q4_0 weights), tokens interleaved per block
-    private readonly NativeScratch _xScales = new();        // [columns / 32, tokens] f32 + 3 padding, Q8_0 activation scales
-    private readonly NativeScratch _xCorrections = new();   // [columns / 32, tokens, 8] int32, Q8_0 activation −128·Σ q per lane
+    private readonly NativeScratch _xQuants = new();        // [groups of 4 tokens, columns / 32, 4, 32] int8, Q8_0 activations (for Q8_0 and Q4_0 weights), see QuantizeJob
+    private readonly NativeScratch _xScales = new();        // [groups, columns / 32, 4] f32 + 3 padding, Q8_0 activation scales
+    private readonly NativeScratch _xCorrections = new();   // [groups, columns / 32, 4, 8] int32, Q8_0 activation −128·Σ q per lane
     private readonly NativeScratch _xt = new();             // [columns, paddedTokens] f32, GEMM packed activations
     private readonly NativeScratch _panels = new();         // [threads, 8, Depth] f32, GEMM weight panels
     private readonly NativeScratch _ropeTable = new();      // [headDim] f32, cos then sin

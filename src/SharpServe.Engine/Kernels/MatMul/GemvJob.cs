@@ -90,22 +90,22 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
             case TensorDType.Q8_0:
                 if (_tokens <= Q8SingleRowTokens)
                 {
-                    Q8Tiles.Run<TS, TV, TN, OneToken>(in _op, _tokens, t0, r0, r1);
+                    Q8Tiles.Run<TS, TV, TN, OneToken>(in _op, t0, r0, r1);
                 }
                 else
                 {
-                    Q8Tiles.Run<TS, TV, TN, FourTokens>(in _op, _tokens, t0, r0, r1);
+                    Q8Tiles.Run<TS, TV, TN, FourTokens>(in _op, t0, r0, r1);
                 }
 
                 break;
             case TensorDType.Q4_0:
                 if (_tokens <= Q8SingleRowTokens)
                 {
-                    Q4Rows.Run<TS, TV, TN, OneToken>(in _op, _tokens, t0, r0, r1);
+                    Q4Rows.Run<TS, TV, TN, OneToken>(in _op, t0, r0, r1);
                 }
                 else
                 {
-                    Q4Rows.Run<TS, TV, TN, FourTokens>(in _op, _tokens, t0, r0, r1);
+                    Q4Rows.Run<TS, TV, TN, FourTokens>(in _op, t0, r0, r1);
                 }
 
                 break;

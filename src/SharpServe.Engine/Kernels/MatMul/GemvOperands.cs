@@ -13,9 +13,9 @@ internal readonly unsafe struct GemvOperands(byte* weights, int rows, int column
     public int Columns { get; } = columns;
     public float* X { get; } = x;              // [tokens, columns]
     public float* XPairs { get; } = xPairs;    // [tokens, columns]
-    public sbyte* XQuants { get; } = xQuants;  // [columns / 32, tokens, 32]
-    public float* XScales { get; } = xScales;  // [columns / 32, tokens], 3 floats of padding after
-    public int* XCorrections { get; } = xCorrections;  // [columns / 32, tokens, 8]
+    public sbyte* XQuants { get; } = xQuants;  // [groups, columns / 32, groupTokens, 32] (QuantizeJob's groups of 4 tokens)
+    public float* XScales { get; } = xScales;  // [groups, columns / 32, groupTokens], 3 floats of padding after
+    public int* XCorrections { get; } = xCorrections;  // [groups, columns / 32, groupTokens, 8]
     public float* Bias { get; } = bias;        // [rows] or null
     public float* Y { get; } = y;              // [tokens, rows]
 }

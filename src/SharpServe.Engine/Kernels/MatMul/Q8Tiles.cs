@@ -17,9 +17,9 @@ internal static unsafe class Q8Tiles
     /// <summary>Most weight rows per tile: 4 rows × 4 tokens = 16 accumulators fit the register file beside the operands.</summary>
     public const int Rows = 4;
 
-    /// <summary>y[t, r] for r in [rowStart, rowEnd) and the TN.Count tokens from t0 of the call's <paramref name="tokens"/>.</summary>
+    /// <summary>y[t, r] for r in [rowStart, rowEnd) and the TN.Count tokens from t0 (a group of <see cref="QuantizeJob{TS, TV}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TS, TV, TN, TR>(in GemvOperands op, int tokens, int t0, int rowStart, int rowEnd)
+    public static void Run<TS, TV, TN, TR>(in GemvOperands op, int t0, int rowStart, int rowEnd)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TN : struct, ITokenGroup
@@ -29,8 +29,9 @@ internal static unsafe class Q8Tiles
         int blocks = columns / 32;
         long rowBytes = (long)blocks * 34;
         float* halfTable = HalfTable.Pointer;
-        long quantStride = 32L * tokens;     // one block of every token
-        long correctionStride = 8L * tokens;
+        // The group's tokens, block after block (QuantizeJob's layout): group t0 starts at t0·columns quants.
+        long quantStride = 32L * TN.Count;
+        long correctionStride = 8L * TN.Count;
 
         // [blocks, Rows, 4] fp32(w.d)·fp32(x.d) of the current tile: one 4-wide multiply per row and block instead
         // of one multiply per output, read back as broadcast operands of the FMAs. Written in a pass of its own:
@@ -57,8 +58,8 @@ internal static unsafe class Q8Tiles
             if (TR.Count > 1)
             {
                 // The scale pass is the first to touch the tile's weights, so it carries the prefetch.
-                float* scales = op.XScales + t0;   // [TN.Count] of the current block (4 read; lanes past TN.Count unused)
-                for (int b = 0; b < blocks; b++, scales += tokens, ahead += TR.Count * 34)
+                float* scales = op.XScales + ((long)t0 * blocks);   // [TN.Count] of the current block (4 read; lanes past TN.Count unused)
+                for (int b = 0; b < blocks; b++, scales += TN.Count, ahead += TR.Count * 34)
                 {
                     TS.Prefetch(ahead);
                     TS.Prefetch(ahead + 64);
@@ -71,12 +72,12 @@ internal static unsafe class Q8Tiles
                 }
             }
 
-            sbyte* q = op.XQuants + (32L * t0);        // [TN.Count, 32] of the current block
-            int* c = op.XCorrections + (8L * t0);      // [TN.Count, 8]
-            float* p = products;                       // [Rows, 4] of the current block
-            float* xd = op.XScales + t0;               // [TN.Count] of the current block
+            sbyte* q = op.XQuants + ((long)t0 * columns);          // [TN.Count, 32] of the current block
+            int* c = op.XCorrections + ((long)t0 * blocks * 8);    // [TN.Count, 8]
+            float* p = products;                                   // [Rows, 4] of the current block
+            float* xd = op.XScales + ((long)t0 * blocks);          // [TN.Count] of the current block
 
-            for (int b = 0; b < blocks; b++, w0 += 34, w1 += 34, w2 += 34, w3 += 34, q += quantStride, c += correctionStride, p += Rows * 4, xd += tokens)
+            for (int b = 0; b < blocks; b++, w0 += 34, w1 += 34, w2 += 34, w3 += 34, q += quantStride, c += correctionStride, p += Rows * 4, xd += TN.Count)
             {
                 // One-row tiles serve memory-bound decode: a single pass that prefetches and multiplies scales inline
                 // (a separate scale pass measured 1.5× slower there).

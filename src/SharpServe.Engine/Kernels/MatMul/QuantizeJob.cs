@@ -4,7 +4,12 @@ using SharpServe.Engine.Kernels.Threading;
 
 namespace SharpServe.Engine.Kernels.MatMul;
 
-/// <summary>Quantizes many tokens' activations to Q8_0 blocks (<see cref="ActivationQuantizer"/>), tokens split across parts.</summary>
+/// <summary>
+/// Quantizes many tokens' activations to Q8_0 blocks (<see cref="ActivationQuantizer"/>), tokens split across parts, in
+/// the order the tiles read them: groups of <see cref="GroupTokens"/> tokens, each group its blocks in order and a block
+/// its tokens side by side. A tile walks one group's blocks through one contiguous run; interleaving all tokens per block
+/// instead put a group's consecutive blocks 32·tokens bytes apart (4 KiB at 128 tokens), all in the same L1 sets.
+/// </summary>
 internal sealed unsafe class QuantizeJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
     where TV : struct
@@ -12,10 +17,13 @@ internal sealed unsafe class QuantizeJob<TS, TV> : IParallelWork
     private float* _x;        // [tokens, columns]
     private int _tokens;
     private int _columns;
-    private sbyte* _quants;   // [columns / 32, tokens, 32]
-    private float* _scales;   // [columns / 32, tokens]
-    private int* _corrections;  // [columns / 32, tokens, 8]
+    private sbyte* _quants;   // [groups, columns / 32, groupTokens, 32]
+    private float* _scales;   // [groups, columns / 32, groupTokens]
+    private int* _corrections;  // [groups, columns / 32, groupTokens, 8]
     private int _parts;
+
+    /// <summary>Tokens per group: the tiles' token count (the last group holds the rest, 1–4).</summary>
+    public const int GroupTokens = 4;
 
     public void Set(float* x, int tokens, int columns, sbyte* quants, float* scales, int* corrections, int parts)
     {
@@ -32,9 +40,15 @@ internal sealed unsafe class QuantizeJob<TS, TV> : IParallelWork
     public void Execute(int part, int worker)
     {
         long end = (long)_tokens * (part + 1) / _parts;
+        int blocks = _columns / 32;
         for (long t = (long)_tokens * part / _parts; t < end; t++)
         {
-            ActivationQuantizer.Quantize<TS, TV>(_x + (t * _columns), _columns, _quants + (t * 32), _scales + t, _corrections + (t * 8), _tokens);
+            // A full group before t's holds GroupTokens·columns quants; t sits at lane j of its own group.
+            long first = t - (t % GroupTokens);
+            int lane = (int)(t - first);
+            int groupTokens = (int)Math.Min(GroupTokens, _tokens - first);
+            ActivationQuantizer.Quantize<TS, TV>(
+                _x + (t * _columns), _columns, _quants + (first * _columns) + (32 * lane), _scales + (first * blocks) + lane, _corrections + (first * blocks * 8) + (8 * lane), groupTokens);
         }
     }
 }
