@@ -35,6 +35,9 @@ public sealed class ModelCheckpoint : IDisposable
     public TokenizerSpec? Tokenizer { get; }
     public GenerationConfig Generation { get; }
 
+    /// <summary>Set when the weights were quantized at load (<c>--quantization int8</c>): the tensors then come from the cache file.</summary>
+    public QuantizationReport? Quantization { get; init; }
+
     public void Dispose()
     {
         foreach (var resource in _resources)

@@ -7,8 +7,9 @@ namespace SharpServe.Engine.Models;
 /// <summary>A checkpoint opened for inference: weights bound in place, a backend, and the tokenizer if the model has one.</summary>
 public sealed class LoadedModel : IDisposable
 {
-    private LoadedModel(ModelCheckpoint checkpoint, Qwen2Model model, IComputeBackend backend, Qwen2Tokenizer? tokenizer)
+    private LoadedModel(ModelCheckpoint checkpoint, Qwen2Model model, IComputeBackend backend, Qwen2Tokenizer? tokenizer, long residentWeightBytes)
     {
+        ResidentWeightBytes = residentWeightBytes;
         Checkpoint = checkpoint;
         Model = model;
         Backend = backend;
@@ -21,8 +22,14 @@ public sealed class LoadedModel : IDisposable
     public Qwen2Tokenizer? Tokenizer { get; }
     public Qwen2Config Config => Model.Config;
 
+    /// <summary>Bytes of the weights the kernels read (see <see cref="Qwen2Weights.ResidentBytes"/>): what the startup log and /metrics report.</summary>
+    public long ResidentWeightBytes { get; }
+
     /// <summary>Loads an HF directory or GGUF file; bad input surfaces as <see cref="ModelFormatException"/>.</summary>
     public static LoadedModel Open(string path, int threads) => FromCheckpoint(ModelLoader.Load(path), threads);
+
+    /// <summary>Loads with <paramref name="options"/> (e.g. int8 quantization at load, on <paramref name="threads"/> threads).</summary>
+    public static LoadedModel Open(string path, ModelLoadOptions options, int threads) => FromCheckpoint(ModelLoader.Load(path, options, threads), threads);
 
     /// <summary>Binds an already loaded checkpoint (taking ownership of it) to a CPU backend.</summary>
     public static LoadedModel FromCheckpoint(ModelCheckpoint checkpoint, int threads)
@@ -32,7 +39,7 @@ public sealed class LoadedModel : IDisposable
             var weights = Qwen2WeightBinder.Bind(checkpoint);
             var backend = new CpuBackend(threads);
             var tokenizer = checkpoint.Tokenizer is { } spec ? new Qwen2Tokenizer(spec) : null;
-            return new LoadedModel(checkpoint, new Qwen2Model(checkpoint.Config, weights, backend), backend, tokenizer);
+            return new LoadedModel(checkpoint, new Qwen2Model(checkpoint.Config, weights, backend), backend, tokenizer, weights.ResidentBytes());
         }
         catch
         {
