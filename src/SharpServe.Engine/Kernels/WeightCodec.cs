@@ -54,6 +54,9 @@ public static class WeightCodec
             case TensorDType.Q6_K:
                 DecodeBlocks(type, source, destination, Q6KCodec.Decode);
                 break;
+            case TensorDType.Q4_K:
+                DecodeBlocks(type, source, destination, Q4KCodec.Decode);
+                break;
             case TensorDType.Q4_0:
                 DecodeBlocks(type, source, destination, DecodeQ4_0Block);
                 break;
@@ -62,7 +65,7 @@ public static class WeightCodec
         }
     }
 
-    /// <summary>Encodes f32 values into <paramref name="type"/>'s bytes (BF16 round-to-nearest-even, F16 IEEE, Q8_0, Q4_0 and Q6_K like ggml's quantize_row_q8_0_ref, quantize_row_q4_0_ref and quantize_row_q6_K_ref).</summary>
+    /// <summary>Encodes f32 values into <paramref name="type"/>'s bytes (BF16 round-to-nearest-even, F16 IEEE, Q8_0, Q4_0, Q6_K and Q4_K like ggml's quantize_row_q8_0_ref, quantize_row_q4_0_ref, quantize_row_q6_K_ref and quantize_row_q4_K_ref).</summary>
     public static void Encode(TensorDType type, ReadOnlySpan<float> source, Span<byte> destination)
     {
         CheckSizes(type, source.Length, destination.Length);
@@ -91,6 +94,9 @@ public static class WeightCodec
                 break;
             case TensorDType.Q6_K:
                 EncodeBlocks(type, source, destination, Q6KCodec.Encode);
+                break;
+            case TensorDType.Q4_K:
+                EncodeBlocks(type, source, destination, Q4KCodec.Encode);
                 break;
             case TensorDType.Q4_0:
                 EncodeBlocks(type, source, destination, EncodeQ4_0Block);

@@ -7,6 +7,7 @@ internal static class GgmlType
     public const uint F16 = 1;
     public const uint Q4_0 = 2;
     public const uint Q8_0 = 8;
+    public const uint Q4_K = 12;
     public const uint Q6_K = 14;
     public const uint BF16 = 30;
 
@@ -17,6 +18,7 @@ internal static class GgmlType
         TensorDType.Q8_0 => Q8_0,
         TensorDType.Q4_0 => Q4_0,
         TensorDType.Q6_K => Q6_K,
+        TensorDType.Q4_K => Q4_K,
         TensorDType.BF16 => BF16,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
@@ -28,6 +30,7 @@ internal static class GgmlType
         Q8_0 => TensorDType.Q8_0,
         Q4_0 => TensorDType.Q4_0,
         Q6_K => TensorDType.Q6_K,
+        Q4_K => TensorDType.Q4_K,
         BF16 => TensorDType.BF16,
         _ => null,
     };

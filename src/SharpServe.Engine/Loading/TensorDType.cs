@@ -15,6 +15,11 @@ public enum TensorDType
     /// scales (one per 16 values) and an fp16 d; value = d · scale · (q − 32).
     /// </summary>
     Q6_K,
+    /// <summary>
+    /// ggml Q4_K: super-blocks of 256 values, 144 bytes each: fp16 d, fp16 dmin, 12 bytes of 6-bit scales and mins (8
+    /// sub-blocks of 32) and 128 bytes of 4-bit quants; value = d · scale · q − dmin · min.
+    /// </summary>
+    Q4_K,
 }
 
 public static class TensorDTypeInfo
@@ -25,18 +30,21 @@ public static class TensorDTypeInfo
     public const int Q4_0BlockBytes = 18;
     public const int Q6_KBlockSize = 256;
     public const int Q6_KBlockBytes = 210;
+    public const int Q4_KBlockSize = 256;
+    public const int Q4_KBlockBytes = 144;
 
-    /// <summary>Values per block: 1 for the float types, 32 for Q8_0 and Q4_0, 256 for the K-quant Q6_K.</summary>
+    /// <summary>Values per block: 1 for the float types, 32 for Q8_0 and Q4_0, 256 for the K-quants Q6_K and Q4_K.</summary>
     public static int BlockSize(TensorDType type) => type switch
     {
         TensorDType.Q8_0 => Q8_0BlockSize,
         TensorDType.Q4_0 => Q4_0BlockSize,
         TensorDType.Q6_K => Q6_KBlockSize,
+        TensorDType.Q4_K => Q4_KBlockSize,
         _ => 1,
     };
 
     /// <summary>True for ggml's block quantizations, which have no torch dtype and must not straddle rows.</summary>
-    public static bool IsQuantized(TensorDType type) => type is TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Q6_K;
+    public static bool IsQuantized(TensorDType type) => type is TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Q6_K or TensorDType.Q4_K;
 
     /// <summary>Bytes needed for <paramref name="elements"/> values; the quantized types require whole blocks.</summary>
     public static long ByteSize(TensorDType type, long elements) => type switch
@@ -46,6 +54,7 @@ public static class TensorDTypeInfo
         TensorDType.Q8_0 => Blocks(type, elements) * Q8_0BlockBytes,
         TensorDType.Q4_0 => Blocks(type, elements) * Q4_0BlockBytes,
         TensorDType.Q6_K => Blocks(type, elements) * Q6_KBlockBytes,
+        TensorDType.Q4_K => Blocks(type, elements) * Q4_KBlockBytes,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 

@@ -83,8 +83,8 @@ public sealed class GgufReaderErrorTests : IDisposable
     [Fact]
     public void UnsupportedTensorTypeIsNamed()
     {
-        var raw = RawGguf.Header(1, 0).Tensor("blk.0.attn_q.weight", [256, 4], 12, 0).PadTo(32).Zeros(4 * 144);
-        Refused(raw, "tensor blk.0.attn_q.weight has type Q4_K (12), not supported yet");
+        var raw = RawGguf.Header(1, 0).Tensor("blk.0.attn_q.weight", [256, 4], 13, 0).PadTo(32).Zeros(4 * 176);
+        Refused(raw, "tensor blk.0.attn_q.weight has type Q5_K (13), not supported yet");
     }
 
     [Fact]
