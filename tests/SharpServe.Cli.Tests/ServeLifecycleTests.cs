@@ -14,7 +14,8 @@ public sealed class ServeLifecycleTests : IDisposable
     [Theory]
     [InlineData("--dtype", "bfloat16", "float32")]
     [InlineData("--quantization", "q8_0", "not quantized")]
-    [InlineData("--quantization", "awq", "not supported yet (issue 8)")]
+    [InlineData("--quantization", "awq", "the checkpoint is not quantized")]
+    [InlineData("--quantization", "gptq", "not supported yet (issue 8)")]
     [InlineData("--reasoning-parser", "qwen3", "deepseek_r1")]
     public void Serve_WithAFlagTheWeightsOrServerCannotHonour_ExitsOneWithTheReason(string flag, string value, string reason)
     {

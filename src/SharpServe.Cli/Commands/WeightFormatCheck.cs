@@ -19,15 +19,17 @@ internal static class WeightFormatCheck
         var tensors = checkpoint.Tensors.Values;
         // A GGUF file may mix quantizations (llama.cpp keeps some matrices at higher precision); naming any of them is enough.
         string[] quantized = tensors.Where(tensor => TensorDTypeInfo.IsQuantized(tensor.Type))
-            .Select(tensor => tensor.Type.ToString().ToLowerInvariant())
+            .Select(tensor => QuantizationName(tensor.Type))
             .Distinct().Order(StringComparer.Ordinal).ToArray();
         string asked = quantization?.ToLowerInvariant() ?? "none";
-        if (asked is not ("none" or "q8_0" or "q4_0" or "q6_k"))
+        if (asked is not ("none" or "q8_0" or "q4_0" or "q6_k" or "awq"))
         {
-            throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0, q6_k (as stored in a GGUF file)");
+            throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0, q6_k (as stored in a GGUF file), awq (an AutoAWQ GEMM checkpoint)");
         }
 
-        if (asked == "none" ? quantized.Length > 0 : !quantized.Contains(asked))
+        // Without the flag an AWQ checkpoint is taken as its config.json declares it, as vLLM detects it.
+        bool autoAwq = quantization is null && quantized is ["awq"];
+        if (!autoAwq && (asked == "none" ? quantized.Length > 0 : !quantized.Contains(asked)))
         {
             string holds = quantized.Length == 0 ? "not quantized" : string.Join(" and ", quantized);
             throw new ArgumentException($"--quantization {asked}: the checkpoint is {holds}; converting weights is not implemented");
@@ -48,4 +50,7 @@ internal static class WeightFormatCheck
             throw new ArgumentException($"--dtype {dtype}: the checkpoint's weights are {storedName} and converting them is not implemented; use --dtype auto or {storedName}");
         }
     }
+
+    /// <summary>The --quantization value naming a stored type: ggml's type names, and "awq" for AutoAWQ's repacked projections.</summary>
+    private static string QuantizationName(TensorDType type) => type == TensorDType.Awq4 ? "awq" : type.ToString().ToLowerInvariant();
 }

@@ -21,9 +21,21 @@ public static class RandomModelWriter
 
     public static void Write(RandomModelSpec spec, string outPath)
     {
-        if (spec.Format == ModelFileFormat.Hf && TensorDTypeInfo.IsQuantized(spec.DType))
+        bool awq = spec.DType == TensorDType.Awq4;
+        if (spec.Format == ModelFileFormat.Hf && TensorDTypeInfo.IsQuantized(spec.DType) && !awq)
         {
-            throw new ArgumentException($"{spec.DType} is a GGUF type: use --format gguf (safetensors holds f32, f16 and bf16)");
+            throw new ArgumentException($"{spec.DType} is a GGUF type: use --format gguf (safetensors holds f32, f16 and bf16, and AutoAWQ's layout)");
+        }
+
+        if (spec.Format == ModelFileFormat.Gguf && awq)
+        {
+            throw new ArgumentException("AWQ checkpoints are Hugging Face directories: use --format hf");
+        }
+
+        // AutoAWQ packs 8 output columns per int32: every projection's output size must be a multiple of 8.
+        if (awq && spec.Config.KvDim % 8 != 0)
+        {
+            throw new ArgumentException($"AWQ packs 8 output columns per int32: the key/value size {spec.Config.KvDim} must be a multiple of 8");
         }
 
         if (spec.Tokenizer is { } tokenizer && tokenizer.Tokens.Count > spec.Config.VocabSize)
@@ -69,7 +81,11 @@ public static class RandomModelWriter
     private static void WriteHf(RandomModelSpec spec, string directory)
     {
         Directory.CreateDirectory(directory);
-        var config = spec.Config with { TorchDtype = TorchDtypeName(spec.DType) };
+        var config = spec.Config with
+        {
+            TorchDtype = TorchDtypeName(spec.DType),
+            Quantization = spec.DType == TensorDType.Awq4 ? AwqQuantizationConfig.Instance : null,
+        };
         File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
         File.WriteAllText(Path.Combine(directory, "generation_config.json"), GenerationConfigJson(spec));
         if (spec.Tokenizer is not null)
@@ -80,7 +96,14 @@ public static class RandomModelWriter
         var writer = new SafetensorsWriter();
         foreach (var tensor in RandomTensorPlan.For(spec.Config))
         {
-            writer.AddTensor(tensor.HfName, spec.DType, tensor.Shape, stream => WriteValues(spec.Seed, tensor, spec.DType, stream));
+            if (spec.DType == TensorDType.Awq4)
+            {
+                AddAwq(writer, spec.Seed, tensor);
+            }
+            else
+            {
+                writer.AddTensor(tensor.HfName, spec.DType, tensor.Shape, stream => WriteValues(spec.Seed, tensor, spec.DType, stream));
+            }
         }
 
         writer.WriteSharded(directory, MaxShardBytes);
@@ -98,6 +121,37 @@ public static class RandomModelWriter
         }
 
         writer.Write(file);
+    }
+
+    /// <summary>
+    /// AutoAWQ's layout: the layers' projections as qweight/qzeros/scales, everything else (embedding, norms, biases,
+    /// lm_head) in f16 as AutoAWQ leaves it. Each of the three callbacks quantizes its matrix again, so no more than one
+    /// matrix is in memory at a time (the writer lays tensors out by dtype, not by layer).
+    /// </summary>
+    private static void AddAwq(SafetensorsWriter writer, ulong seed, RandomTensor tensor)
+    {
+        string suffix = ".weight";
+        bool projection = !tensor.IsVector && tensor.HfName.StartsWith("model.layers.", StringComparison.Ordinal) && tensor.HfName.EndsWith(suffix, StringComparison.Ordinal);
+        if (!projection)
+        {
+            writer.AddTensor(tensor.HfName, TensorDType.F16, tensor.Shape, stream => WriteValues(seed, tensor, TensorDType.F16, stream));
+            return;
+        }
+
+        string prefix = tensor.HfName[..^suffix.Length];
+        int outputs = tensor.Shape[0];
+        int inputs = tensor.Shape[1];
+        int groups = inputs / AwqQuantizer.GroupSize;
+        AwqQuantizer Quantize()
+        {
+            var values = new float[(long)outputs * inputs];
+            new TensorRandom(seed, tensor.HfName).Fill(values, tensor.Mean, tensor.Std);
+            return new AwqQuantizer(values, outputs, inputs);
+        }
+
+        writer.AddTensor(prefix + ".qweight", TensorDType.I32, [inputs, outputs / 8], stream => Quantize().WriteQWeight(stream));
+        writer.AddTensor(prefix + ".qzeros", TensorDType.I32, [groups, outputs / 8], stream => Quantize().WriteQZeros(stream));
+        writer.AddTensor(prefix + ".scales", TensorDType.F16, [groups, outputs], stream => Quantize().WriteScales(stream));
     }
 
     /// <summary>Generates the tensor's values row-chunk by row-chunk and writes them encoded as <paramref name="type"/>.</summary>
@@ -138,6 +192,7 @@ public static class RandomModelWriter
         TensorDType.F32 => "float32",
         TensorDType.F16 => "float16",
         TensorDType.BF16 => "bfloat16",
+        TensorDType.Awq4 => "float16",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "no torch dtype"),
     };
 

@@ -37,8 +37,8 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// F32 q/o 1536×1536 at 8 tokens GEMV 0.63 / 0.33 vs GEMM 0.60 / 0.33, down 1536×8960 4.4 / 2.4 vs 3.4 / 1.8,
     /// at 4 tokens GEMV wins everywhere; F16/BF16 pay for decoding every weight to f32 panels, so GEMV wins up
     /// to 16 tokens (BF16 layer q,o,gate,up,down at 16: GEMV 16.9 / 8.6 vs GEMM 17.7 / 9.2; F16 17.8 / 9.0 vs 19.3 / 11.3).
-    /// Q8_0 always takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>), Q4_0 its rows (<see cref="Q4Rows"/>),
-    /// both on Q8_0-quantized activations as llama.cpp does; Q6_K its rows (<see cref="Q6Rows"/>) on Q8_K activations.
+    /// Q8_0 always takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>), Q4_0 its rows (<see cref="Q4Rows"/>), Awq4
+    /// <see cref="AwqRows"/>, all on Q8_0-quantized activations as llama.cpp does; Q6_K its rows (<see cref="Q6Rows"/>) on Q8_K activations.
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 

@@ -31,7 +31,16 @@ public static class HfModelLoader
 
         // Weights last: everything above can fail without leaving files mapped.
         var weights = SafetensorsWeights.Open(directory);
-        return new ModelCheckpoint(directory, config, weights.Tensors, WeightNames.HuggingFace, tokenizer, generation, [weights]);
+        try
+        {
+            var tensors = config.Quantization is null ? weights.Tensors : AwqRepacker.Repack(config, weights.Tensors, directory);
+            return new ModelCheckpoint(directory, config, tensors, WeightNames.HuggingFace, tokenizer, generation, [weights]);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
     }
 
     private static Qwen2Config ReadConfig(string path)

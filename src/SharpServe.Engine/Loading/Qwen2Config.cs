@@ -22,6 +22,9 @@ public sealed record Qwen2Config
     public int? EosTokenId { get; init; }
     public string TorchDtype { get; init; } = "float32";
 
+    /// <summary>quantization_config: null for float weights, else the AutoAWQ layout of the projections.</summary>
+    public AwqQuantizationConfig? Quantization { get; init; }
+
     public int HeadDim => HiddenSize / NumAttentionHeads;
     public int KvDim => NumKeyValueHeads * HeadDim;
 
@@ -101,6 +104,7 @@ public sealed record Qwen2Config
                 BosTokenId = root["bos_token_id"]?.GetValue<int>(),
                 EosTokenId = root["eos_token_id"] is JsonValue eos ? eos.GetValue<int>() : null,
                 TorchDtype = root["torch_dtype"]?.GetValue<string>() ?? "float32",
+                Quantization = AwqQuantizationConfig.Parse(root["quantization_config"], path),
             };
             config.Validate(path);
             return config;
@@ -139,6 +143,11 @@ public sealed record Qwen2Config
             ["use_sliding_window"] = false,
             ["vocab_size"] = VocabSize,
         };
+        if (Quantization is not null)
+        {
+            root["quantization_config"] = Quantization.ToJson();
+        }
+
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

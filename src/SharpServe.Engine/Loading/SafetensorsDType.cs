@@ -8,6 +8,7 @@ internal static class SafetensorsDType
         TensorDType.F32 => "F32",
         TensorDType.F16 => "F16",
         TensorDType.BF16 => "BF16",
+        TensorDType.I32 => "I32",
         _ => throw new ArgumentException($"safetensors has no {type} dtype", nameof(type)),
     };
 
@@ -16,18 +17,20 @@ internal static class SafetensorsDType
         "F32" => TensorDType.F32,
         "F16" => TensorDType.F16,
         "BF16" => TensorDType.BF16,
+        "I32" => TensorDType.I32,
         _ => null,
     };
 
     /// <summary>
     /// Rank in the reference implementation's Dtype enum (declared in increasing alignment:
-    /// ... F16, BF16, ..., F32); its writer lays tensors out by descending rank, then by name.
+    /// ... F16, BF16, I32, U32, F32, ...); its writer lays tensors out by descending rank, then by name.
     /// </summary>
     public static int Rank(TensorDType type) => type switch
     {
         TensorDType.F16 => 0,
         TensorDType.BF16 => 1,
-        TensorDType.F32 => 2,
+        TensorDType.I32 => 2,
+        TensorDType.F32 => 3,
         _ => throw new ArgumentException($"safetensors has no {type} dtype", nameof(type)),
     };
 }

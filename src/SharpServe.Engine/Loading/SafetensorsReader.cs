@@ -136,7 +136,7 @@ public static class SafetensorsReader
             ? dtype.GetString()!
             : throw Bad("'dtype' is missing or not a string");
         var type = SafetensorsDType.Parse(dtypeName)
-            ?? throw new ModelFormatException(path, $"tensor {name} has dtype {dtypeName}, not supported (F32, F16 and BF16 are)");
+            ?? throw new ModelFormatException(path, $"tensor {name} has dtype {dtypeName}, not supported (F32, F16, BF16 and I32 are)");
 
         if (!value.TryGetProperty("shape", out var shapeJson) || shapeJson.ValueKind != JsonValueKind.Array || shapeJson.GetArrayLength() == 0)
         {

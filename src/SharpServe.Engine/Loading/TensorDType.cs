@@ -20,6 +20,14 @@ public enum TensorDType
     /// sub-blocks of 32) and 128 bytes of 4-bit quants; value = d · scale · q − dmin · min.
     /// </summary>
     Q4_K,
+    /// <summary>
+    /// AutoAWQ 4-bit weights repacked at load (never stored in a file): per row, groups of 128 values of 68 bytes each,
+    /// an fp16 scale s, the zero point z (one byte), a padding byte, then 64 bytes of 4-bit q as four Q4_0-style runs of 32
+    /// (byte j of run k holds element 32k + j low and 32k + j + 16 high); value = s · (q − z).
+    /// </summary>
+    Awq4,
+    /// <summary>Little-endian int32: the packed tensors of an AutoAWQ checkpoint (qweight, qzeros), read only to be repacked.</summary>
+    I32,
 }
 
 public static class TensorDTypeInfo
@@ -32,29 +40,33 @@ public static class TensorDTypeInfo
     public const int Q6_KBlockBytes = 210;
     public const int Q4_KBlockSize = 256;
     public const int Q4_KBlockBytes = 144;
+    public const int Awq4BlockSize = 128;
+    public const int Awq4BlockBytes = 68;
 
-    /// <summary>Values per block: 1 for the float types, 32 for Q8_0 and Q4_0, 256 for the K-quants Q6_K and Q4_K.</summary>
+    /// <summary>Values per block: 1 for the float and integer types, 32 for Q8_0 and Q4_0, 128 for Awq4, 256 for the K-quants Q6_K and Q4_K.</summary>
     public static int BlockSize(TensorDType type) => type switch
     {
         TensorDType.Q8_0 => Q8_0BlockSize,
         TensorDType.Q4_0 => Q4_0BlockSize,
         TensorDType.Q6_K => Q6_KBlockSize,
         TensorDType.Q4_K => Q4_KBlockSize,
+        TensorDType.Awq4 => Awq4BlockSize,
         _ => 1,
     };
 
-    /// <summary>True for ggml's block quantizations, which have no torch dtype and must not straddle rows.</summary>
-    public static bool IsQuantized(TensorDType type) => type is TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Q6_K or TensorDType.Q4_K;
+    /// <summary>True for the block quantizations (ggml's and the repacked Awq4), which have no torch dtype and must not straddle rows.</summary>
+    public static bool IsQuantized(TensorDType type) => type is TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Q6_K or TensorDType.Q4_K or TensorDType.Awq4;
 
     /// <summary>Bytes needed for <paramref name="elements"/> values; the quantized types require whole blocks.</summary>
     public static long ByteSize(TensorDType type, long elements) => type switch
     {
-        TensorDType.F32 => elements * 4,
+        TensorDType.F32 or TensorDType.I32 => elements * 4,
         TensorDType.F16 or TensorDType.BF16 => elements * 2,
         TensorDType.Q8_0 => Blocks(type, elements) * Q8_0BlockBytes,
         TensorDType.Q4_0 => Blocks(type, elements) * Q4_0BlockBytes,
         TensorDType.Q6_K => Blocks(type, elements) * Q6_KBlockBytes,
         TensorDType.Q4_K => Blocks(type, elements) * Q4_KBlockBytes,
+        TensorDType.Awq4 => Blocks(type, elements) * Awq4BlockBytes,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 

@@ -62,7 +62,25 @@ public static class TestModels
         TieWordEmbeddings = false,
     };
 
+    /// <summary>AutoAWQ groups are 128 inputs: 2 layers, 4 heads sharing 2 KV heads (head_dim 64), intermediate 640 (5 groups), untied.</summary>
+    public static Qwen2Config AwqShape { get; } = new()
+    {
+        HiddenSize = 256,
+        IntermediateSize = 640,
+        NumHiddenLayers = 2,
+        NumAttentionHeads = 4,
+        NumKeyValueHeads = 2,
+        VocabSize = 151936,
+        MaxPositionEmbeddings = 2048,
+        RmsNormEps = 1e-6f,
+        RopeTheta = 1000000f,
+        TieWordEmbeddings = false,
+    };
+
     public static TokenizerSpec DistillTokenizerSpec => Tokenizer.Value;
+
+    /// <summary>The <see cref="AwqShape"/> model as an HF directory: <see cref="TensorDType.Awq4"/> writes AutoAWQ's GEMM layout.</summary>
+    public static string AwqShapeHf(TensorDType type) => Get("awq", AwqShape, ModelFileFormat.Hf, type);
 
     public static string TinyGguf(TensorDType type) => Get("tiny", ModelPresets.Tiny, ModelFileFormat.Gguf, type);
 

@@ -6,7 +6,7 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// y = x·Wᵀ + b streamed row by row: decode, batched decode, and Q8_0, Q4_0 and Q6_K at any token count. Output rows are
+/// y = x·Wᵀ + b streamed row by row: decode, batched decode, and Q8_0, Q4_0, Awq4 and Q6_K at any token count. Output rows are
 /// split into contiguous ranges (one weight stream per part). Tokens go in groups of up to four per pass over
 /// the weights; with more than four, rows are walked in blocks small enough to stay in L1 between the groups'
 /// passes, so the weights still come from memory once. Q8_0 rows go in register tiles (<see cref="Q8Tiles"/>).
@@ -19,12 +19,12 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
     private const int RowBlockBytes = 16 * 1024;
 
     /// <summary>
-    /// Q8_0/Q4_0 row block: its tiles are compute-bound, so the block only has to stay in L2 (1 MiB) beside one token
+    /// Q8_0/Q4_0/Awq4 row block: its tiles are compute-bound, so the block only has to stay in L2 (1 MiB) beside one token
     /// group's activations, and whole tiles avoid repeated rows at block ends.
     /// </summary>
     private const int Q8RowBlockBytes = 128 * 1024;
 
-    /// <summary>Up to this many tokens Q8_0 and Q4_0 are memory-bound: one-row tiles keep one weight stream per thread.</summary>
+    /// <summary>Up to this many tokens Q8_0, Q4_0 and Awq4 are memory-bound: one-row tiles keep one weight stream per thread.</summary>
     private const int Q8SingleRowTokens = 2;
 
     private TensorDType _type;
@@ -106,6 +106,17 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
                 else
                 {
                     Q4Rows.Run<TS, TV, TN, FourTokens>(in _op, t0, r0, r1);
+                }
+
+                break;
+            case TensorDType.Awq4:
+                if (_tokens <= Q8SingleRowTokens)
+                {
+                    AwqRows.Run<TS, TV, TN, OneToken>(in _op, _tokens, t0, r0, r1);
+                }
+                else
+                {
+                    AwqRows.Run<TS, TV, TN, FourTokens>(in _op, _tokens, t0, r0, r1);
                 }
 
                 break;
