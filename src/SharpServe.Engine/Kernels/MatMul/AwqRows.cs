@@ -16,19 +16,22 @@ internal static unsafe class AwqRows
 {
     private const int GroupBytes = 68;  // fp16 scale, zero, padding, 64 bytes of nibbles
 
-    /// <summary>y[t, r] for r in [rowStart, rowEnd) and the TN.Count tokens from t0 of the call's <paramref name="tokens"/>.</summary>
+    /// <summary>y[t, r] for r in [rowStart, rowEnd) and the TN.Count tokens from t0 (a group of <see cref="QuantizeJob{TS, TV}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TS, TV, TN, TR>(in GemvOperands op, int tokens, int t0, int rowStart, int rowEnd)
+    public static void Run<TS, TV, TN, TR>(in GemvOperands op, int t0, int rowStart, int rowEnd)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TN : struct, ITokenGroup
         where TR : struct, ITokenGroup
     {
-        int groups = op.Columns / 128;
+        int columns = op.Columns;
+        int blocks = columns / 32;
+        int groups = columns / 128;
         long rowBytes = (long)groups * GroupBytes;
         float* halfTable = HalfTable.Pointer;
-        long quantStride = 32L * tokens;     // one 32-value block of every token
-        long correctionStride = 8L * tokens;
+        // The group's tokens, block after block (QuantizeJob's layout): group t0 starts at t0·columns quants.
+        long quantStride = 32L * TN.Count;
+        long correctionStride = 8L * TN.Count;
         for (int r = rowStart; r < rowEnd; r += TR.Count)
         {
             // A short last tile repeats its last row: the copies cost a little compute and are never stored.
@@ -37,9 +40,9 @@ internal static unsafe class AwqRows
             byte* w1 = op.Weights + (Math.Min(r + 1, last) * rowBytes);
             byte* w2 = op.Weights + (Math.Min(r + 2, last) * rowBytes);
             byte* w3 = op.Weights + (Math.Min(r + 3, last) * rowBytes);
-            sbyte* q = op.XQuants + (32L * t0);       // [TN.Count, 32] of the current block
-            int* c = op.XCorrections + (8L * t0);     // [TN.Count, 8]
-            float* xd = op.XScales + t0;              // [TN.Count] of the current block
+            sbyte* q = op.XQuants + ((long)t0 * columns);          // [TN.Count, 32] of the current block
+            int* c = op.XCorrections + ((long)t0 * blocks * 8);    // [TN.Count, 8]
+            float* xd = op.XScales + ((long)t0 * blocks);          // [TN.Count] of the current block
             Vector256<float> a00 = default, a10 = default, a20 = default, a30 = default;
             Vector256<float> a01 = default, a11 = default, a21 = default, a31 = default;
             Vector256<float> a02 = default, a12 = default, a22 = default, a32 = default;
@@ -48,7 +51,7 @@ internal static unsafe class AwqRows
             {
                 TS.Prefetch(w0 + GemvRows.PrefetchDistance);
                 var scales = new GroupScales(w0, TR.Count > 1 ? w1 : w0, TR.Count > 1 ? w2 : w0, TR.Count > 1 ? w3 : w0, halfTable);
-                for (int run = 0; run < 4; run++, q += quantStride, c += correctionStride, xd += tokens)
+                for (int run = 0; run < 4; run++, q += quantStride, c += correctionStride, xd += TN.Count)
                 {
                     var rows = new TileRows(scales, run, w0, TR.Count > 1 ? w1 : w0, TR.Count > 1 ? w2 : w0, TR.Count > 1 ? w3 : w0);
                     Token<TS, TV, TR>(scales, rows, q, c, xd[0], ref a00, ref a10, ref a20, ref a30);

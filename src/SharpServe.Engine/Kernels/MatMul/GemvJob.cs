@@ -112,11 +112,11 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
             case TensorDType.Awq4:
                 if (_tokens <= Q8SingleRowTokens)
                 {
-                    AwqRows.Run<TS, TV, TN, OneToken>(in _op, _tokens, t0, r0, r1);
+                    AwqRows.Run<TS, TV, TN, OneToken>(in _op, t0, r0, r1);
                 }
                 else
                 {
-                    AwqRows.Run<TS, TV, TN, FourTokens>(in _op, _tokens, t0, r0, r1);
+                    AwqRows.Run<TS, TV, TN, FourTokens>(in _op, t0, r0, r1);
                 }
 
                 break;
