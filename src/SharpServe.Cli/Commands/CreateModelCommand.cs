@@ -12,7 +12,7 @@ internal static class CreateModelCommand
     {
         var preset = new Option<string>("--preset") { Description = "tiny | r1-distill-1.5b", DefaultValueFactory = _ => "tiny" };
         var format = new Option<string>("--format") { Description = "hf | gguf", DefaultValueFactory = _ => "gguf" };
-        var dtype = new Option<string>("--dtype") { Description = "f32 | f16 | bf16 | q8_0 | q4_0 | q6_k | awq (q8_0/q4_0/q6_k: gguf only; q6_k needs hidden and intermediate sizes that are multiples of 256; awq: hf only, AutoAWQ GEMM layout, sizes multiples of 128)", DefaultValueFactory = _ => "f32" };
+        var dtype = new Option<string>("--dtype") { Description = "f32 | f16 | bf16 | q8_0 | q4_0 | q6_k | q4_k | awq (q8_0/q4_0/q6_k/q4_k: gguf only; q6_k and q4_k need hidden and intermediate sizes that are multiples of 256; awq: hf only, AutoAWQ GEMM layout, sizes multiples of 128)", DefaultValueFactory = _ => "f32" };
         var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed → same weights in every format)", DefaultValueFactory = _ => 42 };
         var output = new Option<string>("--out") { Description = "Output directory (hf) or file (gguf)", Required = true };
         var config = new Option<string?>("--config") { Description = "A Qwen2 config.json to use instead of the preset" };
@@ -53,7 +53,8 @@ internal static class CreateModelCommand
         "q8_0" => TensorDType.Q8_0,
         "q4_0" => TensorDType.Q4_0,
         "q6_k" => TensorDType.Q6_K,
+        "q4_k" => TensorDType.Q4_K,
         "awq" => TensorDType.Awq4,
-        _ => throw new ArgumentException($"--dtype: unknown dtype '{text}' (f32, f16, bf16, q8_0, q4_0, q6_k or awq)"),
+        _ => throw new ArgumentException($"--dtype: unknown dtype '{text}' (f32, f16, bf16, q8_0, q4_0, q6_k, q4_k or awq)"),
     };
 }

@@ -162,9 +162,22 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
     [InlineData("wide", 64)]
     [InlineData("wide", 1)]
     [InlineData("kquant", 64)]
-    public void Q6_K_AgreesWithLlamaCpp(string shape, int chunk)
+    public void Q6_K_AgreesWithLlamaCpp(string shape, int chunk) =>
+        AssertKQuantAgrees(TestModels.Gguf(shape, TensorDType.Q6_K), $"{shape} Q6_K", chunk, Q6KTolerance);
+
+    /// <summary>
+    /// Q4_K weights (create-model's quantize_row_q4_K_ref encoding) against llama.cpp on the shapes of the Q6_K test:
+    /// max |Δlogit| within <see cref="Q4KTolerance"/> and the same argmax at ≥ 95 % of the 64 positions.
+    /// </summary>
+    [Theory]
+    [InlineData("wide", 64)]
+    [InlineData("wide", 1)]
+    [InlineData("kquant", 64)]
+    public void Q4_K_AgreesWithLlamaCpp(string shape, int chunk) =>
+        AssertKQuantAgrees(TestModels.Gguf(shape, TensorDType.Q4_K), $"{shape} Q4_K", chunk, Q4KTolerance);
+
+    private void AssertKQuantAgrees(string path, string label, int chunk, float tolerance)
     {
-        string path = TestModels.Gguf(shape, TensorDType.Q6_K);
         var expected = LlamaLogits(path, Prompt);
         using var model = LoadedModel.Open(path, threads: 2);
         var actual = PromptLogits(model, Prompt, chunk);
@@ -172,10 +185,10 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
         int agree = Enumerable.Range(0, Prompt.Length).Count(i => SharpServe.Engine.Sampling.Greedy.ArgMax(actual[i]) == SharpServe.Engine.Sampling.Greedy.ArgMax(expected[i]));
         float range = expected.Max(row => row.Max(MathF.Abs));
         int close = Enumerable.Range(0, Prompt.Length).Count(i => actual[i].Zip(expected[i], (a, b) => MathF.Abs(a - b)).Max() <= 1e-4f);
-        output.WriteLine($"{shape} Q6_K, chunks of {chunk}: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}, "
+        output.WriteLine($"{label}, chunks of {chunk}: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}, "
             + $"positions within 1e-4: {close}/{Prompt.Length}, max |logit| = {range:F2}");
         Assert.True(agree >= 0.95 * Prompt.Length, $"argmax agreement {agree}/{Prompt.Length}");
-        Assert.True(diff <= Q6KTolerance, $"max |Δ| {diff} > {Q6KTolerance}");
+        Assert.True(diff <= tolerance, $"max |Δ| {diff} > {tolerance}");
     }
 
     /// <summary>
@@ -229,6 +242,17 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
     /// flips). As for Q8_0, one flipped tie shows as ~0.1, so the bound stays at 1e-3.
     /// </summary>
     private const float Q6KTolerance = 1e-3f;
+
+    /// <summary>
+    /// Q4_K follows ggml_vec_dot_q4_K_q8_K's AVX2 order (<see cref="Kernels.MatMul.Q4KRows"/>), but this llama.cpp build
+    /// does not run that dot: its log shows every Q4_K matrix repacked ("repack tensor … with q4_K_8x8"), so it multiplies
+    /// with ggml_gemv/gemm_q4_K_8x8_q8_K, whose float order differs. Measured max |Δlogit|: wide (logits up to 24.3)
+    /// 0.387, argmax 63/64, 9/64 positions within 1e-4, chunks of 64 and of 1 alike; kquant (up to 11.1) 0.174, 64/64,
+    /// 55/64. As for Q6_K with a last-bit scale change, the random model's activations hit rounding ties that the other
+    /// order flips (~0.1–0.4 each). Writing the Q8_K scale as 1/iscale did not help (kquant 0.163 but 62/64, 7/64 close).
+    /// Bound 0.5 (the Q6_K test's bound before its order was exact); emulating the repacked order is left to do.
+    /// </summary>
+    private const float Q4KTolerance = 0.5f;
 
     private static float[][] LlamaLogits(string path, int[] prompt)
     {
