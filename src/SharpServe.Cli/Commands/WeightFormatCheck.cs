@@ -22,9 +22,9 @@ internal static class WeightFormatCheck
             .Select(tensor => QuantizationName(tensor.Type))
             .Distinct().Order(StringComparer.Ordinal).ToArray();
         string asked = quantization?.ToLowerInvariant() ?? "none";
-        if (asked is not ("none" or "q8_0" or "q4_0" or "q6_k" or "awq"))
+        if (asked is not ("none" or "q8_0" or "q4_0" or "q6_k" or "q4_k" or "awq"))
         {
-            throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0, q6_k (as stored in a GGUF file), awq (an AutoAWQ GEMM checkpoint)");
+            throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0, q6_k, q4_k (as stored in a GGUF file; q4_k also names a Q4_K_M mix), awq (an AutoAWQ GEMM checkpoint)");
         }
 
         // Without the flag an AWQ checkpoint is taken as its config.json declares it, as vLLM detects it.

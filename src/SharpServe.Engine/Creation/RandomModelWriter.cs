@@ -5,8 +5,8 @@ using SharpServe.Engine.Tokenization;
 
 namespace SharpServe.Engine.Creation;
 
-/// <summary>What create-model writes.</summary>
-public sealed record RandomModelSpec(Qwen2Config Config, ModelFileFormat Format, TensorDType DType, ulong Seed, TokenizerSpec? Tokenizer);
+/// <summary>What create-model writes; <paramref name="Q4KMedium"/>: llama.cpp's Q4_K_M mix instead of one type (<paramref name="DType"/> Q4_K).</summary>
+public sealed record RandomModelSpec(Qwen2Config Config, ModelFileFormat Format, TensorDType DType, ulong Seed, TokenizerSpec? Tokenizer, bool Q4KMedium = false);
 
 /// <summary>
 /// Writes a random-weight Qwen2 model in the real architecture (no real weights can be downloaded
@@ -41,6 +41,11 @@ public static class RandomModelWriter
         if (spec.Tokenizer is { } tokenizer && tokenizer.Tokens.Count > spec.Config.VocabSize)
         {
             throw new ArgumentException($"the tokenizer has {tokenizer.Tokens.Count} tokens but vocab_size is {spec.Config.VocabSize}");
+        }
+
+        if (spec.Q4KMedium && (spec.DType != TensorDType.Q4_K || spec.Format != ModelFileFormat.Gguf))
+        {
+            throw new ArgumentException("Q4_K_M is a GGUF mix of Q4_K and Q6_K: use --format gguf");
         }
 
         spec.Config.Validate(outPath);
@@ -113,10 +118,15 @@ public static class RandomModelWriter
     {
         var writer = new GgufWriter();
         GgufQwen2Metadata.Write(writer, spec.Config, spec.Tokenizer);
+        if (spec.Q4KMedium)
+        {
+            writer.AddUInt32(Q4KMediumMix.FileTypeKey, Q4KMediumMix.FileType);
+        }
+
         foreach (var tensor in RandomTensorPlan.For(spec.Config))
         {
             // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type.
-            var type = tensor.IsVector ? TensorDType.F32 : spec.DType;
+            var type = spec.Q4KMedium ? Q4KMediumMix.TypeOf(tensor, spec.Config) : tensor.IsVector ? TensorDType.F32 : spec.DType;
             writer.AddTensor(tensor.GgufName, type, tensor.Shape, stream => WriteValues(spec.Seed, tensor, type, stream));
         }
 

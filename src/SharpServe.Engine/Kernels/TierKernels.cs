@@ -38,7 +38,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// at 4 tokens GEMV wins everywhere; F16/BF16 pay for decoding every weight to f32 panels, so GEMV wins up
     /// to 16 tokens (BF16 layer q,o,gate,up,down at 16: GEMV 16.9 / 8.6 vs GEMM 17.7 / 9.2; F16 17.8 / 9.0 vs 19.3 / 11.3).
     /// Q8_0 always takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>), Q4_0 its rows (<see cref="Q4Rows"/>), Awq4
-    /// <see cref="AwqRows"/>, all on Q8_0-quantized activations as llama.cpp does; Q6_K its rows (<see cref="Q6Rows"/>) on Q8_K activations.
+    /// <see cref="AwqRows"/>, all on Q8_0-quantized activations as llama.cpp does; Q6_K and Q4_K their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) on Q8_K activations.
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
@@ -137,7 +137,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
                 }
             }
         }
-        else if (type == TensorDType.Q6_K)
+        else if (type is TensorDType.Q6_K or TensorDType.Q4_K)
         {
             // K-quants dot against Q8_K (256-value blocks, exact integer sums): token-major, no corrections.
             xQuants = (sbyte*)_xQuants.Ensure((long)tokens * columns);

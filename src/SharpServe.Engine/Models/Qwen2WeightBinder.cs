@@ -84,12 +84,12 @@ public static class Qwen2WeightBinder
                 checkpoint.Path, $"tensor {name} has shape [{string.Join(", ", tensor.Shape)}], expected [{string.Join(", ", shape)}]");
         }
 
-        if (tensor.Type is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 or TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Q6_K or TensorDType.Awq4))
+        if (tensor.Type is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 or TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Q6_K or TensorDType.Q4_K or TensorDType.Awq4))
         {
             throw new ModelFormatException(checkpoint.Path, $"tensor {name} has type {tensor.Type}, which the kernels do not handle");
         }
 
-        // Quantized blocks (32 values; Awq4 128, Q6_K 256) must not straddle rows: the kernels quantize, decode and dot one row at a time.
+        // Quantized blocks (32 values; Awq4 128, Q6_K and Q4_K 256) must not straddle rows: the kernels quantize, decode and dot one row at a time.
         if (tensor.Columns % TensorDTypeInfo.BlockSize(tensor.Type) != 0)
         {
             throw new ModelFormatException(

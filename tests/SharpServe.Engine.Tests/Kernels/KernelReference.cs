@@ -62,6 +62,8 @@ internal static class KernelReference
                 TensorDType.Q8_0 => Q8Scale(data, i / 32) * (sbyte)data[(i / 32 * 34) + 2 + (i % 32)],
                 TensorDType.Q4_0 => Q4Scale(data, i / 32) * (Q4Nibble(data, i) - 8),
                 TensorDType.Q6_K => (double)Q6Scale(data, i / 256) * Q6SubScale(data, i) * (Q6Quant(data, i) - 32),
+                TensorDType.Q4_K => ((double)Q4KHalf(data, i / 256, 0) * Q4KSubScale(data, i, 0) * Q4KQuant(data, i))
+                    - ((double)Q4KHalf(data, i / 256, 2) * Q4KSubScale(data, i, 4)),
                 _ => throw new ArgumentOutOfRangeException(nameof(type)),
             };
         }
@@ -182,6 +184,101 @@ internal static class KernelReference
                 }
 
                 float sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+                y[(t * rows) + o] = bias.Length == 0 ? sum : sum + bias[o];
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>Q4_K super-block b's fp16 d (offset 0) or dmin (offset 2), as f32 (144 bytes a block).</summary>
+    public static float Q4KHalf(byte[] data, int block, int offset) =>
+        (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan((block * 144) + offset)));
+
+    /// <summary>
+    /// The 6-bit scale (which 0) or min (which 4) of element i's 32-value sub-block j: the 12 bytes from offset 4 hold
+    /// sub-blocks 0–3 in the low 6 bits of bytes which + j; sub-blocks 4–7 take their low 4 bits from a nibble of byte
+    /// 8 + (j − 4) (low for scales, high for mins) and their top 2 bits from bits 6–7 of byte which + j − 4.
+    /// </summary>
+    public static int Q4KSubScale(byte[] data, int i, int which)
+    {
+        int scales = (i / 256 * 144) + 4;
+        int j = i % 256 / 32;
+        if (j < 4)
+        {
+            return data[scales + which + j] & 63;
+        }
+
+        int nibble = which == 0 ? data[scales + 8 + j - 4] & 0xF : data[scales + 8 + j - 4] >> 4;
+        return nibble | ((data[scales + which + j - 4] >> 6) << 4);
+    }
+
+    /// <summary>Element i's 4-bit quant: 64-value group g = i/64 has 32 bytes; the first 32 values are their low nibbles, the next 32 the high ones.</summary>
+    public static int Q4KQuant(byte[] data, int i)
+    {
+        byte packed = data[(i / 256 * 144) + 16 + (32 * (i % 256 / 64)) + (i % 32)];
+        return i % 64 < 32 ? packed & 0x0F : packed >> 4;
+    }
+
+    /// <summary>
+    /// llama.cpp's AVX2 ggml_vec_dot_q4_K_q8_K: activations to Q8_K; per (row, token) and super-block, int32 lane k
+    /// = Σ sc·q8·q4 over elements 32c + 4k .. 32c + 4k + 3 for every 32-value chunk c, lane = fma(x.d·w.d, lane sum,
+    /// lane); min lane k = fma(−x.d·w.dmin, m[2k]·s[2k] + m[2k+1]·s[2k+1], min lane) with s[c] the q8 sum of chunk c;
+    /// then hsum_float_8(lanes) + ((min0 + min2) + (min1 + min3)) and the bias add.
+    /// </summary>
+    public static float[] MatMulQ4K(byte[] w, float[] bias, float[] x, int rows, int columns, int tokens)
+    {
+        int blocks = columns / 256;
+        var y = new float[tokens * rows];
+        var lanes = new float[8];
+        var minLanes = new float[4];
+        for (int t = 0; t < tokens; t++)
+        {
+            var (xq, xd) = QuantizeActivationsQ8K(x.AsSpan(t * columns, columns));
+            for (int o = 0; o < rows; o++)
+            {
+                Array.Clear(lanes);
+                Array.Clear(minLanes);
+                for (int b = 0; b < blocks; b++)
+                {
+                    int first = ((o * blocks) + b) * 256;
+                    float d = xd[b] * Q4KHalf(w, first / 256, 0);
+                    for (int k = 0; k < 8; k++)
+                    {
+                        int dot = 0;
+                        for (int c = 0; c < 8; c++)
+                        {
+                            for (int m = 0; m < 4; m++)
+                            {
+                                int e = (32 * c) + (4 * k) + m;
+                                dot += Q4KSubScale(w, first + e, 0) * xq[(b * 256) + e] * Q4KQuant(w, first + e);
+                            }
+                        }
+
+                        lanes[k] = MathF.FusedMultiplyAdd(d, dot, lanes[k]);
+                    }
+
+                    float dMin = -xd[b] * Q4KHalf(w, first / 256, 2);
+                    for (int k = 0; k < 4; k++)
+                    {
+                        int prod = 0;
+                        for (int c = 2 * k; c < (2 * k) + 2; c++)
+                        {
+                            int chunkSum = 0;
+                            for (int e = 32 * c; e < (32 * c) + 32; e++)
+                            {
+                                chunkSum += xq[(b * 256) + e];
+                            }
+
+                            prod += Q4KSubScale(w, first + (32 * c), 4) * chunkSum;
+                        }
+
+                        minLanes[k] = MathF.FusedMultiplyAdd(dMin, prod, minLanes[k]);
+                    }
+                }
+
+                float sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+                sum += (minLanes[0] + minLanes[2]) + (minLanes[1] + minLanes[3]);
                 y[(t * rows) + o] = bias.Length == 0 ? sum : sum + bias[o];
             }
         }

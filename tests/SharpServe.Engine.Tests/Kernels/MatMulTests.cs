@@ -7,14 +7,14 @@ namespace SharpServe.Engine.Tests.Kernels;
 
 /// <summary>
 /// MatMul against double-precision references, on odd shapes that leave vector tails, through the
-/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles, the Q4_0 and Q6_K rows and the tiled GEMM, with one
+/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles, the Q4_0, Q6_K and Q4_K rows and the tiled GEMM, with one
 /// and two threads, on every vector tier this machine runs.
 /// </summary>
 public sealed class MatMulTests
 {
     private static readonly int[] FloatColumns = [1, 3, 17, 100, 1031];
     private static readonly int[] Q8Columns = [32, 64, 544, 1056];
-    private static readonly int[] Q6KColumns = [256, 512, 1280];
+    private static readonly int[] KQuantColumns = [256, 512, 1280];
     private static readonly int[] Rows = [1, 37];
     private static readonly int[] TokenCounts = [1, 3, 6, 17];
 
@@ -46,6 +46,7 @@ public sealed class MatMulTests
                 data.Add(tier, TensorDType.Q8_0);
                 data.Add(tier, TensorDType.Q4_0);
                 data.Add(tier, TensorDType.Q6_K);
+                data.Add(tier, TensorDType.Q4_K);
             }
 
             return data;
@@ -54,7 +55,7 @@ public sealed class MatMulTests
 
     /// <summary>
     /// F32/F16/BF16: f32 accumulation against the double reference; 1e-5 of Σ|w·x| is far above rounding
-    /// noise and far below the size of one wrong or missing term. Q8_0, Q4_0 and Q6_K must equal a scalar emulation of
+    /// noise and far below the size of one wrong or missing term. Q8_0, Q4_0, Q6_K and Q4_K must equal a scalar emulation of
     /// llama.cpp's x86 algorithm bit for bit (activation quantization, lane layout, summation order).
     /// </summary>
     [Theory]
@@ -65,7 +66,7 @@ public sealed class MatMulTests
         foreach (int threads in new[] { 1, 2 })
         {
             using var backend = new CpuBackend(threads, tier);
-            foreach (int columns in type == TensorDType.Q6_K ? Q6KColumns : TensorDTypeInfo.IsQuantized(type) ? Q8Columns : FloatColumns)
+            foreach (int columns in IsKQuant(type) ? KQuantColumns : TensorDTypeInfo.IsQuantized(type) ? Q8Columns : FloatColumns)
             {
                 foreach (int rows in Rows)
                 {
@@ -96,6 +97,12 @@ public sealed class MatMulTests
                             continue;
                         }
 
+                        if (type == TensorDType.Q4_K)
+                        {
+                            AssertBitwiseEqual(MatMulQ4K(bytes, bias, x, rows, columns, tokens), y, context);
+                            continue;
+                        }
+
                         var (expected, magnitude) = MatMul(Decode(type, bytes, rows * columns), bias, x, rows, columns, tokens);
                         for (int i = 0; i < y.Length; i++)
                         {
@@ -108,9 +115,9 @@ public sealed class MatMulTests
     }
 
     /// <summary>
-    /// Q8_0, Q4_0 and Q6_K against plain f32 math on the dequantized weights (no activation quantization): they may only
+    /// Q8_0, Q4_0, Q6_K and Q4_K against plain f32 math on the dequantized weights (no activation quantization): they may only
     /// differ by the activation rounding, |x − d·q| ≤ d/2 + 127·d·2⁻¹¹ (Q8_0's fp16 scale) ≤ 0.57·d per value
-    /// (Q8_K for Q6_K: f32 scale, d/2, taken as 0.51·d), so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, and a ragged last group.
+    /// (Q8_K for the K-quants: f32 scale, d/2, taken as 0.51·d), so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, and a ragged last group.
     /// </summary>
     [Theory]
     [MemberData(nameof(QuantizedTiers))]
@@ -118,9 +125,9 @@ public sealed class MatMulTests
     {
         var random = new Random(99);
         const int Rows = 23;
-        int columns = type == TensorDType.Q6_K ? 1280 : 1056;
-        int blockSize = type == TensorDType.Q6_K ? 256 : 32;
-        double perValue = type == TensorDType.Q6_K ? 0.51 : 0.57; // Q8_K keeps d in f32: no fp16 term
+        int columns = IsKQuant(type) ? 1280 : 1056;
+        int blockSize = IsKQuant(type) ? 256 : 32;
+        double perValue = IsKQuant(type) ? 0.51 : 0.57; // Q8_K keeps d in f32: no fp16 term
         using var backend = new CpuBackend(2, tier);
         foreach (int tokens in new[] { 1, 5, 11 })
         {
@@ -194,7 +201,7 @@ public sealed class MatMulTests
     {
         var random = new Random(5);
         const int Rows = 9, Tokens = 131;
-        int columns = type == TensorDType.Q6_K ? 1280 : 1088;
+        int columns = IsKQuant(type) ? 1280 : 1088;
         using var backend = new CpuBackend(2, tier);
         var weight = RandomWeight(random, type, Rows, columns, out byte[] bytes);
         var bias = RandomFloats(random, Rows);
@@ -217,6 +224,12 @@ public sealed class MatMulTests
         if (type == TensorDType.Q6_K)
         {
             AssertBitwiseEqual(MatMulQ6K(bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
+            return;
+        }
+
+        if (type == TensorDType.Q4_K)
+        {
+            AssertBitwiseEqual(MatMulQ4K(bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
             return;
         }
 
@@ -318,6 +331,9 @@ public sealed class MatMulTests
             }
         }
     }
+
+    /// <summary>K-quants: rows of whole 256-value super-blocks, dotted against Q8_K activations.</summary>
+    private static bool IsKQuant(TensorDType type) => type is TensorDType.Q6_K or TensorDType.Q4_K;
 
     private static WeightTensor RandomWeight(Random random, TensorDType type, int rows, int columns, out byte[] bytes)
     {

@@ -120,6 +120,15 @@ internal static class TinyQwen2
                 }
 
                 break;
+            case TensorDType.Q4_K:
+                rng.NextBytes(bytes);
+                for (int block = 0; block < bytes.Length; block += TensorDTypeInfo.Q4_KBlockBytes)
+                {
+                    BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(block), (Half)(Math.Abs(Next()) / (63 * 15)));
+                    BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(block + 2), (Half)(Math.Abs(Next()) / (2 * 63)));
+                }
+
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type));
         }

@@ -162,9 +162,33 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
     [InlineData("wide", 64)]
     [InlineData("wide", 1)]
     [InlineData("kquant", 64)]
-    public void Q6_K_AgreesWithLlamaCpp(string shape, int chunk)
+    public void Q6_K_AgreesWithLlamaCpp(string shape, int chunk) =>
+        AssertKQuantAgrees(TestModels.Gguf(shape, TensorDType.Q6_K), $"{shape} Q6_K", chunk, Q6KTolerance);
+
+    /// <summary>
+    /// Q4_K weights (create-model's quantize_row_q4_K_ref encoding) against llama.cpp on the shapes of the Q6_K test:
+    /// max |Δlogit| within <see cref="Q4KTolerance"/> and the same argmax at ≥ 95 % of the 64 positions.
+    /// </summary>
+    [Theory]
+    [InlineData("wide", 64)]
+    [InlineData("wide", 1)]
+    [InlineData("kquant", 64)]
+    public void Q4_K_AgreesWithLlamaCpp(string shape, int chunk) =>
+        AssertKQuantAgrees(TestModels.Gguf(shape, TensorDType.Q4_K), $"{shape} Q4_K", chunk, Q4KTolerance);
+
+    /// <summary>
+    /// llama.cpp's Q4_K_M mix (create-model --dtype q4_k_m: Q6_K output/tied embedding and use_more_bits layers' attn_v
+    /// and ffn_down, Q4_K elsewhere) against llama.cpp, with the Q4_K bound: the mix only adds Q6_K matrices, which agree
+    /// within 7.6e-6 on their own.
+    /// </summary>
+    [Theory]
+    [InlineData("wide", 64)]
+    [InlineData("kquant", 64)]
+    public void Q4_K_M_AgreesWithLlamaCpp(string shape, int chunk) =>
+        AssertKQuantAgrees(TestModels.Q4KMediumGguf(shape), $"{shape} Q4_K_M", chunk, Q4KTolerance);
+
+    private void AssertKQuantAgrees(string path, string label, int chunk, float tolerance)
     {
-        string path = TestModels.Gguf(shape, TensorDType.Q6_K);
         var expected = LlamaLogits(path, Prompt);
         using var model = LoadedModel.Open(path, threads: 2);
         var actual = PromptLogits(model, Prompt, chunk);
@@ -172,10 +196,10 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
         int agree = Enumerable.Range(0, Prompt.Length).Count(i => SharpServe.Engine.Sampling.Greedy.ArgMax(actual[i]) == SharpServe.Engine.Sampling.Greedy.ArgMax(expected[i]));
         float range = expected.Max(row => row.Max(MathF.Abs));
         int close = Enumerable.Range(0, Prompt.Length).Count(i => actual[i].Zip(expected[i], (a, b) => MathF.Abs(a - b)).Max() <= 1e-4f);
-        output.WriteLine($"{shape} Q6_K, chunks of {chunk}: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}, "
+        output.WriteLine($"{label}, chunks of {chunk}: argmax agreement {agree}/{Prompt.Length}, max |Δlogit| = {diff:E2}, "
             + $"positions within 1e-4: {close}/{Prompt.Length}, max |logit| = {range:F2}");
         Assert.True(agree >= 0.95 * Prompt.Length, $"argmax agreement {agree}/{Prompt.Length}");
-        Assert.True(diff <= Q6KTolerance, $"max |Δ| {diff} > {Q6KTolerance}");
+        Assert.True(diff <= tolerance, $"max |Δ| {diff} > {tolerance}");
     }
 
     /// <summary>
@@ -229,6 +253,19 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
     /// flips). As for Q8_0, one flipped tie shows as ~0.1, so the bound stays at 1e-3.
     /// </summary>
     private const float Q6KTolerance = 1e-3f;
+
+    /// <summary>
+    /// Q4_K follows ggml_vec_dot_q4_K_q8_K's AVX2 order (<see cref="Kernels.MatMul.Q4KRows"/>). This llama.cpp build
+    /// repacks Q4_K matrices ("repack tensor … with q4_K_8x8" in its log) and multiplies with its q4_K_8x8 GEMV/GEMM,
+    /// yet the Q4_K_M file of "wide" (Q6_K tied embedding, Q4_K attention and MLP matrices) agrees within 1.1e-5 at all
+    /// 64 positions, so the matmuls' sums match. Measured where token_embd is Q4_K: Q4_K "wide" (tied) 0.387, argmax
+    /// 63/64, 9/64 positions within 1e-4 (chunks of 64 and of 1 alike); Q4_K "kquant" 0.174, 64/64, 55/64; Q4_K_M
+    /// "kquant" (untied, Q4_K token_embd) 0.185, 63/64, 52/64. Sizes like the Q6_K test's before its Q8_K scale fix: a
+    /// last-bit difference somewhere that flips the random model's activation rounding ties (~0.1–0.4 each). Its place
+    /// is not traced (the Q4_K embedding row decode is exact either way; a Q8_K scale of 1/iscale made it worse).
+    /// Bound 0.5 with ≥ 95 % argmax, the Q6_K test's bound before its order was exact.
+    /// </summary>
+    private const float Q4KTolerance = 0.5f;
 
     private static float[][] LlamaLogits(string path, int[] prompt)
     {

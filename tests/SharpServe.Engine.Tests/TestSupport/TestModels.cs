@@ -100,6 +100,14 @@ public static class TestModels
         _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
     };
 
+    /// <summary>llama.cpp's Q4_K_M mix (Q4_K, with Q6_K where llama-quantize puts it) of the "wide" or "kquant" shape.</summary>
+    public static string Q4KMediumGguf(string shape) => shape switch
+    {
+        "wide" => Get("wide", WideHead, ModelFileFormat.Gguf, TensorDType.Q4_K, q4KMedium: true),
+        "kquant" => Get("kquant", KQuantShape, ModelFileFormat.Gguf, TensorDType.Q4_K, q4KMedium: true),
+        _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
+    };
+
     private static string CreateFolder()
     {
         string folder = Directory.CreateTempSubdirectory("sharpserve-test-models-").FullName;
@@ -117,15 +125,15 @@ public static class TestModels
         return folder;
     }
 
-    private static string Get(string name, Qwen2Config config, ModelFileFormat format, TensorDType type)
+    private static string Get(string name, Qwen2Config config, ModelFileFormat format, TensorDType type, bool q4KMedium = false)
     {
-        string key = $"{name}-{format}-{type}".ToLowerInvariant();
+        string key = $"{name}-{format}-{(q4KMedium ? "q4_k_m" : type)}".ToLowerInvariant();
         lock (Gate)
         {
             if (!Created.TryGetValue(key, out string? path))
             {
                 path = Path.Combine(Folder, format == ModelFileFormat.Gguf ? key + ".gguf" : key);
-                RandomModelWriter.Write(new RandomModelSpec(config, format, type, Seed, Tokenizer.Value), path);
+                RandomModelWriter.Write(new RandomModelSpec(config, format, type, Seed, Tokenizer.Value, q4KMedium), path);
                 Created[key] = path;
             }
 

@@ -9,7 +9,7 @@ internal static unsafe class RowDecoder
 {
     /// <summary>
     /// destination[0, count) = row[start, start + count) as f32. row points at element 0 of the row;
-    /// for Q8_0 and Q4_0, start is a multiple of 32 and count is too; for Q6_K, of 256.
+    /// for Q8_0 and Q4_0, start is a multiple of 32 and count is too; for Q6_K and Q4_K, of 256.
     /// </summary>
     public static void Decode<TS, TV>(TensorDType type, byte* row, int start, int count, float* destination)
         where TS : struct, ISimd<TV>
@@ -43,7 +43,10 @@ internal static unsafe class RowDecoder
                 DecodeQ4_0<TS, TV>(first, rowBytes, rows, start, count, destination);
                 break;
             case TensorDType.Q6_K:
-                DecodeQ6_K(first, rowBytes, rows, start, count, destination);
+                DecodeSuperBlocks(first, rowBytes, rows, start, count, destination, TensorDTypeInfo.Q6_KBlockBytes, Q6KCodec.Decode);
+                break;
+            case TensorDType.Q4_K:
+                DecodeSuperBlocks(first, rowBytes, rows, start, count, destination, TensorDTypeInfo.Q4_KBlockBytes, Q4KCodec.Decode);
                 break;
             default:
                 throw new NotSupportedException($"decoding {type}");
@@ -167,20 +170,22 @@ internal static unsafe class RowDecoder
     }
 
     /// <summary>
-    /// Rows of 210-byte Q6_K super-blocks; start and count are multiples of 256. Scalar: only embedding rows are
-    /// decoded this way (Q6_K matmuls never widen weights), one row per token.
+    /// Rows of K-quant super-blocks (256 values, blockBytes each); start and count are multiples of 256. Scalar: only
+    /// embedding rows are decoded this way (K-quant matmuls never widen weights), one row per token.
     /// </summary>
-    private static void DecodeQ6_K(byte* first, long rowBytes, int rows, int start, int count, float* destination)
+    private static void DecodeSuperBlocks(
+        byte* first, long rowBytes, int rows, int start, int count, float* destination, int blockBytes, SuperBlockDecoder decode)
     {
-        const int Size = TensorDTypeInfo.Q6_KBlockSize;
-        const int Bytes = TensorDTypeInfo.Q6_KBlockBytes;
+        const int Size = 256;
         for (int r = 0; r < rows; r++, destination += count)
         {
-            byte* block = first + (r * rowBytes) + ((long)start / Size * Bytes);
-            for (int i = 0; i < count; i += Size, block += Bytes)
+            byte* block = first + (r * rowBytes) + ((long)start / Size * blockBytes);
+            for (int i = 0; i < count; i += Size, block += blockBytes)
             {
-                Q6KCodec.Decode(new ReadOnlySpan<byte>(block, Bytes), new Span<float>(destination + i, Size));
+                decode(new ReadOnlySpan<byte>(block, blockBytes), new Span<float>(destination + i, Size));
             }
         }
     }
+
+    private delegate void SuperBlockDecoder(ReadOnlySpan<byte> block, Span<float> values);
 }
