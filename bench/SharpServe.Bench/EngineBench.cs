@@ -37,24 +37,26 @@ public static class EngineBench
         foreach (var format in options.Formats)
         {
             rows.AddRange(MeasureFormat(format, options, machine));
+
+            // Written after every format, so a long run that is stopped keeps the formats it finished.
+            if (options.Markdown is { } markdown)
+            {
+                File.WriteAllLines(markdown, Report(options, machine, rows));
+            }
         }
 
-        List<string> lines =
-        [
-            EngineTable.Limits(machine, options.Threads),
-            Invariant($"median of {options.Repeats} interleaved repeats after warm-up; decode: {options.DecodeTokens} tokens of one sequence after a {DecodePrompt}-token prompt; prefill: one {options.PrefillTokens}-token prompt; batched: {options.BatchedSteps} decode-only steps of {options.BatchedSequences} sequences after {options.BatchedPrompt}-token prompts"),
-            "limit: the roofline of the phase — weight bytes streamed per forward pass ÷ bandwidth, or FLOPs (2 × matmul params per token, LM head per sampled row, 4 × heads × head_dim × layers per attended key) ÷ the format's peak (f32 FMA for f16/bf16, int8 dot for integer formats), whichever is slower",
-            "",
-            .. EngineTable.Lines(rows),
-        ];
-        lines.ForEach(Console.WriteLine);
-        if (options.Markdown is { } markdown)
-        {
-            File.WriteAllLines(markdown, lines);
-        }
-
+        Report(options, machine, rows).ForEach(Console.WriteLine);
         return 0;
     }
+
+    private static List<string> Report(BenchOptions options, MachineLimits machine, IReadOnlyList<EngineTableRow> rows) =>
+    [
+        EngineTable.Limits(machine, options.Threads),
+        Invariant($"median of {options.Repeats} interleaved repeats after warm-up; decode: {options.DecodeTokens} tokens of one sequence after a {DecodePrompt}-token prompt; prefill: one {options.PrefillTokens}-token prompt; batched: {options.BatchedSteps} decode-only steps of {options.BatchedSequences} sequences after {options.BatchedPrompt}-token prompts"),
+        "limit: the roofline of the phase — weight bytes streamed per forward pass ÷ bandwidth, or FLOPs (2 × matmul params per token, LM head per sampled row, 4 × heads × head_dim × layers per attended key) ÷ the format's peak (f32 FMA for f16/bf16, int8 dot for integer formats), whichever is slower",
+        "",
+        .. EngineTable.Lines(rows),
+    ];
 
     private static List<EngineTableRow> MeasureFormat(BenchFormat format, BenchOptions options, MachineLimits machine)
     {
@@ -71,7 +73,7 @@ public static class EngineBench
         };
 
         using var model = format.Open(path, options.Threads);
-        var ours = new Engine(format.CostOf(model), new SharpServeSingle(model, options), new SharpServeBatchedDecode(model, batchedPrompts, maxBatchedSteps));
+        var ours = new Engine("sharpserve", format.CostOf(model), new SharpServeSingle(model, options), new SharpServeBatchedDecode(model, batchedPrompts, maxBatchedSteps));
         using var llama = llamaPath is null ? null : OpenLlama(llamaPath, options, batchedPrompts, maxBatchedSteps);
         Engine[] engines = llama is null ? [ours] : [ours, llama];
         try
@@ -114,7 +116,7 @@ public static class EngineBench
 
         var weights = LLamaWeights.LoadFromFile(new ModelParams(path) { GpuLayerCount = 0 });
         var oracle = new LlamaCppOracle(path, contextSize: 1024, threads: options.Threads, exactNumerics: false);
-        return new Engine(cost, new LlamaCppSingle(oracle), new LlamaCppBatchedDecode(weights, path, batchedPrompts, maxBatchedSteps, options.Threads), weights, oracle);
+        return new Engine("llama.cpp", cost, new LlamaCppSingle(oracle), new LlamaCppBatchedDecode(weights, path, batchedPrompts, maxBatchedSteps, options.Threads), weights, oracle);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
@@ -135,7 +137,7 @@ public static class EngineBench
     }
 
     /// <summary>One engine's sessions, its cost and its measured repeats (decode, prefill, batched per repeat).</summary>
-    private sealed class Engine(ModelCost cost, ISingleSequence single, IBatchedDecodeSession batched, params IDisposable[] owned) : IDisposable
+    private sealed class Engine(string name, ModelCost cost, ISingleSequence single, IBatchedDecodeSession batched, params IDisposable[] owned) : IDisposable
     {
         private readonly List<double[]> _repeats = [];
 
@@ -153,7 +155,7 @@ public static class EngineBench
             batched.Run(options.BatchedSteps),
         ]);
 
-        public string Last() => Invariant($"{single.GetType().Name}: decode {_repeats[^1][0]:F2}, prefill {_repeats[^1][1]:F1}, batched {_repeats[^1][2]:F1} tok/s");
+        public string Last() => Invariant($"{name}: decode {_repeats[^1][0]:F2}, prefill {_repeats[^1][1]:F1}, batched {_repeats[^1][2]:F1} tok/s");
 
         public PhaseLimit Limit(PhaseShape phase, PeakKind peak, MachineLimits machine) =>
             Roofline.Limit(cost, phase, machine.BandwidthGBps, machine.Peak(peak));
