@@ -1,128 +1,125 @@
 using System.Diagnostics;
+using System.Globalization;
+using LLama;
+using LLama.Common;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Models;
+using SharpServe.Engine.Sampling;
 using SharpServe.Engine.Tests.Oracle;
 
 namespace SharpServe.Bench;
 
 /// <summary>
-/// SharpServe against llama.cpp (LLamaSharp 0.30.0) on the same GGUF files in one run: decode
-/// tokens/s for one sequence and prefill tokens/s for 128- and 512-token prompts, after warm-up,
-/// median of interleaved repeats, with the memory-bandwidth limit for decode measured on this machine.
+/// SharpServe against llama.cpp (LLamaSharp 0.30.0) on the same files in one run, per format: decode
+/// tokens/s for one sequence, prefill tokens/s for one 512-token prompt, and batched decode-only tokens/s
+/// for 32 sequences, after warm-up, medians of interleaved repeats; each next to the GB/s and GFLOP/s it
+/// implies and its share of the phase's limit (bandwidth and arithmetic peaks measured in the same run).
 /// </summary>
 public static class EngineBench
 {
+    /// <summary>Prompt tokens before the single-sequence decode starts.</summary>
+    private const int DecodePrompt = 8;
+
+    /// <summary>Batched decode steps run once before the timed ones.</summary>
+    private const int BatchedWarmUpSteps = 2;
+
     public static int Run(string[] args)
     {
+        LlamaCppLog.Install();
         var options = BenchOptions.Parse(args);
-        double bandwidth = MemoryBandwidth.MeasureGBps(options.Threads);
-        var models = options.Models.Count > 0 ? options.Models : DefaultModels(options.Tokenizer);
-        var rows = new List<string>
+        var machine = new MachineLimits(
+            MemoryBandwidth.MeasureGBps(options.Threads),
+            ArithmeticPeak.MeasureFloat32GFlops(options.Threads),
+            ArithmeticPeak.MeasureInt8Gops(options.Threads));
+        Console.Error.WriteLine(EngineTable.Limits(machine, options.Threads));
+        var rows = new List<EngineTableRow>();
+        foreach (var format in options.Formats)
         {
-            $"| model | engine | decode tok/s | % of limit | prefill 128 tok/s | prefill 512 tok/s |",
-            $"|---|---|---|---|---|---|",
-        };
-        foreach (string path in models)
-        {
-            double limit = DecodeLimit(path, bandwidth);
-            var ours = new List<Measurement>();
-            var theirs = new List<Measurement>();
-            using var model = LoadedModel.Open(path, options.Threads);
-            using var llama = new LlamaCppOracle(path, contextSize: 1024, threads: options.Threads, exactNumerics: false);
-            Measure(model, options, warmUp: true);
-            MeasureLlama(llama, options, warmUp: true);
-            for (int r = 0; r < options.Repeats; r++)
-            {
-                ours.Add(Measure(model, options, warmUp: false));
-                theirs.Add(MeasureLlama(llama, options, warmUp: false));
-                Console.Error.WriteLine($"{Path.GetFileName(path)} repeat {r + 1}: sharpserve {ours[^1]}, llama.cpp {theirs[^1]}");
-            }
+            rows.AddRange(MeasureFormat(format, options, machine));
 
-            var a = Measurement.Median(ours);
-            var b = Measurement.Median(theirs);
-            string name = Path.GetFileName(path);
-            rows.Add($"| {name} | SharpServe | {a.Decode:F2} | {100 * a.Decode / limit:F0} % | {a.Prefill128:F1} | {a.Prefill512:F1} |");
-            rows.Add($"| {name} | llama.cpp | {b.Decode:F2} | {100 * b.Decode / limit:F0} % | {b.Prefill128:F1} | {b.Prefill512:F1} |");
-            rows.Add($"| {name} | ratio | {a.Decode / b.Decode:F2}× | | {a.Prefill128 / b.Prefill128:F2}× | {a.Prefill512 / b.Prefill512:F2}× |");
+            // Written after every format, so a long run that is stopped keeps the formats it finished.
+            if (options.Markdown is { } markdown)
+            {
+                File.WriteAllLines(markdown, Report(options, machine, rows));
+            }
         }
 
-        Console.WriteLine($"threads {options.Threads}, decode {options.DecodeTokens} tokens, median of {options.Repeats}; decode limit = measured read bandwidth {bandwidth:F1} GB/s ÷ weight bytes per token");
-        rows.ForEach(Console.WriteLine);
+        Report(options, machine, rows).ForEach(Console.WriteLine);
         return 0;
     }
 
-    private static Measurement Measure(LoadedModel model, BenchOptions options, bool warmUp)
+    private static List<string> Report(BenchOptions options, MachineLimits machine, IReadOnlyList<EngineTableRow> rows) =>
+    [
+        EngineTable.Limits(machine, options.Threads),
+        Invariant($"median of {options.Repeats} interleaved repeats after warm-up; decode: {options.DecodeTokens} tokens of one sequence after a {DecodePrompt}-token prompt; prefill: one {options.PrefillTokens}-token prompt; batched: {options.BatchedSteps} decode-only steps of {options.BatchedSequences} sequences after {options.BatchedPrompt}-token prompts"),
+        "limit: the roofline of the phase — weight bytes streamed per forward pass ÷ bandwidth, or FLOPs (2 × matmul params per token, LM head per sampled row, 4 × heads × head_dim × layers per attended key) ÷ the format's peak (f32 FMA for f16/bf16, int8 dot for integer formats), whichever is slower",
+        "",
+        .. EngineTable.Lines(rows),
+    ];
+
+    private static List<EngineTableRow> MeasureFormat(BenchFormat format, BenchOptions options, MachineLimits machine)
     {
-        var prompt128 = Prompt(128);
-        var prompt512 = Prompt(512);
-        int decodeTokens = warmUp ? 4 : options.DecodeTokens;
-        var pool = new KvCachePool(model.Config, (512 + options.DecodeTokens) / KvCachePool.DefaultBlockSize + 2);
-        var runner = new ModelRunner(model.Model, pool);
-        var logits = new float[model.Config.VocabSize];
-
-        double Prefill(int[] prompt)
+        string path = format.EnsureFile(options.Tokenizer);
+        string? llamaPath = format.EnsureLlamaCppFile?.Invoke(options.Tokenizer);
+        int[][] batchedPrompts = BatchedPrompts.Create(options.BatchedSequences, options.BatchedPrompt);
+        int maxBatchedSteps = BatchedWarmUpSteps + options.Repeats * options.BatchedSteps;
+        var phases = new[]
         {
-            var sequence = new SequenceState();
-            var clock = Stopwatch.StartNew();
-            runner.Step([new BatchEntry(sequence, prompt)], allPositions: false, logits);
-            double rate = prompt.Length / clock.Elapsed.TotalSeconds;
-            runner.Release(sequence);
-            return rate;
-        }
+            PhaseShape.Decode(DecodePrompt, options.DecodeTokens),
+            PhaseShape.Prefill(options.PrefillTokens),
+            // Attention grows by a key a step; the first timed repeat's start is used (attention is < 1 % of the FLOPs here).
+            PhaseShape.Batched(options.BatchedSequences, options.BatchedPrompt + BatchedWarmUpSteps, options.BatchedSteps),
+        };
 
-        double p128 = Prefill(prompt128);
-        double p512 = warmUp ? 0 : Prefill(prompt512);
-
-        var decodeSequence = new SequenceState();
-        runner.Step([new BatchEntry(decodeSequence, prompt128[..8])], allPositions: false, logits);
-        var next = new int[1];
-        BatchEntry[] step = [new BatchEntry(decodeSequence, next)];
-        var timer = Stopwatch.StartNew();
-        for (int i = 0; i < decodeTokens; i++)
+        using var model = format.Open(path, options.Threads);
+        var ours = new Engine("sharpserve", format.CostOf(model), new SharpServeSingle(model, options), new SharpServeBatchedDecode(model, batchedPrompts, maxBatchedSteps));
+        using var llama = llamaPath is null ? null : OpenLlama(llamaPath, options, batchedPrompts, maxBatchedSteps);
+        Engine[] engines = llama is null ? [ours] : [ours, llama];
+        try
         {
-            next[0] = SharpServe.Engine.Sampling.Greedy.ArgMax(logits);
-            runner.Step(step, allPositions: false, logits);
-        }
+            foreach (var engine in engines)
+            {
+                engine.WarmUp();
+            }
 
-        double decode = decodeTokens / timer.Elapsed.TotalSeconds;
-        runner.Release(decodeSequence);
-        return new Measurement(decode, p128, p512);
+            for (int r = 0; r < options.Repeats; r++)
+            {
+                foreach (var engine in engines)
+                {
+                    engine.Measure(options);
+                }
+
+                Console.Error.WriteLine($"{format.Name} repeat {r + 1}: {string.Join("; ", engines.Select(e => e.Last()))}");
+            }
+
+            return [.. phases.Select((phase, i) =>
+            {
+                var limit = ours.Limit(phase, format.Peak, machine);
+                return new EngineTableRow(format.Name, phase.Name, limit, ours.Achieved(phase, i, limit),
+                    llama?.Achieved(phase, i, llama.Limit(phase, format.Peak, machine)));
+            })];
+        }
+        finally
+        {
+            ours.Dispose();
+        }
     }
 
-    private static Measurement MeasureLlama(LlamaCppOracle llama, BenchOptions options, bool warmUp)
+    private static Engine OpenLlama(string path, BenchOptions options, int[][] batchedPrompts, int maxBatchedSteps)
     {
-        int decodeTokens = warmUp ? 4 : options.DecodeTokens;
-
-        double Prefill(int[] prompt)
+        ModelCost cost;
+        using (var checkpoint = ModelLoader.Load(path))
         {
-            llama.Reset();
-            var clock = Stopwatch.StartNew();
-            llama.Feed(prompt, allLogits: false);
-            return prompt.Length / clock.Elapsed.TotalSeconds;
+            cost = ModelCost.FromCheckpoint(checkpoint);
         }
 
-        double p128 = Prefill(Prompt(128));
-        double p512 = warmUp ? 0 : Prefill(Prompt(512));
-
-        llama.Reset();
-        var logits = llama.Feed(Prompt(128)[..8], allLogits: false)[0];
-        var timer = Stopwatch.StartNew();
-        for (int i = 0; i < decodeTokens; i++)
-        {
-            logits = llama.Feed([SharpServe.Engine.Sampling.Greedy.ArgMax(logits)], 8 + i, allLogits: false)[0];
-        }
-
-        return new Measurement(decodeTokens / timer.Elapsed.TotalSeconds, p128, p512);
+        var weights = LLamaWeights.LoadFromFile(new ModelParams(path) { GpuLayerCount = 0 });
+        var oracle = new LlamaCppOracle(path, contextSize: 1024, threads: options.Threads, exactNumerics: false);
+        return new Engine("llama.cpp", cost, new LlamaCppSingle(oracle), new LlamaCppBatchedDecode(weights, path, batchedPrompts, maxBatchedSteps, options.Threads), weights, oracle);
     }
 
-    /// <summary>Decode tokens/s the memory bandwidth allows: every weight but the embedding table is read once per token.</summary>
-    private static double DecodeLimit(string path, double bandwidthGBps)
-    {
-        using var checkpoint = ModelLoader.Load(path);
-        long bytes = checkpoint.Tensors.Values.Where(t => t.Name != checkpoint.Names.TokenEmbedding || checkpoint.Config.TieWordEmbeddings).Sum(t => (long)t.Data.Length);
-        return bandwidthGBps * 1e9 / bytes;
-    }
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private static int[] Prompt(int length)
     {
@@ -130,44 +127,147 @@ public static class EngineBench
         return Enumerable.Range(0, length).Select(_ => random.Next(0, 151643)).ToArray();
     }
 
-    /// <summary>The r1-distill-1.5b preset as Q8_0, F16 and BF16 GGUF.</summary>
-    private static List<string> DefaultModels(string? tokenizerPath) =>
-        [.. new[] { TensorDType.Q8_0, TensorDType.F16, TensorDType.BF16 }.Select(type => BenchModels.Ensure(type, tokenizerPath))];
-
-    private sealed record Measurement(double Decode, double Prefill128, double Prefill512)
+    /// <summary>Single-sequence decode and prefill for one engine.</summary>
+    private interface ISingleSequence
     {
-        public static Measurement Median(List<Measurement> all) => new(
-            MedianOf(all.Select(m => m.Decode)), MedianOf(all.Select(m => m.Prefill128)), MedianOf(all.Select(m => m.Prefill512)));
+        double Prefill(int[] prompt);
 
-        public override string ToString() => $"decode {Decode:F2} tok/s, prefill128 {Prefill128:F1}, prefill512 {Prefill512:F1}";
+        /// <summary>Tokens/s of <paramref name="tokens"/> greedy decode steps after <paramref name="prompt"/>.</summary>
+        double Decode(int[] prompt, int tokens);
+    }
 
-        private static double MedianOf(IEnumerable<double> values)
+    /// <summary>One engine's sessions, its cost and its measured repeats (decode, prefill, batched per repeat).</summary>
+    private sealed class Engine(string name, ModelCost cost, ISingleSequence single, IBatchedDecodeSession batched, params IDisposable[] owned) : IDisposable
+    {
+        private readonly List<double[]> _repeats = [];
+
+        public void WarmUp()
+        {
+            single.Prefill(Prompt(128));
+            single.Decode(Prompt(DecodePrompt), 4);
+            batched.Run(BatchedWarmUpSteps);
+        }
+
+        public void Measure(BenchOptions options) => _repeats.Add(
+        [
+            single.Decode(Prompt(DecodePrompt), options.DecodeTokens),
+            single.Prefill(Prompt(options.PrefillTokens)),
+            batched.Run(options.BatchedSteps),
+        ]);
+
+        public string Last() => Invariant($"{name}: decode {_repeats[^1][0]:F2}, prefill {_repeats[^1][1]:F1}, batched {_repeats[^1][2]:F1} tok/s");
+
+        public PhaseLimit Limit(PhaseShape phase, PeakKind peak, MachineLimits machine) =>
+            Roofline.Limit(cost, phase, machine.BandwidthGBps, machine.Peak(peak));
+
+        public Achieved Achieved(PhaseShape phase, int index, PhaseLimit limit) =>
+            Roofline.Achieved(cost, phase, Median(_repeats.Select(r => r[index])), limit);
+
+        public void Dispose()
+        {
+            batched.Dispose();
+            foreach (var item in owned.Reverse())
+            {
+                item.Dispose();
+            }
+        }
+
+        private static double Median(IEnumerable<double> values)
         {
             var sorted = values.Order().ToArray();
             return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
         }
     }
 
-    private sealed record BenchOptions(List<string> Models, int Threads, int DecodeTokens, int Repeats, string? Tokenizer)
+    private sealed class SharpServeSingle(LoadedModel model, BenchOptions options) : ISingleSequence
+    {
+        private readonly ModelRunner _runner = new(model.Model, new KvCachePool(model.Config, (Math.Max(options.PrefillTokens, 128) + options.DecodeTokens) / KvCachePool.DefaultBlockSize + 2));
+        private readonly float[] _logits = new float[model.Config.VocabSize];
+
+        public double Prefill(int[] prompt)
+        {
+            var sequence = new SequenceState();
+            var clock = Stopwatch.StartNew();
+            _runner.Step([new BatchEntry(sequence, prompt)], allPositions: false, _logits);
+            double rate = prompt.Length / clock.Elapsed.TotalSeconds;
+            _runner.Release(sequence);
+            return rate;
+        }
+
+        public double Decode(int[] prompt, int tokens)
+        {
+            var sequence = new SequenceState();
+            _runner.Step([new BatchEntry(sequence, prompt)], allPositions: false, _logits);
+            var next = new int[1];
+            BatchEntry[] step = [new BatchEntry(sequence, next)];
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < tokens; i++)
+            {
+                next[0] = Greedy.ArgMax(_logits);
+                _runner.Step(step, allPositions: false, _logits);
+            }
+
+            double rate = tokens / clock.Elapsed.TotalSeconds;
+            _runner.Release(sequence);
+            return rate;
+        }
+    }
+
+    private sealed class LlamaCppSingle(LlamaCppOracle llama) : ISingleSequence
+    {
+        public double Prefill(int[] prompt)
+        {
+            llama.Reset();
+            var clock = Stopwatch.StartNew();
+            llama.Feed(prompt, allLogits: false);
+            return prompt.Length / clock.Elapsed.TotalSeconds;
+        }
+
+        public double Decode(int[] prompt, int tokens)
+        {
+            llama.Reset();
+            var logits = llama.Feed(prompt, allLogits: false)[0];
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < tokens; i++)
+            {
+                logits = llama.Feed([Greedy.ArgMax(logits)], prompt.Length + i, allLogits: false)[0];
+            }
+
+            return tokens / clock.Elapsed.TotalSeconds;
+        }
+    }
+
+    private sealed record BenchOptions(
+        IReadOnlyList<BenchFormat> Formats, int Threads, int DecodeTokens, int PrefillTokens,
+        int BatchedSequences, int BatchedPrompt, int BatchedSteps, int Repeats, string? Tokenizer, string? Markdown)
     {
         public static BenchOptions Parse(string[] args)
         {
-            var options = new BenchOptions([], 2, 32, 3, null);
+            var options = new BenchOptions(BenchFormats.All, 2, 32, 512, 32, 32, 16, 3, null, null);
+            var files = new List<BenchFormat>();
             for (int i = 0; i < args.Length; i++)
             {
                 string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-                options = args[i] switch
+                int Number() => int.Parse(Value(), CultureInfo.InvariantCulture);
+                switch (args[i])
                 {
-                    "--model" => options with { Models = [.. options.Models, Value()] },
-                    "--threads" => options with { Threads = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
-                    "--decode-tokens" => options with { DecodeTokens = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
-                    "--repeats" => options with { Repeats = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
-                    "--tokenizer" => options with { Tokenizer = Value() },
-                    _ => throw new ArgumentException($"unknown option {args[i]}"),
-                };
+                    case "--model": files.Add(BenchFormat.ForFile(Value())); break;
+                    case "--formats": options = options with { Formats = BenchFormats.Parse(Value()) }; break;
+                    case "--threads": options = options with { Threads = Number() }; break;
+                    case "--decode-tokens": options = options with { DecodeTokens = Number() }; break;
+                    case "--prefill-tokens": options = options with { PrefillTokens = Number() }; break;
+                    case "--batched-sequences": options = options with { BatchedSequences = Number() }; break;
+                    case "--batched-prompt": options = options with { BatchedPrompt = Number() }; break;
+                    case "--batched-steps": options = options with { BatchedSteps = Number() }; break;
+                    case "--repeats": options = options with { Repeats = Number() }; break;
+                    case "--tokenizer": options = options with { Tokenizer = Value() }; break;
+                    case "--markdown": options = options with { Markdown = Value() }; break;
+                    default: throw new ArgumentException($"unknown option {args[i]}");
+                }
             }
 
-            return options;
+            // Files given with --model replace the format list.
+            return files.Count > 0 ? options with { Formats = files } : options;
         }
     }
 }

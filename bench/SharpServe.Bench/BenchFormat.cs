@@ -1,0 +1,77 @@
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Models;
+
+namespace SharpServe.Bench;
+
+/// <summary>Which arithmetic peak bounds a format's multi-token matmuls: f32 FMAs (weights widened) or int8 dot products.</summary>
+public enum PeakKind
+{
+    Float32Fma,
+    Int8Dot,
+}
+
+/// <summary>
+/// One row group of the engine table: the file SharpServe runs (created on first use), how SharpServe opens it,
+/// the file llama.cpp runs as its peer (null: no llama.cpp peer), and which arithmetic peak its matmuls reach for.
+/// </summary>
+/// <param name="EnsureFile">Creates (once) and returns SharpServe's file; the argument is the tokenizer path, if given.</param>
+/// <param name="Open">Loads SharpServe's file with this many threads.</param>
+/// <param name="EnsureLlamaCppFile">Creates (once) and returns llama.cpp's file, or null when llama.cpp has no such format.</param>
+/// <param name="Cost">
+/// What SharpServe streams and computes per token; null counts it from the loaded checkpoint, which is right unless
+/// the loader transforms the weights into tensors the checkpoint does not list.
+/// </param>
+public sealed record BenchFormat(
+    string Name,
+    Func<string?, string> EnsureFile,
+    Func<string, int, LoadedModel> Open,
+    Func<string?, string>? EnsureLlamaCppFile,
+    PeakKind Peak,
+    Func<LoadedModel, ModelCost>? Cost = null)
+{
+    /// <summary>SharpServe's cost for the loaded model (see <see cref="Cost"/>).</summary>
+    public ModelCost CostOf(LoadedModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Cost is { } cost ? cost(model) : ModelCost.FromCheckpoint(model.Checkpoint);
+    }
+
+    /// <summary>A GGUF given on the command line, run by both engines; its matmul weights' type picks the peak.</summary>
+    public static BenchFormat ForFile(string path)
+    {
+        using var checkpoint = ModelLoader.Load(path);
+        var type = checkpoint.Tensors.Values.First(t => t.Shape.Length == 2 && t.Name != checkpoint.Names.TokenEmbedding).Type;
+        var peak = type is TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 ? PeakKind.Float32Fma : PeakKind.Int8Dot;
+        return new BenchFormat(Path.GetFileName(path), _ => path, LoadedModel.Open, _ => path, peak);
+    }
+
+    /// <summary>A GGUF of <paramref name="type"/> that both engines load as it is.</summary>
+    public static BenchFormat Gguf(string name, TensorDType type, PeakKind peak) => new(
+        name,
+        tokenizer => BenchModels.Ensure(type, tokenizer),
+        LoadedModel.Open,
+        tokenizer => BenchModels.Ensure(type, tokenizer),
+        peak);
+}
+
+/// <summary>Every format the engine bench can run; add one entry per new format.</summary>
+public static class BenchFormats
+{
+    public static IReadOnlyList<BenchFormat> All { get; } =
+    [
+        BenchFormat.Gguf("q8_0", TensorDType.Q8_0, PeakKind.Int8Dot),
+        BenchFormat.Gguf("f16", TensorDType.F16, PeakKind.Float32Fma),
+        BenchFormat.Gguf("bf16", TensorDType.BF16, PeakKind.Float32Fma),
+        BenchFormat.Gguf("q4_0", TensorDType.Q4_0, PeakKind.Int8Dot),
+        BenchFormat.Gguf("q6_k", TensorDType.Q6_K, PeakKind.Int8Dot),
+    ];
+
+    /// <summary>The formats named in a comma-separated list (case-insensitive), in the list's order.</summary>
+    public static IReadOnlyList<BenchFormat> Parse(string list)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        return [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(name =>
+            All.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"unknown format '{name}'; known formats: {string.Join(",", All.Select(f => f.Name))}"))];
+    }
+}
