@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using SharpServe.Engine.Kernels.Simd;
 
 namespace SharpServe.Engine.Kernels.MatMul;
 
@@ -22,5 +23,36 @@ internal static class GgmlQ8
     {
         var quarter = accumulator.GetUpper() + accumulator.GetLower();
         return (quarter.GetElement(0) + quarter.GetElement(2)) + (quarter.GetElement(1) + quarter.GetElement(3));
+    }
+
+    /// <summary>
+    /// Stores a TR.Count rows × TN.Count tokens tile of lane accumulators (aRT: row R, token T) at rows r.. and tokens t0..;
+    /// rows past <paramref name="rowEnd"/> were a short tile's repeated last row and are dropped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTile<TN, TR>(
+        in GemvOperands op, int t0, int r, int rowEnd,
+        in Vector256<float> a00, in Vector256<float> a01, in Vector256<float> a02, in Vector256<float> a03,
+        in Vector256<float> a10, in Vector256<float> a11, in Vector256<float> a12, in Vector256<float> a13,
+        in Vector256<float> a20, in Vector256<float> a21, in Vector256<float> a22, in Vector256<float> a23,
+        in Vector256<float> a30, in Vector256<float> a31, in Vector256<float> a32, in Vector256<float> a33)
+        where TN : struct, ITokenGroup
+        where TR : struct, ITokenGroup
+    {
+        GemvRows.Store<TN>(op, t0, r, Sum(a00), Sum(a01), Sum(a02), Sum(a03));
+        if (TR.Count > 1 && r + 1 < rowEnd)
+        {
+            GemvRows.Store<TN>(op, t0, r + 1, Sum(a10), Sum(a11), Sum(a12), Sum(a13));
+        }
+
+        if (TR.Count > 1 && r + 2 < rowEnd)
+        {
+            GemvRows.Store<TN>(op, t0, r + 2, Sum(a20), Sum(a21), Sum(a22), Sum(a23));
+        }
+
+        if (TR.Count > 1 && r + 3 < rowEnd)
+        {
+            GemvRows.Store<TN>(op, t0, r + 3, Sum(a30), Sum(a31), Sum(a32), Sum(a33));
+        }
     }
 }

@@ -143,21 +143,8 @@ internal static unsafe class Q8Tiles
                 }
             }
 
-            GemvRows.Store<TN>(op, t0, r, GgmlQ8.Sum(a00), GgmlQ8.Sum(a01), GgmlQ8.Sum(a02), GgmlQ8.Sum(a03));
-            if (TR.Count > 1 && r + 1 < rowEnd)
-            {
-                GemvRows.Store<TN>(op, t0, r + 1, GgmlQ8.Sum(a10), GgmlQ8.Sum(a11), GgmlQ8.Sum(a12), GgmlQ8.Sum(a13));
-            }
-
-            if (TR.Count > 1 && r + 2 < rowEnd)
-            {
-                GemvRows.Store<TN>(op, t0, r + 2, GgmlQ8.Sum(a20), GgmlQ8.Sum(a21), GgmlQ8.Sum(a22), GgmlQ8.Sum(a23));
-            }
-
-            if (TR.Count > 1 && r + 3 < rowEnd)
-            {
-                GemvRows.Store<TN>(op, t0, r + 3, GgmlQ8.Sum(a30), GgmlQ8.Sum(a31), GgmlQ8.Sum(a32), GgmlQ8.Sum(a33));
-            }
+            GgmlQ8.StoreTile<TN, TR>(
+                op, t0, r, rowEnd, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
         }
     }
 }
