@@ -45,4 +45,14 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(8, Value(again, "vllm:generation_tokens_total", Model));
         Assert.Equal(promptTokens, Value(again, "vllm:prompt_tokens_total", Model));
     }
+
+    [Fact]
+    public async Task Metrics_ReportTheResidentWeightBytesOfTheServedModel()
+    {
+        string text = await _server.Client.GetStringAsync("/metrics");
+
+        Assert.True(_server.Model.ResidentWeightBytes > 0);
+        Assert.Equal(_server.Model.ResidentWeightBytes, Value(text, "sharpserve_model_weights_resident_bytes", Model));
+        Assert.Contains("# TYPE sharpserve_model_weights_resident_bytes gauge", text, StringComparison.Ordinal);
+    }
 }

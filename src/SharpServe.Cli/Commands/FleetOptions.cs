@@ -19,13 +19,14 @@ internal sealed class FleetOptions
     public Option<int?> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Sequences computed together in one step by each instance (default 256)" };
     public Option<int?> MaxQueue { get; } = new("--max-queue") { Description = "Sequences that may wait beyond the running ones in each instance; more are refused with 429 (default 1024)" };
     public Option<int?> Threads { get; } = new("--threads") { Description = "Compute threads of each instance (default: every core)" };
+    public Option<string?> Quantization { get; } = new("--quantization") { Description = "none, or int8: every instance quantizes bf16/f16/f32 matrices to q8_0 at load and maps the one cached file" };
     public Option<string?> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues}" };
     public Option<string> LogDir { get; } = LogDirOption();
     public Option<string[]> ServedModelNames { get; } = new("--served-model-name") { Description = "Names clients may use for the model (default: the --model value)", AllowMultipleArgumentsPerToken = true };
 
     public IEnumerable<Option> All =>
     [
-        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, LogDir, ServedModelNames,
+        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, Quantization, LogDir, ServedModelNames,
     ];
 
     public static Option<string> LogDirOption() => new("--log-dir") { Description = "Folder of the instances' logs (instance_PORT.log)", DefaultValueFactory = _ => "fleet-logs" };
@@ -56,6 +57,7 @@ internal sealed class FleetOptions
             MaxQueue = parse.GetValue(MaxQueue),
             Threads = parse.GetValue(Threads),
             KvCacheDtype = parse.GetValue(KvCacheDType),
+            Quantization = parse.GetValue(Quantization),
         },
     };
 }

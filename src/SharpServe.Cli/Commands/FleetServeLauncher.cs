@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
 using SharpServe.Fleet.Spec;
 using SharpServe.Fleet.Supervision;
@@ -38,6 +39,12 @@ internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
         if (engine.Threads is { } threads)
         {
             args.AddRange(["--threads", Text(threads)]);
+        }
+
+        // None is left out rather than passed: serve's "--quantization none" would refuse a quantized GGUF.
+        if (engine.Quantization == WeightQuantization.Int8)
+        {
+            args.AddRange(["--quantization", WeightQuantizationNames.Int8]);
         }
 
         if (engine.MaxModelLen is { } maxModelLen)

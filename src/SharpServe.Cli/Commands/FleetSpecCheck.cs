@@ -16,8 +16,11 @@ internal static class FleetSpecCheck
             var validator = new FleetSpecValidator(deviceBytes, engine =>
             {
                 checkpoint ??= ModelLoader.Load(CommonOptions.ResolveModel(ModelPath(fleet.Model!, specPath)));
+                long weightBytes = engine.Quantization == WeightQuantization.Int8
+                    ? QuantizedWeightCache.Int8WeightBytes(checkpoint)
+                    : ModelMemory.WeightBytes(checkpoint);
                 return ModelFootprint.Of(
-                    checkpoint.Config, ModelMemory.WeightBytes(checkpoint), engine.MaxModelLen ?? checkpoint.Config.MaxPositionEmbeddings, engine.MaxNumBatchedTokens, engine.KvCacheDType);
+                    checkpoint.Config, weightBytes, engine.MaxModelLen ?? checkpoint.Config.MaxPositionEmbeddings, engine.MaxNumBatchedTokens, engine.KvCacheDType);
             });
             return validator.Validate(fleet);
         }

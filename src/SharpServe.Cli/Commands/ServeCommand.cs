@@ -52,11 +52,11 @@ internal static class ServeCommand
         log.Info($"Listening on {server.Url}; loading the model (/health answers 503 until it is ready)");
 
         string path = CommonOptions.ResolveModel(settings.Model);
-        using var loaded = LoadedModel.Open(path, settings.Threads);
+        using var loaded = LoadedModel.Open(path, settings.LoadOptions, settings.Threads);
         WeightFormatCheck.Ensure(loaded.Checkpoint, settings.DType, settings.Quantization);
         int maxModelLen = settings.MaxModelLen ?? loaded.Config.MaxPositionEmbeddings;
         log.Info($"Loaded {path}: {loaded.Config.NumHiddenLayers} layers, hidden size {loaded.Config.HiddenSize}, vocabulary {loaded.Config.VocabSize}, " +
-            $"{ModelMemory.WeightBytes(loaded.Checkpoint) / (1024.0 * 1024.0):F1} MiB of weights, {settings.Threads} threads");
+            $"weights: {ResidentWeights.Describe(loaded)}, {settings.Threads} threads");
         var config = new SchedulerConfig(settings.MaxNumBatchedTokens, settings.MaxNumSeqs, maxModelLen, settings.MaxQueue);
         using var engine = LlmEngine.Create(loaded, config, settings.Memory, log.Info, settings.EnablePrefixCaching, slot.Metrics.Requests);
         slot.Fill(new ServedModel(loaded, engine, names, maxModelLen));

@@ -1,3 +1,4 @@
+using SharpServe.Engine.Loading;
 using SharpServe.Engine.Scheduling;
 using SharpServe.Server.Hosting;
 
@@ -16,5 +17,6 @@ internal sealed record ServeSettings(
     int Threads,
     string DType,
     string? Quantization,
+    ModelLoadOptions LoadOptions,
     ServerOptions Server,
     string? LogFile);

@@ -3,8 +3,9 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Cli.Commands;
 
 /// <summary>
-/// --dtype and --quantization may only describe the weights as they are stored: converting weights on load is
-/// not implemented, so a value that asks for a conversion is refused at startup instead of being ignored.
+/// --dtype and --quantization describe the weights as they are stored, except <c>--quantization int8</c>, the one
+/// conversion implemented (float matrices re-encoded as Q8_0 at load, see <see cref="QuantizedWeightCache"/>):
+/// any other value that asks for a conversion is refused at startup instead of being ignored.
 /// </summary>
 internal static class WeightFormatCheck
 {
@@ -12,33 +13,54 @@ internal static class WeightFormatCheck
 
     public static readonly string[] DTypes = [AutoDType, "float32", "bfloat16", "float16"];
 
+    /// <summary>The values naming a stored type (ggml's names and awq); int8 is the conversion.</summary>
+    private static readonly string[] StoredQuantizations = ["none", "q8_0", "q4_0", "q6_k", "q4_k", "awq"];
+
+    /// <summary>How to load for <paramref name="quantization"/>; checked before the (possibly long) load.</summary>
+    /// <exception cref="ArgumentException">An unknown --quantization value.</exception>
+    public static ModelLoadOptions LoadOptions(string? quantization)
+    {
+        string? asked = quantization?.ToLowerInvariant();
+        if (asked is not null && asked != WeightQuantizationNames.Int8 && !StoredQuantizations.Contains(asked))
+        {
+            throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0, q6_k, q4_k (as stored in a GGUF file; q4_k also names a Q4_K_M mix), awq (an AutoAWQ GEMM checkpoint), int8 (bf16/f16/f32 matrices quantized to q8_0 at load)");
+        }
+
+        return new ModelLoadOptions(asked == WeightQuantizationNames.Int8 ? WeightQuantization.Int8 : WeightQuantization.None);
+    }
+
     /// <exception cref="ArgumentException">The flags ask for something other than what the checkpoint holds.</exception>
     public static void Ensure(ModelCheckpoint checkpoint, string dtype, string? quantization)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var tensors = checkpoint.Tensors.Values;
-        // A GGUF file may mix quantizations (llama.cpp keeps some matrices at higher precision); naming any of them is enough.
-        string[] quantized = tensors.Where(tensor => TensorDTypeInfo.IsQuantized(tensor.Type))
-            .Select(tensor => QuantizationName(tensor.Type))
-            .Distinct().Order(StringComparer.Ordinal).ToArray();
-        string asked = quantization?.ToLowerInvariant() ?? "none";
-        if (asked is not ("none" or "q8_0" or "q4_0" or "q6_k" or "q4_k" or "awq"))
+        TensorDType stored;
+        if (checkpoint.Quantization is { } report)
         {
-            throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0, q6_k, q4_k (as stored in a GGUF file; q4_k also names a Q4_K_M mix), awq (an AutoAWQ GEMM checkpoint)");
+            // Quantized at load: --dtype names the source's floats, which the cache file no longer holds.
+            stored = report.SourceType;
+        }
+        else
+        {
+            // A GGUF file may mix quantizations (llama.cpp keeps some matrices at higher precision); naming any of them is enough.
+            string[] quantized = tensors.Where(tensor => TensorDTypeInfo.IsQuantized(tensor.Type))
+                .Select(tensor => QuantizationName(tensor.Type))
+                .Distinct().Order(StringComparer.Ordinal).ToArray();
+            string? asked = quantization?.ToLowerInvariant();
+
+            // Without the flag the checkpoint is taken as it is stored (a GGUF's types, an AWQ config.json), as vLLM does.
+            if (asked is not null && (asked == "none" ? quantized.Length > 0 : !quantized.Contains(asked)))
+            {
+                string holds = quantized.Length == 0 ? "not quantized" : string.Join(" and ", quantized);
+                throw new ArgumentException($"--quantization {asked}: the checkpoint is {holds}; converting weights is not implemented (except to int8, from bf16, f16 or f32)");
+            }
+
+            // The float type holding most of the unquantized bytes names the checkpoint (norms may be float32 in a float16 file).
+            stored = tensors.Where(tensor => !TensorDTypeInfo.IsQuantized(tensor.Type))
+                .GroupBy(tensor => tensor.Type)
+                .MaxBy(group => group.Sum(tensor => (long)tensor.Data.Length))?.Key ?? TensorDType.F32;
         }
 
-        // Without the flag an AWQ checkpoint is taken as its config.json declares it, as vLLM detects it.
-        bool autoAwq = quantization is null && quantized is ["awq"];
-        if (!autoAwq && (asked == "none" ? quantized.Length > 0 : !quantized.Contains(asked)))
-        {
-            string holds = quantized.Length == 0 ? "not quantized" : string.Join(" and ", quantized);
-            throw new ArgumentException($"--quantization {asked}: the checkpoint is {holds}; converting weights is not implemented");
-        }
-
-        // The float type holding most of the unquantized bytes names the checkpoint (norms may be float32 in a float16 file).
-        TensorDType stored = tensors.Where(tensor => !TensorDTypeInfo.IsQuantized(tensor.Type))
-            .GroupBy(tensor => tensor.Type)
-            .MaxBy(group => group.Sum(tensor => (long)tensor.Data.Length))?.Key ?? TensorDType.F32;
         string storedName = stored switch
         {
             TensorDType.F16 => "float16",

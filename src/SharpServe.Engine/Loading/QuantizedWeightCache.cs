@@ -65,6 +65,17 @@ public static class QuantizedWeightCache
         }
     }
 
+    /// <summary>
+    /// Bytes of <paramref name="source"/>'s tensors once its matrices are Q8_0: what an int8 load keeps resident,
+    /// known before building the cache (a fleet plans its instances' memory with it).
+    /// </summary>
+    public static long Int8WeightBytes(ModelCheckpoint source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var matrices = MatrixNames(source);
+        return source.Tensors.Values.Sum(t => matrices.Contains(t.Name) ? TensorDTypeInfo.ByteSize(TensorDType.Q8_0, t.ElementCount) : (long)t.Data.Length);
+    }
+
     /// <summary>The tensors the kernels multiply by (or gather from): every 2-D weight of the architecture.</summary>
     private static HashSet<string> MatrixNames(ModelCheckpoint source)
     {

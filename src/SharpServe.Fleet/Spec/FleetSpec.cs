@@ -45,6 +45,9 @@ public sealed record EngineSpec
 
     public string? KvCacheDtype { get; init; }
 
+    /// <summary>none or int8 (bf16/f16/f32 matrices quantized to q8_0 at load, the cache file mapped by every instance); a quantized GGUF needs none.</summary>
+    public string? Quantization { get; init; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
 
 namespace SharpServe.Fleet.Spec;
@@ -174,9 +175,16 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
             errors.Add($"{where}: engine.kv_cache_dtype: {e.Message}");
         }
 
+        string quantizationName = overrides?.Quantization ?? shared.Quantization ?? WeightQuantizationNames.None;
+        WeightQuantization? quantization = WeightQuantizationNames.TryParse(quantizationName);
+        if (quantization is null)
+        {
+            errors.Add($"{where}: engine.quantization '{quantizationName}' is not one of {WeightQuantizationNames.None}, {WeightQuantizationNames.Int8} (a quantized GGUF is served as stored: leave it out)");
+        }
+
         return errors.Count > errorsBefore
             ? null
-            : new ResolvedEngine(maxModelLen, batched ?? DefaultMaxNumBatchedTokens, seqs ?? DefaultMaxNumSeqs, dtype, queue ?? DefaultMaxQueue, threads);
+            : new ResolvedEngine(maxModelLen, batched ?? DefaultMaxNumBatchedTokens, seqs ?? DefaultMaxNumSeqs, dtype, queue ?? DefaultMaxQueue, threads, quantization!.Value);
     }
 
     private static int? Positive(int? value, string name, string where, List<string> errors)

@@ -56,7 +56,7 @@ public sealed class SharpServeServer : IAsyncDisposable
             app.UseMiddleware<ApiKeyMiddleware>(key);
         }
 
-        app.MapGet("/metrics", (HttpContext context) => slot.Metrics.WriteAsync(context.Response, slot.Ready?.Engine.Stats));
+        app.MapGet("/metrics", (HttpContext context) => slot.Metrics.WriteAsync(context.Response, slot.Ready));
         HealthEndpoint.Map(app, slot, options.EngineStallTimeout);
         InfoEndpoints.Map(app, slot);
         CompletionEndpoints.Map(app, slot, options.KeepAliveInterval);

@@ -154,6 +154,41 @@ public sealed class Int8QuantizationTests(ITestOutputHelper output)
         Assert.Equal(good, File.ReadAllBytes(file));
     }
 
+    /// <summary>
+    /// The cache's own tensors, names, types and shapes all match: only the stored identity differs (as a file
+    /// built from an older source of the same shape would), so only the identity check can tell it is stale.
+    /// </summary>
+    [Fact]
+    public void CacheFileWithMatchingTensorsButAnotherIdentity_IsRebuilt()
+    {
+        using var cache = new TempDirectory();
+        string model = TestModels.TinyHf(TensorDType.F32);
+        string file;
+        using (var checkpoint = ModelLoader.Load(model, Int8(cache), threads: 2))
+        {
+            file = checkpoint.Quantization!.CacheFile;
+        }
+
+        byte[] good = File.ReadAllBytes(file);
+        string relabelled = Path.Combine(cache.Path, "relabelled.gguf");
+        using (var cached = GgufReader.Open(file))
+        {
+            var writer = new GgufWriter();
+            writer.AddString(QuantizedWeightCache.SourceIdentityKey, "an older source of the same shape");
+            foreach (var tensor in cached.Tensors.Values)
+            {
+                writer.AddTensor(tensor.Name, tensor.Type, tensor.Shape, stream => stream.Write(tensor.Data.Span));
+            }
+
+            writer.Write(relabelled);
+        }
+
+        File.Move(relabelled, file, overwrite: true);
+        using var rebuilt = ModelLoader.Load(model, Int8(cache), threads: 2);
+        Assert.True(rebuilt.Quantization!.Built);
+        Assert.Equal(good, File.ReadAllBytes(file));
+    }
+
     [Theory]
     [InlineData(TensorDType.Q8_0)]
     [InlineData(TensorDType.Q4_0)]

@@ -31,11 +31,11 @@ public sealed class FleetFlagsTests
             RateLimitRpm = 60,
             TlsCertificate = "cert.pem",
             TlsKey = "key.pem",
-            Engine = new EngineSpec { MaxModelLen = 1024, MaxNumSeqs = 8, MaxQueue = 2, Threads = 1, KvCacheDtype = "float16" },
+            Engine = new EngineSpec { MaxModelLen = 1024, MaxNumSeqs = 8, MaxQueue = 2, Threads = 1, KvCacheDtype = "float16", Quantization = "int8" },
             LogDir = "logs",
         };
         var file = FleetSpecReader.Parse("""
-            { "model": "r1", "engine": { "max_model_len": 1024, "max_num_seqs": 8, "max_queue": 2, "threads": 1, "kv_cache_dtype": "float16" }, "memory_ceiling": 0.8, "log_dir": "logs",
+            { "model": "r1", "engine": { "max_model_len": 1024, "max_num_seqs": 8, "max_queue": 2, "threads": 1, "kv_cache_dtype": "float16", "quantization": "int8" }, "memory_ceiling": 0.8, "log_dir": "logs",
               "instances": [ { "memory_fraction": 0.5, "port": 8101, "served_model_names": ["a", "b"] },
                              { "memory_fraction": 0.3, "port": 8102, "served_model_names": ["a", "b"] } ],
               "gateway": { "listen": "127.0.0.1:9000", "api_keys": ["k1"], "rate_limits": { "requests_per_minute": 60 }, "routing": "round-robin",

@@ -1,5 +1,6 @@
 using SharpServe.Fleet.Spec;
 using SharpServe.Engine.Creation;
+using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
 
 namespace SharpServe.Fleet.Tests.Spec;
@@ -42,6 +43,18 @@ public sealed class FleetSpecValidatorTests
         Assert.Equal(new ResolvedEngine(1024, 2048, 256, KvCacheDType.Float16, 1, 1), result.Instances[1].Engine);
         Assert.Equal(4, result.Instances[0].Engine.MaxQueue);
         Assert.Equal(KvCacheDType.Float16, result.Instances[1].Plan!.KvCacheDType);
+    }
+
+    [Fact]
+    public void Quantization_IsSharedAndOverriddenPerInstance()
+    {
+        var result = Check("""
+            { "model": "r1", "engine": { "quantization": "int8" },
+              "instances": [ { "memory_fraction": 0.4 }, { "memory_fraction": 0.4, "engine": { "quantization": "none" } } ] }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal([WeightQuantization.Int8, WeightQuantization.None], result.Instances.Select(i => i.Engine.Quantization));
     }
 
     [Fact]
@@ -108,6 +121,7 @@ public sealed class FleetSpecValidatorTests
     [InlineData("""{ "model": "r1", "instances": [ { "engine": { "max_queue": -1 } } ] }""", "instances[0]: engine.max_queue must be positive, got -1")]
     [InlineData("""{ "model": "r1", "instances": 1, "engine": { "threads": 0 } }""", "instances[0]: engine.threads must be positive, got 0")]
     [InlineData("""{ "model": "r1", "instances": [ { "engine": { "kv_cache_dtype": "int4" } } ] }""", "instances[0]: engine.kv_cache_dtype: --kv-cache-dtype: 'int4' is not one of auto, float32, float16, bfloat16")]
+    [InlineData("""{ "model": "r1", "instances": 1, "engine": { "quantization": "int4" } }""", "instances[0]: engine.quantization 'int4' is not one of none, int8 (a quantized GGUF is served as stored: leave it out)")]
     public void BadSettings_GiveOneClearError(string json, string expected) =>
         Assert.Equal(expected, Assert.Single(Check(json).Errors));
 

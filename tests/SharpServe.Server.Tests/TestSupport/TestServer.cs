@@ -39,6 +39,9 @@ public sealed class TestServer : IAsyncDisposable
 
     public LlmEngine Engine { get; }
 
+    /// <summary>The model behind the server, for what /metrics reports about its weights.</summary>
+    public LoadedModel Model => _model;
+
     public Uri Url => _server.Url;
 
     /// <summary>Sends the right API key on every request.</summary>
