@@ -53,47 +53,29 @@ internal static unsafe class AwqRows
                 var scales = new GroupScales(w0, TR.Count > 1 ? w1 : w0, TR.Count > 1 ? w2 : w0, TR.Count > 1 ? w3 : w0, halfTable);
                 for (int run = 0; run < 4; run++, q += quantStride, c += correctionStride, xd += TN.Count)
                 {
-                    var rows = new TileRows(scales, run, w0, TR.Count > 1 ? w1 : w0, TR.Count > 1 ? w2 : w0, TR.Count > 1 ? w3 : w0);
-                    Token<TS, TV, TR>(scales, rows, q, c, xd[0], ref a00, ref a10, ref a20, ref a30);
+                    var tile = TR.Count > 1
+                        ? new BiasedTile(Unpack(w0, run, scales.O0), Unpack(w1, run, scales.O1), Unpack(w2, run, scales.O2), Unpack(w3, run, scales.O3), scales.S0, scales.S1, scales.S2, scales.S3)
+                        : new BiasedTile(Unpack(w0, run, scales.O0), default, default, default, scales.S0, 0, 0, 0);
+                    GgmlQ8.AccumulateToken<TS, TV, TR>(tile, q, c, xd[0], ref a00, ref a10, ref a20, ref a30);
                     if (TN.Count > 1)
                     {
-                        Token<TS, TV, TR>(scales, rows, q + 32, c + 8, xd[1], ref a01, ref a11, ref a21, ref a31);
+                        GgmlQ8.AccumulateToken<TS, TV, TR>(tile, q + 32, c + 8, xd[1], ref a01, ref a11, ref a21, ref a31);
                     }
 
                     if (TN.Count > 2)
                     {
-                        Token<TS, TV, TR>(scales, rows, q + 64, c + 16, xd[2], ref a02, ref a12, ref a22, ref a32);
+                        GgmlQ8.AccumulateToken<TS, TV, TR>(tile, q + 64, c + 16, xd[2], ref a02, ref a12, ref a22, ref a32);
                     }
 
                     if (TN.Count > 3)
                     {
-                        Token<TS, TV, TR>(scales, rows, q + 96, c + 24, xd[3], ref a03, ref a13, ref a23, ref a33);
+                        GgmlQ8.AccumulateToken<TS, TV, TR>(tile, q + 96, c + 24, xd[3], ref a03, ref a13, ref a23, ref a33);
                     }
                 }
             }
 
             GgmlQ8.StoreTile<TN, TR>(
                 op, t0, r, rowEnd, a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
-        }
-    }
-
-    /// <summary>One token's 32-value block against the tile's rows: acc += s·d_x · lanes, per row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Token<TS, TV, TR>(
-        in GroupScales scales, in TileRows rows, sbyte* q, int* c, float xScale,
-        ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
-        where TS : struct, ISimd<TV>
-        where TV : struct
-        where TR : struct, ITokenGroup
-    {
-        var x = Vector256.Load(q);
-        var l = Vector256.Load(c);
-        a0 = GgmlQ8.Accumulate(Vector256.Create(scales.S0 * xScale), TS.DotQ8Biased(l, rows.U0, x), a0);
-        if (TR.Count > 1)
-        {
-            a1 = GgmlQ8.Accumulate(Vector256.Create(scales.S1 * xScale), TS.DotQ8Biased(l, rows.U1, x), a1);
-            a2 = GgmlQ8.Accumulate(Vector256.Create(scales.S2 * xScale), TS.DotQ8Biased(l, rows.U2, x), a2);
-            a3 = GgmlQ8.Accumulate(Vector256.Create(scales.S3 * xScale), TS.DotQ8Biased(l, rows.U3, x), a3);
         }
     }
 
@@ -122,31 +104,14 @@ internal static unsafe class AwqRows
         public byte O3 { get; }
     }
 
-    /// <summary>One 32-value run of up to four rows, unpacked once for every token of the tile.</summary>
-    private readonly struct TileRows
+    /// <summary>
+    /// The run's 32 quants as DotQ8Biased's offset weights, q − z + 128 (in [113, 143]). Byte j of the run holds
+    /// element j in its low nibble and element j + 16 in its high one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Unpack(byte* group, int run, byte offset)
     {
-        public TileRows(in GroupScales scales, int run, byte* w0, byte* w1, byte* w2, byte* w3)
-        {
-            U0 = Unpack(w0, run, scales.O0);
-            U1 = Unpack(w1, run, scales.O1);
-            U2 = Unpack(w2, run, scales.O2);
-            U3 = Unpack(w3, run, scales.O3);
-        }
-
-        public Vector256<byte> U0 { get; }
-        public Vector256<byte> U1 { get; }
-        public Vector256<byte> U2 { get; }
-        public Vector256<byte> U3 { get; }
-
-        /// <summary>
-        /// The run's 32 quants as DotQ8Biased's offset weights, q − z + 128 (in [113, 143]). Byte j of the run holds
-        /// element j in its low nibble and element j + 16 in its high one.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<byte> Unpack(byte* group, int run, byte offset)
-        {
-            var packed = Vector128.Load(group + 4 + (16 * run));
-            return Vector256.Create(packed & Vector128.Create((byte)0x0F), Vector128.ShiftRightLogical(packed, 4)) + Vector256.Create(offset);
-        }
+        var packed = Vector128.Load(group + 4 + (16 * run));
+        return Vector256.Create(packed & Vector128.Create((byte)0x0F), Vector128.ShiftRightLogical(packed, 4)) + Vector256.Create(offset);
     }
 }

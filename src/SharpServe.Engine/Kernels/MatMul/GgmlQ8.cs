@@ -55,4 +55,34 @@ internal static class GgmlQ8
             GemvRows.Store<TN>(op, t0, r + 3, Sum(a30), Sum(a31), Sum(a32), Sum(a33));
         }
     }
+
+    /// <summary>
+    /// One token's 32-value block against a tile's rows: acc_R = fma(d_R·x.d, lanes(u_R, x), acc_R), per row R, with
+    /// the lanes from DotQ8Biased (the activation block's −128·Σx correction preloaded as the integer accumulator).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void AccumulateToken<TS, TV, TR>(
+        in BiasedTile tile, sbyte* q, int* c, float xScale,
+        ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TR : struct, ITokenGroup
+    {
+        var x = Vector256.Load(q);
+        var l = Vector256.Load(c);
+        a0 = Accumulate(Vector256.Create(tile.D0 * xScale), TS.DotQ8Biased(l, tile.U0, x), a0);
+        if (TR.Count > 1)
+        {
+            a1 = Accumulate(Vector256.Create(tile.D1 * xScale), TS.DotQ8Biased(l, tile.U1, x), a1);
+            a2 = Accumulate(Vector256.Create(tile.D2 * xScale), TS.DotQ8Biased(l, tile.U2, x), a2);
+            a3 = Accumulate(Vector256.Create(tile.D3 * xScale), TS.DotQ8Biased(l, tile.U3, x), a3);
+        }
+    }
 }
+
+/// <summary>
+/// 32 values of up to four weight rows as DotQ8Biased's unsigned weights (w + 128), each row with its f32 scale:
+/// unpacked once per block and used for every token of a tile (<see cref="Q4Rows"/>, <see cref="AwqRows"/>).
+/// </summary>
+internal readonly record struct BiasedTile(
+    Vector256<byte> U0, Vector256<byte> U1, Vector256<byte> U2, Vector256<byte> U3, float D0, float D1, float D2, float D3);
