@@ -57,6 +57,23 @@ public sealed class Int8CliTests : IDisposable
         Assert.Equal("int8", report.RootElement.GetProperty("settings").GetProperty("quantization").GetString());
     }
 
+    /// <summary>
+    /// generate shares the flag too. An f32 model quantized at load holds the bytes of create-model's Q8_0 GGUF of the
+    /// same seed (Int8QuantizationTests), so greedy text must match that file's, token for token.
+    /// </summary>
+    [Fact]
+    public void Generate_WithQuantizationInt8_WritesWhatTheQ8_0FileOfTheSameModelWrites()
+    {
+        string[] greedy = ["--prompt", "Hello, world", "--max-tokens", "12", "--ignore-eos", "--temperature", "0", "--threads", "1"];
+        var int8 = CliRunner.Run(["generate", "--model", Create("hf", "f32"), "--quantization", "int8", .. greedy]);
+        var q8 = CliRunner.Run(["generate", "--model", Create("gguf", "q8_0"), .. greedy]);
+
+        Assert.True(int8.ExitCode == 0, int8.Stderr);
+        Assert.True(q8.ExitCode == 0, q8.Stderr);
+        Assert.Contains("(int8 from f32, source ", int8.Stderr, StringComparison.Ordinal);
+        Assert.Equal(q8.Stdout, int8.Stdout);
+    }
+
     [Fact]
     public void BenchEngine_WithAStoredQuantizationTheFileLacks_IsRefused()
     {

@@ -27,18 +27,5 @@ public sealed record BenchmarkSettings(
     string? Quantization = null)
 {
     /// <summary>Loads <paramref name="path"/> as --quantization asks, and refuses a checkpoint that does not hold what it names.</summary>
-    public LoadedModel OpenModel(string path)
-    {
-        var model = LoadedModel.Open(path, WeightFormatCheck.LoadOptions(Quantization), Threads);
-        try
-        {
-            WeightFormatCheck.Ensure(model.Checkpoint, WeightFormatCheck.AutoDType, Quantization);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-    }
+    public LoadedModel OpenModel(string path) => WeightFormatCheck.Open(path, Quantization, Threads);
 }
