@@ -44,8 +44,8 @@ internal static class GenerateCommand
             string? quantizationName = parse.GetValue(quantization);
             WeightFormatCheck.LoadOptions(quantizationName); // an unknown value fails before the model is resolved or loaded
             using var loaded = WeightFormatCheck.Open(CommonOptions.ResolveModel(parse.GetValue(model)), quantizationName, parse.GetValue(threads));
-            Console.Error.WriteLine($"weights: {ResidentWeights.Describe(loaded)}");
             int[] ids = PromptTokens(loaded, parse.GetValue(prompt), parse.GetValue(promptIds), parse.GetValue(chat));
+            Console.Error.WriteLine($"weights: {ResidentWeights.Describe(loaded)}"); // after the prompt is checked: a bad one is the only line
             var generation = loaded.Checkpoint.Generation;
             var parameters = new SamplingParams(
                 temperature: parse.GetValue(temperature) ?? generation.Temperature ?? 0.6f,

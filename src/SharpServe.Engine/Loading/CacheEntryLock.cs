@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace SharpServe.Engine.Loading;
 
 /// <summary>
@@ -21,9 +23,9 @@ internal sealed class CacheEntryLock : IDisposable
 
     private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly FileStream stream;
+    private readonly FileStream _stream;
 
-    private CacheEntryLock(FileStream stream) => this.stream = stream;
+    private CacheEntryLock(FileStream stream) => _stream = stream;
 
     /// <summary>The lock file of <paramref name="entry"/>.</summary>
     public static string PathFor(string entry) => entry + ".lock";
@@ -36,7 +38,7 @@ internal sealed class CacheEntryLock : IDisposable
     public static CacheEntryLock? TryAcquire(string entry, TimeSpan wait)
     {
         string path = PathFor(entry);
-        var deadline = DateTime.UtcNow + wait;
+        var waited = Stopwatch.StartNew();
         while (true)
         {
             try
@@ -45,7 +47,7 @@ internal sealed class CacheEntryLock : IDisposable
             }
             catch (IOException error) when (error.HResult == HeldElsewhere)
             {
-                if (DateTime.UtcNow >= deadline)
+                if (waited.Elapsed >= wait)
                 {
                     return null;
                 }
@@ -55,5 +57,5 @@ internal sealed class CacheEntryLock : IDisposable
         }
     }
 
-    public void Dispose() => stream.Dispose();
+    public void Dispose() => _stream.Dispose();
 }
