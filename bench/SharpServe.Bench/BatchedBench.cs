@@ -28,6 +28,12 @@ public static class BatchedBench
         command.SetAction(parse => CommonOptions.Run(() =>
         {
             BenchmarkSettings settings = options.Read(parse);
+            if (settings.Quantization is not null)
+            {
+                // Both engines run the one file given; quantizing only SharpServe's copy would compare different weights.
+                throw new ArgumentException("--quantization: batched runs llama.cpp and SharpServe on the same file as stored; pass a quantized GGUF instead (the engine table's int8 format compares int8 at load with llama.cpp's q8_0)");
+            }
+
             Compare(settings, settings.Model ?? BenchModels.Ensure(TensorDType.Q8_0, tokenizerPath: null));
             return 0;
         }));

@@ -29,6 +29,15 @@ public sealed record BenchFormat(
     PeakKind Peak,
     Func<LoadedModel, ModelCost>? Cost = null)
 {
+    /// <summary>
+    /// The format of llama.cpp's file when llama.cpp cannot run SharpServe's (int8 at load, AWQ) and runs the
+    /// closest GGUF it can load instead; null when both engines run the same format.
+    /// </summary>
+    public string? LlamaCppFormat { get; init; }
+
+    /// <summary>The table's format cell: the name, and what llama.cpp ran when that is another format.</summary>
+    public string Label => LlamaCppFormat is { } theirs ? $"{Name} (llama.cpp: {theirs})" : Name;
+
     /// <summary>SharpServe's cost for the loaded model (see <see cref="Cost"/>).</summary>
     public ModelCost CostOf(LoadedModel model)
     {
@@ -52,6 +61,34 @@ public sealed record BenchFormat(
         LoadedModel.Open,
         tokenizer => BenchModels.Ensure(type, tokenizer),
         peak);
+
+    /// <summary>
+    /// <c>--quantization int8</c>: SharpServe quantizes the bf16 GGUF to Q8_0 at load (cached); llama.cpp cannot
+    /// quantize at load, so its peer is the Q8_0 GGUF of the same model — the same weight format, written ahead.
+    /// </summary>
+    public static BenchFormat Int8AtLoad() => new(
+        "int8",
+        tokenizer => BenchModels.Ensure(TensorDType.BF16, tokenizer),
+        (path, threads) => LoadedModel.Open(path, new ModelLoadOptions(WeightQuantization.Int8), threads),
+        tokenizer => BenchModels.Ensure(TensorDType.Q8_0, tokenizer),
+        PeakKind.Int8Dot)
+    {
+        LlamaCppFormat = "q8_0",
+    };
+
+    /// <summary>
+    /// An AutoAWQ GEMM checkpoint (HF, 4-bit groups of 128); llama.cpp loads no AWQ, so its peer is the Q4_0 GGUF,
+    /// the other 4-bit format with one scale per small group.
+    /// </summary>
+    public static BenchFormat AwqHf() => new(
+        "awq",
+        BenchModels.EnsureAwqHf,
+        LoadedModel.Open,
+        tokenizer => BenchModels.Ensure(TensorDType.Q4_0, tokenizer),
+        PeakKind.Int8Dot)
+    {
+        LlamaCppFormat = "q4_0",
+    };
 }
 
 /// <summary>Every format the engine bench can run; add one entry per new format.</summary>
@@ -64,6 +101,8 @@ public static class BenchFormats
         BenchFormat.Gguf("bf16", TensorDType.BF16, PeakKind.Float32Fma),
         BenchFormat.Gguf("q4_0", TensorDType.Q4_0, PeakKind.Int8Dot),
         BenchFormat.Gguf("q6_k", TensorDType.Q6_K, PeakKind.Int8Dot),
+        BenchFormat.Int8AtLoad(),
+        BenchFormat.AwqHf(),
     ];
 
     /// <summary>The formats named in a comma-separated list (case-insensitive), in the list's order.</summary>

@@ -20,4 +20,26 @@ public static class BenchModels
 
         return path;
     }
+
+    /// <summary>The same preset and seed as an AutoAWQ GEMM HF directory (create-model --format hf --dtype awq), created first if missing.</summary>
+    public static string EnsureAwqHf(string? tokenizerPath)
+    {
+        string path = Path.Combine(UserCache.SubDirectory("models"), "r1-distill-1.5b-awq-seed1-hf");
+        if (!Directory.Exists(path))
+        {
+            Console.Error.WriteLine($"creating {path} ...");
+            var tokenizer = DistillTokenizer.Build(TokenizerLocator.Locate(tokenizerPath), ModelPresets.R1Distill1_5B.VocabSize);
+            // Written aside and renamed: an interrupted write must not leave a directory that looks complete.
+            string partial = path + ".partial";
+            if (Directory.Exists(partial))
+            {
+                Directory.Delete(partial, recursive: true);
+            }
+
+            RandomModelWriter.Write(new RandomModelSpec(ModelPresets.R1Distill1_5B, ModelFileFormat.Hf, TensorDType.Awq4, 1, tokenizer), partial);
+            Directory.Move(partial, path);
+        }
+
+        return path;
+    }
 }

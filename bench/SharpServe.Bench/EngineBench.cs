@@ -54,6 +54,7 @@ public static class EngineBench
         EngineTable.Limits(machine, options.Threads),
         Invariant($"median of {options.Repeats} interleaved repeats after warm-up; decode: {options.DecodeTokens} tokens of one sequence after a {DecodePrompt}-token prompt; prefill: one {options.PrefillTokens}-token prompt; batched: {options.BatchedSteps} decode-only steps of {options.BatchedSequences} sequences after {options.BatchedPrompt}-token prompts"),
         "limit: the roofline of the phase — weight bytes streamed per forward pass ÷ bandwidth, or FLOPs (2 × matmul params per token, LM head per sampled row, 4 × heads × head_dim × layers per attended key) ÷ the format's peak (f32 FMA for f16/bf16, int8 dot for integer formats), whichever is slower",
+        .. EngineTable.PeerNote(options.Formats),
         "",
         .. EngineTable.Lines(rows),
     ];
@@ -96,7 +97,7 @@ public static class EngineBench
             return [.. phases.Select((phase, i) =>
             {
                 var limit = ours.Limit(phase, format.Peak, machine);
-                return new EngineTableRow(format.Name, phase.Name, limit, ours.Achieved(phase, i, limit),
+                return new EngineTableRow(format.Label, phase.Name, limit, ours.Achieved(phase, i, limit),
                     llama?.Achieved(phase, i, llama.Limit(phase, format.Peak, machine)));
             })];
         }

@@ -21,6 +21,21 @@ public static class EngineTable
         }
     }
 
+    /// <summary>
+    /// A line for the formats whose llama.cpp columns come from another file (see <see cref="BenchFormat.LlamaCppFormat"/>),
+    /// so no reader takes "int8 (llama.cpp: q8_0)" for llama.cpp running int8; nothing when every peer ran the same format.
+    /// </summary>
+    public static IEnumerable<string> PeerNote(IEnumerable<BenchFormat> formats)
+    {
+        ArgumentNullException.ThrowIfNull(formats);
+        var substituted = formats.Where(f => f.LlamaCppFormat is not null).ToList();
+        if (substituted.Count > 0)
+        {
+            yield return "llama.cpp cannot load " + string.Join(" or ", substituted.Select(f => f.Name)) + ": in those rows its columns are its run of "
+                + string.Join(", ", substituted.Select(f => $"the {f.LlamaCppFormat} GGUF for {f.Name}")) + " (same preset and seed), as the format column says";
+        }
+    }
+
     /// <summary>The measured limits the table's percentages are taken against.</summary>
     public static string Limits(MachineLimits machine, int threads)
     {

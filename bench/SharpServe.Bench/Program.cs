@@ -13,7 +13,7 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: SharpServe.Bench engine [--formats q8_0,f16,bf16,q4_0,q6_k | --model FILE.gguf ...] [--threads N] [--decode-tokens N] [--prefill-tokens N] [--batched-sequences N] [--batched-prompt N] [--batched-steps N] [--repeats N] [--markdown PATH]");
+    Console.Error.WriteLine("usage: SharpServe.Bench engine [--formats q8_0,f16,bf16,q4_0,q6_k,int8,awq | --model FILE.gguf ...] [--threads N] [--decode-tokens N] [--prefill-tokens N] [--batched-sequences N] [--batched-prompt N] [--batched-steps N] [--repeats N] [--markdown PATH]");
     Console.Error.WriteLine("       SharpServe.Bench batched [--model FILE.gguf] [--num-prompts N] [--input-len N] [--output-len N] [--concurrency 1,8,32] ...   (continuous batching vs llama.cpp)");
     Console.Error.WriteLine("       SharpServe.Bench kernels");
     Console.Error.WriteLine("       SharpServe.Bench tokenizer   (BenchmarkDotNet: encode throughput vs Microsoft.ML.Tokenizers)");

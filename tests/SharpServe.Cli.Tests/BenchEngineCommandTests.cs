@@ -60,6 +60,7 @@ public sealed class BenchEngineCommandTests : IDisposable
     [InlineData("--kv-cache-memory", "lots", "--kv-cache-memory")]
     [InlineData("--memory-utilization", "1.5", "--memory-utilization")]
     [InlineData("--kv-cache-dtype", "fp8", "--kv-cache-dtype")]
+    [InlineData("--quantization", "fp4", "--quantization")]
     public void BadFlag_GetsOneClearErrorLine_AndExitCode1(string flag, string value, string named)
     {
         var result = CliRunner.Run("bench", "engine", "--input-len", "8", "--output-len", "4", flag, value);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace SharpServe.Cli.Tests;
 
@@ -38,6 +39,49 @@ public sealed class Int8CliTests : IDisposable
         using var server = await StartServer(model);
 
         await AssertCompletes(server);
+    }
+
+    /// <summary>bench engine shares serve's --quantization: int8 runs the bf16 model as Q8_0 and says so in the table and the JSON.</summary>
+    [Fact]
+    public void BenchEngine_WithQuantizationInt8_RunsABf16ModelQuantizedAtLoad()
+    {
+        string model = Create("hf", "bf16");
+        string json = Path.Combine(_folder, "bench.json");
+        var result = CliRunner.Run("bench", "engine", "--model", model, "--quantization", "int8", "--num-prompts", "2", "--input-len", "8",
+            "--output-len", "2", "--concurrency", "1", "--warmup", "0", "--threads", "1", "--output-json", json);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("(int8 from bf16, source ", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("-hf (int8 at load), input 8", result.Stdout, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal("int8", report.RootElement.GetProperty("settings").GetProperty("quantization").GetString());
+    }
+
+    /// <summary>
+    /// generate shares the flag too. An f32 model quantized at load holds the bytes of create-model's Q8_0 GGUF of the
+    /// same seed (Int8QuantizationTests), so greedy text must match that file's, token for token.
+    /// </summary>
+    [Fact]
+    public void Generate_WithQuantizationInt8_WritesWhatTheQ8_0FileOfTheSameModelWrites()
+    {
+        string[] greedy = ["--prompt", "Hello, world", "--max-tokens", "12", "--ignore-eos", "--temperature", "0", "--threads", "1"];
+        var int8 = CliRunner.Run(["generate", "--model", Create("hf", "f32"), "--quantization", "int8", .. greedy]);
+        var q8 = CliRunner.Run(["generate", "--model", Create("gguf", "q8_0"), .. greedy]);
+
+        Assert.True(int8.ExitCode == 0, int8.Stderr);
+        Assert.True(q8.ExitCode == 0, q8.Stderr);
+        Assert.Contains("(int8 from f32, source ", int8.Stderr, StringComparison.Ordinal);
+        Assert.Equal(q8.Stdout, int8.Stdout);
+    }
+
+    [Fact]
+    public void BenchEngine_WithAStoredQuantizationTheFileLacks_IsRefused()
+    {
+        var result = CliRunner.Run("bench", "engine", "--model", Create("hf", "bf16"), "--quantization", "q4_0", "--num-prompts", "1",
+            "--input-len", "8", "--output-len", "2", "--concurrency", "1", "--threads", "1");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: --quantization q4_0: the checkpoint is not quantized", result.Stderr, StringComparison.Ordinal);
     }
 
     private static async Task<ServeProcess> StartServer(string model, params string[] extra) =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SharpServe.Cli.Commands;
 using SharpServe.Engine.Memory;
 
 namespace SharpServe.Cli.Benchmarks;
@@ -29,13 +30,14 @@ public sealed class BenchmarkOptions
     public Option<double?> MemoryUtilization { get; } = new("--memory-utilization") { Description = "Share of the machine's memory the engine may use, in (0, 1]" };
     public Option<string?> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "Explicit KV-cache size, e.g. 2GiB (default: max-num-seqs sequences of max-model-len)" };
     public Option<string> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues} (auto = float32 on CPU)", DefaultValueFactory = _ => "auto" };
+    public Option<string?> Quantization { get; } = CommonOptions.Quantization();
     public Option<int> Threads { get; } = new("--threads") { Description = "Compute threads", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<string?> OutputJson { get; } = new("--output-json") { Description = "Also write the settings and every level's results to this JSON file" };
 
     public IEnumerable<Option> All =>
     [
         Model, NumPrompts, InputLen, OutputLen, Concurrency, Seed, Warmup, MaxNumSeqs, MaxNumBatchedTokens,
-        MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, Threads, OutputJson,
+        MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, Quantization, Threads, OutputJson,
     ];
 
     /// <summary>The flags, checked; a bad value is an <see cref="ArgumentException"/> naming the flag.</summary>
@@ -61,6 +63,8 @@ public sealed class BenchmarkOptions
         long? kvBytes = parse.GetValue(KvCacheMemory) is { } kvText
             ? ByteSize.TryParse(kvText, out long bytes) && bytes > 0 ? bytes : throw new ArgumentException($"--kv-cache-memory: '{kvText}' is not a positive byte size (e.g. 2GiB)")
             : null;
+        string? quantization = parse.GetValue(Quantization);
+        WeightFormatCheck.LoadOptions(quantization); // an unknown value fails now, before the model is resolved or loaded
         return new BenchmarkSettings(
             parse.GetValue(Model),
             numPrompts,
@@ -76,7 +80,8 @@ public sealed class BenchmarkOptions
             kvBytes,
             KvCacheDTypeExtensions.Parse(parse.GetValue(KvCacheDType)!),
             AtLeast(parse.GetValue(Threads), 1, "--threads"),
-            parse.GetValue(OutputJson));
+            parse.GetValue(OutputJson),
+            quantization);
     }
 
     private static int AtLeast(int value, int minimum, string flag) =>

@@ -28,7 +28,8 @@ internal static class BenchCommand
         {
             BenchmarkSettings settings = options.Read(parse);
             string path = CommonOptions.ResolveModel(settings.Model);
-            using var model = LoadedModel.Open(path, settings.Threads);
+            using var model = settings.OpenModel(path);
+            Console.Error.WriteLine($"weights: {ResidentWeights.Describe(model)}");
             var workload = BenchmarkWorkload.Create(RandomPrompts.OrdinaryIds(model), settings);
             using var target = EngineTarget.Create(model, settings, Console.Error.WriteLine);
             var levels = new List<LevelStatistics>();
@@ -38,7 +39,7 @@ internal static class BenchCommand
                 Console.Error.WriteLine(LevelTable.Summary("sharpserve", levels[^1]));
             }
 
-            Console.WriteLine($"sharpserve bench engine: {Path.GetFileName(path)}, input {settings.InputLen}, output {settings.OutputLen}, {settings.NumPrompts} prompts per level, {settings.Threads} threads");
+            Console.WriteLine($"sharpserve bench engine: {Path.GetFileName(path)}{(model.Checkpoint.Quantization is { } q ? $" ({q.Quantization.ToString().ToLowerInvariant()} at load)" : "")}, input {settings.InputLen}, output {settings.OutputLen}, {settings.NumPrompts} prompts per level, {settings.Threads} threads");
             foreach (string line in LevelTable.Lines(levels))
             {
                 Console.WriteLine(line);

@@ -19,6 +19,15 @@ public static class CommonOptions
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
+    /// <summary>
+    /// --quantization of every command that loads a model: a stored type to insist on, or int8 to quantize at load.
+    /// Read it with <see cref="WeightFormatCheck.LoadOptions"/> before loading and <see cref="WeightFormatCheck.Ensure"/> after.
+    /// </summary>
+    public static Option<string?> Quantization() => new("--quantization", "-q")
+    {
+        Description = "Quantization of the weights: none, q8_0, q4_0, q6_k or awq as stored in the checkpoint, or int8 to quantize bf16/f16/f32 matrices to q8_0 at load (cached in the user cache; default: whatever the file holds)",
+    };
+
     public static Option<string?> PromptIds() => new("--prompt-ids")
     {
         Description = "Comma-separated token ids, e.g. 1,2,3",

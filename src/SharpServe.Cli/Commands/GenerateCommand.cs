@@ -25,10 +25,11 @@ internal static class GenerateCommand
         var seed = new Option<int>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after an end-of-sequence token" };
         var kvCacheDType = new Option<string>("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues} (auto = float32 on CPU)", DefaultValueFactory = _ => "auto" };
+        var quantization = CommonOptions.Quantization();
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate a continuation of a prompt")
         {
-            model, prompt, promptIds, chat, maxTokens, temperature, topP, seed, ignoreEos, kvCacheDType, threads,
+            model, prompt, promptIds, chat, maxTokens, temperature, topP, seed, ignoreEos, kvCacheDType, quantization, threads,
         };
         command.SetAction(parse => CommonOptions.Run(() =>
         {
@@ -40,8 +41,11 @@ internal static class GenerateCommand
 
             KvCacheDType kvType = KvCacheDTypeExtensions.Parse(parse.GetValue(kvCacheDType)!);
 
-            using var loaded = LoadedModel.Open(CommonOptions.ResolveModel(parse.GetValue(model)), parse.GetValue(threads));
+            string? quantizationName = parse.GetValue(quantization);
+            WeightFormatCheck.LoadOptions(quantizationName); // an unknown value fails before the model is resolved or loaded
+            using var loaded = WeightFormatCheck.Open(CommonOptions.ResolveModel(parse.GetValue(model)), quantizationName, parse.GetValue(threads));
             int[] ids = PromptTokens(loaded, parse.GetValue(prompt), parse.GetValue(promptIds), parse.GetValue(chat));
+            Console.Error.WriteLine($"weights: {ResidentWeights.Describe(loaded)}"); // after the prompt is checked: a bad one is the only line
             var generation = loaded.Checkpoint.Generation;
             var parameters = new SamplingParams(
                 temperature: parse.GetValue(temperature) ?? generation.Temperature ?? 0.6f,

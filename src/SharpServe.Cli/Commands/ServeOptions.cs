@@ -29,7 +29,7 @@ internal sealed class ServeOptions
     public Option<int> TensorParallelSize { get; } = new("--tensor-parallel-size") { Description = "Devices to split the model over: only 1 is supported", DefaultValueFactory = _ => 1 };
     public Option<int> Threads { get; } = CommonOptions.Threads();
     public Option<string> DType { get; } = new("--dtype") { Description = $"Weight type: {string.Join(", ", WeightFormatCheck.DTypes)}; anything but auto must match the checkpoint", DefaultValueFactory = _ => WeightFormatCheck.AutoDType };
-    public Option<string?> Quantization { get; } = new("--quantization", "-q") { Description = "Quantization of the weights: none, q8_0, q4_0, q6_k or awq as stored in the checkpoint, or int8 to quantize bf16/f16/f32 matrices to q8_0 at load (cached in the user cache; default: whatever the file holds)" };
+    public Option<string?> Quantization { get; } = CommonOptions.Quantization();
     public Option<string?> ReasoningParser { get; } = new("--reasoning-parser") { Description = $"Split chat replies into reasoning_content and content: {ReasoningParsers.DeepSeekR1}" };
     public Option<double> DrainTimeout { get; } = new("--drain-timeout") { Description = "Seconds in-flight requests may run after SIGTERM or Ctrl+C before they are cut", DefaultValueFactory = _ => 30 };
     public Option<double> EngineStallTimeout { get; } = new("--engine-stall-timeout") { Description = "Seconds without an engine step, with requests pending, after which /health answers 503", DefaultValueFactory = _ => 30 };

@@ -1,4 +1,5 @@
 using SharpServe.Engine.Loading;
+using SharpServe.Engine.Models;
 
 namespace SharpServe.Cli.Commands;
 
@@ -27,6 +28,23 @@ internal static class WeightFormatCheck
         }
 
         return new ModelLoadOptions(asked == WeightQuantizationNames.Int8 ? WeightQuantization.Int8 : WeightQuantization.None);
+    }
+
+    /// <summary>Loads <paramref name="path"/> as --quantization asks, and refuses a checkpoint that does not hold what it names.</summary>
+    /// <exception cref="ArgumentException">An unknown --quantization value, or one the checkpoint does not hold.</exception>
+    public static LoadedModel Open(string path, string? quantization, int threads)
+    {
+        var model = LoadedModel.Open(path, LoadOptions(quantization), threads);
+        try
+        {
+            Ensure(model.Checkpoint, AutoDType, quantization);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <exception cref="ArgumentException">The flags ask for something other than what the checkpoint holds.</exception>

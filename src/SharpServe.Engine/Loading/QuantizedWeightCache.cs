@@ -11,7 +11,9 @@ namespace SharpServe.Engine.Loading;
 /// The result is a GGUF file in the user cache named after the source's identity (resolved path, size and mtime
 /// of each weight file, plus <see cref="FormatVersion"/>), written under a unique temporary name and renamed into
 /// place, so an instance never maps half a file; then mapped read-only, so the next start and every other
-/// instance share its pages. A cache file that does not parse or does not match the source is rebuilt.
+/// instance share its pages. A cache file that does not parse or does not match the source is rebuilt. Instances
+/// that find no valid file take <see cref="CacheEntryLock"/> first, so on a cold cache one quantizes and the rest
+/// wait for it and map its file.
 /// </para>
 /// </summary>
 public static class QuantizedWeightCache
@@ -20,6 +22,12 @@ public static class QuantizedWeightCache
     public const string FormatVersion = "sharpserve int8 q8_0 v1";
 
     public const string SourceIdentityKey = "sharpserve.quantization.source";
+
+    /// <summary>
+    /// Long enough for another instance to quantize a 7B checkpoint on a few cores (the 1.5B distill takes ≈ 25 s on 2);
+    /// a holder that is killed releases the lock at once, so this bounds only a live builder that is stuck.
+    /// </summary>
+    public static readonly TimeSpan DefaultLockWait = TimeSpan.FromMinutes(10);
 
     /// <summary><c>quantized/</c> under the user cache (created if needed).</summary>
     public static string DefaultDirectory => UserCache.SubDirectory("quantized");
@@ -32,8 +40,12 @@ public static class QuantizedWeightCache
     /// The int8 checkpoint of <paramref name="source"/>, mapped from the cache (built first when missing or stale).
     /// Takes ownership of <paramref name="source"/> and disposes it: the result needs none of its pages.
     /// </summary>
+    /// <param name="lockWait">
+    /// How long to wait for an instance that is building the same cache file (see <see cref="CacheEntryLock"/>) before
+    /// building a copy anyway; null means <see cref="DefaultLockWait"/>.
+    /// </param>
     /// <exception cref="ModelFormatException">The source is already quantized, or its rows are not whole blocks of 32.</exception>
-    public static ModelCheckpoint Int8(ModelCheckpoint source, string cacheDirectory, int threads)
+    public static ModelCheckpoint Int8(ModelCheckpoint source, string cacheDirectory, int threads, TimeSpan? lockWait = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
@@ -48,10 +60,18 @@ public static class QuantizedWeightCache
             GgufFile? cached = TryOpen(file, identity, source, matrices);
             if (cached is null)
             {
-                Build(source, file, identity, matrices, threads);
-                built = true;
-                cached = TryOpen(file, identity, source, matrices)
-                    ?? throw new ModelFormatException(file, "the int8 cache file just written does not match its source (was it replaced meanwhile?)");
+                using (CacheEntryLock.TryAcquire(file, lockWait ?? DefaultLockWait))
+                {
+                    // Another instance may have built it while this one waited for the lock: then only map it.
+                    cached = TryOpen(file, identity, source, matrices);
+                    if (cached is null)
+                    {
+                        Build(source, file, identity, matrices, threads);
+                        built = true;
+                        cached = TryOpen(file, identity, source, matrices)
+                            ?? throw new ModelFormatException(file, "the int8 cache file just written does not match its source (was it replaced meanwhile?)");
+                    }
+                }
             }
 
             var sourceType = source.Tensors.Values.Where(t => matrices.Contains(t.Name))
@@ -134,7 +154,7 @@ public static class QuantizedWeightCache
             }
         }
 
-        // A name of our own: two instances building at once must not write into each other's temporary file.
+        // A name of our own: an instance that gave up waiting for the lock may build at the same time as its holder.
         // The rename is atomic; an instance that mapped an earlier copy keeps its pages until it exits.
         string temporary = $"{file}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
