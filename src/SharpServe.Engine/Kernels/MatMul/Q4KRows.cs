@@ -145,18 +145,19 @@ internal static unsafe class Q4KRows
     /// <summary>
     /// The 8 six-bit scales (each as two int16 in an int32 lane) and 8 mins (int32 lanes) from the 12 packed bytes (layout in <see cref="Q4KCodec"/>): bytes
     /// 0–3 hold scales 0–3 (and the top bits of scales 4–7), bytes 4–7 mins 0–3 (and the top bits of mins 4–7), bytes
-    /// 8–11 the low nibbles of scales 4–7 and the high nibbles of mins 4–7 — ggml's kmask shuffle, on three words.
+    /// 8–11 the low nibbles of scales 4–7 and the high nibbles of mins 4–7 — ggml's kmask shuffle, in one 128-bit register.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<int> Scales, Vector256<int> Mins) ScalesAndMins(byte* packed)
     {
-        const uint SixBits = 0x3F3F3F3F, Nibbles = 0x0F0F0F0F, TwoBits = 0x03030303;
-        uint u0 = ((uint*)packed)[0], u1 = ((uint*)packed)[1], u2 = ((uint*)packed)[2];
-        uint scalesLow = u0 & SixBits;
-        uint scalesHigh = (u2 & Nibbles) | (((u0 >> 6) & TwoBits) << 4);
-        uint minsLow = u1 & SixBits;
-        uint minsHigh = ((u2 >> 4) & Nibbles) | (((u1 >> 6) & TwoBits) << 4);
-        var bytes = Vector128.Create(scalesLow, scalesHigh, minsLow, minsHigh).AsByte();
+        // Words u0, u1, u2 (the load reads 4 bytes past them, still inside the block). Wanted, per byte: scales 0–3 =
+        // u0 & 63, scales 4–7 = (u2 & 15) | (u0 >> 6) << 4, mins 0–3 = u1 & 63, mins 4–7 = (u2 >> 4 & 15) | (u1 >> 6) << 4.
+        var packedWords = Vector128.Load((uint*)packed);
+        var low = Vector128.Shuffle(packedWords, Vector128.Create(0u, 2, 1, 2));  // u0, u2, u1, u2
+        var top = Vector128.Shuffle(packedWords, Vector128.Create(0u, 0, 1, 1));  // u0, u0, u1, u1
+        var lowBits = (low & Vector128.Create(0x3F3F3F3Fu, 0x0F0F0F0F, 0x3F3F3F3F, 0))
+            | ((low >> 4) & Vector128.Create(0u, 0, 0, 0x0F0F0F0F));
+        var bytes = (lowBits | ((top >> 2) & Vector128.Create(0u, 0x30303030, 0, 0x30303030))).AsByte();
         var words = Vector256.WidenLower(bytes.ToVector256Unsafe());  // sc0..7, m0..7 (one vpmovzxbw; widening in 128-bit halves took 10)
         var scaleLanes = Vector256.WidenLower(words.GetLower().ToVector256Unsafe()).AsInt32();
         return (scaleLanes | (scaleLanes << 16), Vector256.WidenLower(words.GetUpper().ToVector256Unsafe()).AsInt32());
