@@ -101,6 +101,7 @@ public static class BenchFormats
         BenchFormat.Gguf("bf16", TensorDType.BF16, PeakKind.Float32Fma),
         BenchFormat.Gguf("q4_0", TensorDType.Q4_0, PeakKind.Int8Dot),
         BenchFormat.Gguf("q6_k", TensorDType.Q6_K, PeakKind.Int8Dot),
+        new BenchFormat("q4_k_m", BenchModels.EnsureQ4KMedium, LoadedModel.Open, BenchModels.EnsureQ4KMedium, PeakKind.Int8Dot),
         BenchFormat.Int8AtLoad(),
         BenchFormat.AwqHf(),
     ];

@@ -8,14 +8,20 @@ namespace SharpServe.Bench;
 public static class BenchModels
 {
     /// <summary>The r1-distill-1.5b preset (seed 1) as a GGUF of <paramref name="type"/>, created first if missing.</summary>
-    public static string Ensure(TensorDType type, string? tokenizerPath)
+    public static string Ensure(TensorDType type, string? tokenizerPath) =>
+        Ensure(type.ToString().ToLowerInvariant(), type, q4KMedium: false, tokenizerPath);
+
+    /// <summary>The same preset in llama-quantize's Q4_K_M mix (Q4_K, some tensors Q6_K), as Ollama ships it.</summary>
+    public static string EnsureQ4KMedium(string? tokenizerPath) => Ensure("q4_k_m", TensorDType.Q4_K, q4KMedium: true, tokenizerPath);
+
+    private static string Ensure(string tag, TensorDType type, bool q4KMedium, string? tokenizerPath)
     {
-        string path = Path.Combine(UserCache.SubDirectory("models"), $"r1-distill-1.5b-{type.ToString().ToLowerInvariant()}-seed1.gguf");
+        string path = Path.Combine(UserCache.SubDirectory("models"), $"r1-distill-1.5b-{tag}-seed1.gguf");
         if (!File.Exists(path))
         {
             Console.Error.WriteLine($"creating {path} ...");
             var tokenizer = DistillTokenizer.Build(TokenizerLocator.Locate(tokenizerPath), ModelPresets.R1Distill1_5B.VocabSize);
-            RandomModelWriter.Write(new RandomModelSpec(ModelPresets.R1Distill1_5B, ModelFileFormat.Gguf, type, 1, tokenizer), path);
+            RandomModelWriter.Write(new RandomModelSpec(ModelPresets.R1Distill1_5B, ModelFileFormat.Gguf, type, 1, tokenizer, q4KMedium), path);
         }
 
         return path;

@@ -13,7 +13,7 @@ using SharpServe.Engine.Memory;
 namespace SharpServe.Bench;
 
 /// <summary>
-/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|batch|attention] [--tokens 128,8]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
+/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|batch|attention] [--tokens 128,8] [--dtypes Q8_0,Q4_K]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
 /// shapes after warm-up, median of several samples: worker-pool dispatch overhead, single-token GEMV
 /// (GB/s of weight bytes, against the machine's ~32 GB/s two-thread read bandwidth) and 128-token GEMM
 /// (GFLOP/s) and single-token attention over long contexts with an f32, f16 and bf16 KV cache (GB/s of K/V read). GEMV weights
@@ -32,7 +32,7 @@ public static class KernelBench
         ("lm_head", 151936, 1536),
     ];
 
-    private static readonly TensorDType[] DTypes = [TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0];
+    private static readonly TensorDType[] DefaultDTypes = [TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0, TensorDType.Q4_K, TensorDType.Q6_K];
 
     public static int Run(string[] args)
     {
@@ -40,6 +40,7 @@ public static class KernelBench
         int[] threadCounts = ParseList(OptionValue(args, "--threads")) ?? [1, 2];
         int samples = quick ? 5 : 9;
         string? only = OptionValue(args, "--only");
+        var dtypes = OptionValue(args, "--dtypes")?.Split(',').Select(Enum.Parse<TensorDType>).ToArray() ?? DefaultDTypes;
         Console.WriteLine($"kernels: tier {SimdTiers.Best}, {Environment.ProcessorCount} cores, threads {string.Join(",", threadCounts)}, median of {samples}");
 
 
@@ -55,14 +56,14 @@ public static class KernelBench
 
         if (only is null or "gemv")
         {
-            Gemv(quick, threadCounts, samples);
+            Gemv(quick, threadCounts, samples, dtypes);
         }
 
         if (only is null or "gemm")
         {
             foreach (int tokens in ParseList(OptionValue(args, "--tokens")) ?? [128])
             {
-                Gemm(threadCounts, samples, tokens);
+                Gemm(threadCounts, samples, tokens, dtypes);
             }
         }
 
@@ -149,7 +150,7 @@ public static class KernelBench
         }
     }
 
-    private static void Gemv(bool quick, int[] threadCounts, int samples)
+    private static void Gemv(bool quick, int[] threadCounts, int samples, TensorDType[] dtypes)
     {
         // The ceiling GEMV is judged against: this machine's read bandwidth, measured now.
         var peak = threadCounts.ToDictionary(t => t, MemoryBandwidth.MeasureGBps);
@@ -161,7 +162,7 @@ public static class KernelBench
         }
         Console.WriteLine();
         Console.WriteLine("GEMV, tokens = 1 (weight bytes / time)");
-        foreach (var dtype in DTypes)
+        foreach (var dtype in dtypes)
         {
             foreach (var shape in quick ? Shapes.Where(s => s.Name != "lm_head") : Shapes)
             {
@@ -178,11 +179,11 @@ public static class KernelBench
 
     }
 
-    private static void Gemm(int[] threadCounts, int samples, int tokens)
+    private static void Gemm(int[] threadCounts, int samples, int tokens, TensorDType[] dtypes)
     {
         Console.WriteLine();
         Console.WriteLine($"multi-token matmul, tokens = {tokens} (Q8_0: register tiles; F32 past 4 tokens, F16/BF16 past 16: tiled GEMM)");
-        foreach (var dtype in DTypes)
+        foreach (var dtype in dtypes)
         {
             foreach (var shape in Shapes.Where(s => s.Name != "lm_head"))
             {
@@ -328,14 +329,22 @@ public static class KernelBench
             {
                 _buffers[c] = new AlignedBuffer(Bytes);
                 var memory = _buffers[c].Memory;
-                for (int r = 0; r < rows; r++)
+                if (c > 0)
                 {
-                    for (int i = 0; i < columns; i++)
+                    // Copies only need distinct addresses, not distinct values; encoding each (K-quants are slow to encode) took minutes.
+                    _buffers[0].Memory.CopyTo(memory);
+                }
+                else
+                {
+                    for (int r = 0; r < rows; r++)
                     {
-                        row[i] = ((random.NextSingle() * 2) - 1) * 0.05f;
-                    }
+                        for (int i = 0; i < columns; i++)
+                        {
+                            row[i] = ((random.NextSingle() * 2) - 1) * 0.05f;
+                        }
 
-                    WeightCodec.Encode(type, row, memory.Span.Slice((int)(r * rowBytes), (int)rowBytes));
+                        WeightCodec.Encode(type, row, memory.Span.Slice((int)(r * rowBytes), (int)rowBytes));
+                    }
                 }
 
                 _tensors[c] = new WeightTensor($"bench.{c}", type, [rows, columns], memory);

@@ -20,7 +20,7 @@ public class BenchFormatsTests
     [Fact]
     public void IntegerFormats_AreBoundByTheInt8Peak_FloatFormatsByTheF32One()
     {
-        Assert.All(BenchFormats.Parse("q8_0,q4_0,q6_k"), f => Assert.Equal(PeakKind.Int8Dot, f.Peak));
+        Assert.All(BenchFormats.Parse("q8_0,q4_0,q6_k,q4_k_m"), f => Assert.Equal(PeakKind.Int8Dot, f.Peak));
         Assert.All(BenchFormats.Parse("f16,bf16"), f => Assert.Equal(PeakKind.Float32Fma, f.Peak));
     }
 

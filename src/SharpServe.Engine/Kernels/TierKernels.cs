@@ -125,6 +125,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         sbyte* xQuants = null;
         float* xScales = null;
         int* xCorrections = null;
+        int* xChunkSums = null;
         if (type is TensorDType.F16 or TensorDType.BF16)
         {
             xPairs = (float*)_xPairs.Ensure((long)tokens * columns * sizeof(float));
@@ -139,12 +140,16 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         }
         else if (type is TensorDType.Q6_K or TensorDType.Q4_K)
         {
-            // K-quants dot against Q8_K (256-value blocks, exact integer sums): token-major, no corrections.
+            // K-quants dot against Q8_K (256-value blocks, exact integer sums): token-major, with the per-token integer sums.
             xQuants = (sbyte*)_xQuants.Ensure((long)tokens * columns);
             xScales = (float*)_xScales.Ensure((long)tokens * (columns / Q8KActivations.BlockSize) * sizeof(float));
+            xCorrections = (int*)_xCorrections.Ensure(((long)tokens * (columns / 4) * sizeof(int)) + ((long)tokens * (columns / 32) * sizeof(int)));
+            xChunkSums = xCorrections + ((long)tokens * (columns / 4));
             for (long t = 0; t < tokens; t++)
             {
-                Q8KActivations.Quantize(x + (t * columns), columns, xQuants + (t * columns), xScales + (t * (columns / Q8KActivations.BlockSize)));
+                Q8KActivations.Quantize(
+                    x + (t * columns), columns, xQuants + (t * columns), xScales + (t * (columns / Q8KActivations.BlockSize)),
+                    xCorrections + (t * (columns / 4)), xChunkSums + (t * (columns / 32)));
             }
         }
         else if (TensorDTypeInfo.IsQuantized(type))
@@ -158,7 +163,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         }
 
         int parts = Math.Min(pool.Threads, rows);
-        _gemv.Set(type, new GemvOperands(weights, rows, columns, x, xPairs, xQuants, xScales, xCorrections, bias, y), tokens, parts);
+        _gemv.Set(type, new GemvOperands(weights, rows, columns, x, xPairs, xQuants, xScales, xCorrections, xChunkSums, bias, y), tokens, parts);
         pool.Run(_gemv, parts);
     }
 }

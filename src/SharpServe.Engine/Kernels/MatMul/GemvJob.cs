@@ -121,10 +121,10 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
 
                 break;
             case TensorDType.Q6_K:
-                Q6Rows.Run<TN>(in _op, t0, r0, r1);
+                Q6Rows.Run<TS, TV, TN>(in _op, t0, r0, r1);
                 break;
             case TensorDType.Q4_K:
-                Q4KRows.Run<TN>(in _op, t0, r0, r1);
+                Q4KRows.Run<TS, TV, TN>(in _op, t0, r0, r1);
                 break;
             default:
                 throw new NotSupportedException($"matmul over {_type} weights");

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Loading;
 
 namespace SharpServe.Engine.Kernels.MatMul;
@@ -10,7 +11,10 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// 32c + 4k .. 32c + 4k + 3 of every 32-value chunk c, then acc[k] = fma(x.d · fp32(w.d), lane k, acc[k]); beside it
 /// 4 min lanes prod[k] = m[2k]·s[2k] + m[2k+1]·s[2k+1] (s[j] the q8 sum of chunk j, ggml's bsums added pairwise),
 /// accMin[k] = fma(−x.d · fp32(w.dmin), prod[k], accMin[k]). Result hsum_float_8(acc) + ((accMin0 + accMin2) +
-/// (accMin1 + accMin3)). Scalar for now: correct and in llama.cpp's order, not yet fast.
+/// (accMin1 + accMin3)). The lanes are exact integers, so any order of forming them gives ggml's bits: per chunk,
+/// vpmaddubsw of the unsigned q4 against q8, then vpmaddwd (vpdpwssd) with sc[c] (<see cref="ISimd{TV}.DotQ8Scaled"/>),
+/// as ggml does; an int32 vpmulld per chunk instead ran at half of Q8_0's GB/s. The chunk sums s come precomputed per token. One row
+/// at a time keeps one weight stream (decode streams each byte once); each chunk is unpacked once for all tokens of the group.
 /// </summary>
 internal static unsafe class Q4KRows
 {
@@ -19,103 +23,143 @@ internal static unsafe class Q4KRows
 
     /// <summary>y[t, r] for r in [rowStart, rowEnd) and the TN.Count tokens from t0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TN>(in GemvOperands op, int t0, int rowStart, int rowEnd)
+    public static void Run<TS, TV, TN>(in GemvOperands op, int t0, int rowStart, int rowEnd)
+        where TS : struct, ISimd<TV>
+        where TV : struct
         where TN : struct, ITokenGroup
     {
-        int blocks = op.Columns / Size;
+        int columns = op.Columns;
+        int blocks = columns / Size;
         long rowBytes = (long)blocks * Bytes;
         float* halfTable = HalfTable.Pointer;
-        byte* w = stackalloc byte[Size];          // one super-block's q4 (0..15)
-        int* scaleMin = stackalloc int[16];       // sc[0..8), m[0..8)
-        int* lanes = stackalloc int[8];
-        int* chunkSums = stackalloc int[8];
-        float* acc = stackalloc float[4 * 8];     // [token, lane]
-        float* accMin = stackalloc float[4 * 4];  // [token, min lane]
+        sbyte* x0 = op.XQuants + ((long)t0 * columns);        // [TN.Count, columns], token-major
+        int* s0 = op.XChunkSums + ((long)t0 * (columns / 32)); // [TN.Count, columns / 32]
+        float* d0 = op.XScales + ((long)t0 * blocks);         // [TN.Count, blocks]
         for (int r = rowStart; r < rowEnd; r++)
         {
-            new Span<float>(acc, 4 * 8).Clear();
-            new Span<float>(accMin, 4 * 4).Clear();
             byte* block = op.Weights + (r * rowBytes);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector128<float> m0 = default, m1 = default, m2 = default, m3 = default;
             for (int b = 0; b < blocks; b++, block += Bytes)
             {
-                Unpack(block, w, scaleMin);
+                TS.Prefetch(block + GemvRows.PrefetchDistance);
+                sbyte* x = x0 + ((long)b * Size);
+                var (scales, mins) = ScalesAndMins(block + 4);
+                Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default;
+                // Unrolled so that every chunk's scale broadcast has constant indices (one vpermd).
+                Group<TS, TV, TN>(block, scales, x, columns, 0, ref l0, ref l1, ref l2, ref l3);
+                Group<TS, TV, TN>(block, scales, x, columns, 1, ref l0, ref l1, ref l2, ref l3);
+                Group<TS, TV, TN>(block, scales, x, columns, 2, ref l0, ref l1, ref l2, ref l3);
+                Group<TS, TV, TN>(block, scales, x, columns, 3, ref l0, ref l1, ref l2, ref l3);
+
                 float wd = halfTable[*(ushort*)block];
                 float wMin = halfTable[*(ushort*)(block + 2)];
-                for (int t = 0; t < TN.Count; t++)
+                float* xd = d0 + b;
+                int* sums = s0 + (8 * b);
+                Token(xd[0], wd, wMin, l0, MinLanes(mins, sums), ref a0, ref m0);
+                if (TN.Count > 1)
                 {
-                    long token = t0 + t;
-                    sbyte* x = op.XQuants + (token * op.Columns) + ((long)b * Size);
-                    float xd = op.XScales[(token * blocks) + b];
-                    Lanes(w, scaleMin, x, lanes, chunkSums);
-                    float d = xd * wd;
-                    for (int k = 0; k < 8; k++)
-                    {
-                        acc[(8 * t) + k] = MathF.FusedMultiplyAdd(d, lanes[k], acc[(8 * t) + k]);
-                    }
+                    Token(xd[blocks], wd, wMin, l1, MinLanes(mins, sums + (columns / 32)), ref a1, ref m1);
+                }
 
-                    float dMin = -xd * wMin;
-                    for (int k = 0; k < 4; k++)
-                    {
-                        int prod = (scaleMin[8 + (2 * k)] * chunkSums[2 * k]) + (scaleMin[8 + (2 * k) + 1] * chunkSums[(2 * k) + 1]);
-                        accMin[(4 * t) + k] = MathF.FusedMultiplyAdd(dMin, prod, accMin[(4 * t) + k]);
-                    }
+                if (TN.Count > 2)
+                {
+                    Token(xd[2 * blocks], wd, wMin, l2, MinLanes(mins, sums + (2 * (columns / 32))), ref a2, ref m2);
+                }
+
+                if (TN.Count > 3)
+                {
+                    Token(xd[3 * blocks], wd, wMin, l3, MinLanes(mins, sums + (3 * (columns / 32))), ref a3, ref m3);
                 }
             }
 
-            GemvRows.Store<TN>(op, t0, r, Sum(acc, accMin), Sum(acc + 8, accMin + 4), Sum(acc + 16, accMin + 8), Sum(acc + 24, accMin + 12));
+            GemvRows.Store<TN>(op, t0, r, Sum(a0, m0), Sum(a1, m1), Sum(a2, m2), Sum(a3, m3));
         }
     }
 
-    private static float Sum(float* lanes, float* minLanes) =>
-        GgmlQ8.Sum(Vector256.Load(lanes)) + ((minLanes[0] + minLanes[2]) + (minLanes[1] + minLanes[3]));
+    /// <summary>64 values: byte j of group g holds chunk 2g's element j in its low nibble and chunk 2g + 1's in its high one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Group<TS, TV, TN>(
+        byte* block, Vector256<int> scales, sbyte* x, int columns, int g,
+        ref Vector256<int> l0, ref Vector256<int> l1, ref Vector256<int> l2, ref Vector256<int> l3)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TN : struct, ITokenGroup
+    {
+        var packed = Vector256.Load(block + 16 + (32 * g));
+        var low = Vector256.Create((byte)0x0F);
+        int c = 2 * g;
+        Chunk<TS, TV, TN>(packed & low, Broadcast(scales, c), x + (32 * c), columns, ref l0, ref l1, ref l2, ref l3);
+        Chunk<TS, TV, TN>((packed.AsUInt16() >> 4).AsByte() & low, Broadcast(scales, c + 1), x + (32 * c) + 32, columns, ref l0, ref l1, ref l2, ref l3);
+    }
+
+    /// <summary>One 32-value chunk against every token of the group (token t at x + t·columns): lanes += sc · Σ q8 · q4, per lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Chunk<TS, TV, TN>(
+        Vector256<byte> q4, Vector256<short> scale, sbyte* x, int columns,
+        ref Vector256<int> l0, ref Vector256<int> l1, ref Vector256<int> l2, ref Vector256<int> l3)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TN : struct, ITokenGroup
+    {
+        l0 = TS.DotQ8Scaled(l0, q4, Vector256.Load(x), scale);
+        if (TN.Count > 1)
+        {
+            l1 = TS.DotQ8Scaled(l1, q4, Vector256.Load(x + columns), scale);
+        }
+
+        if (TN.Count > 2)
+        {
+            l2 = TS.DotQ8Scaled(l2, q4, Vector256.Load(x + (2L * columns)), scale);
+        }
+
+        if (TN.Count > 3)
+        {
+            l3 = TS.DotQ8Scaled(l3, q4, Vector256.Load(x + (3L * columns)), scale);
+        }
+    }
+
+    /// <summary>One token's super-block: acc = fma(x.d · w.d, lanes, acc), accMin = fma(−x.d · w.dmin, prod, accMin).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Token(float xd, float wd, float wMin, Vector256<int> lanes, Vector128<int> prod, ref Vector256<float> acc, ref Vector128<float> accMin)
+    {
+        acc = GgmlQ8.Accumulate(Vector256.Create(xd * wd), lanes, acc);
+        accMin = Vector128.FusedMultiplyAdd(Vector128.Create(-xd * wMin), Vector128.ConvertToSingle(prod), accMin);
+    }
+
+    /// <summary>prod[k] = m[2k]·s[2k] + m[2k+1]·s[2k+1] from the 8 mins and the token's 8 chunk sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> MinLanes(Vector256<int> mins, int* chunkSums)
+    {
+        var products = Vector256.Shuffle(mins * Vector256.Load(chunkSums), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
+        return products.GetLower() + products.GetUpper();
+    }
+
+    private static float Sum(Vector256<float> lanes, Vector128<float> minLanes) =>
+        GgmlQ8.Sum(lanes) + ((minLanes.GetElement(0) + minLanes.GetElement(2)) + (minLanes.GetElement(1) + minLanes.GetElement(3)));
+
+    /// <summary>Scale <paramref name="lane"/> in all 16 int16 positions (each int32 of <paramref name="scalePairs"/> holds one scale twice).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Broadcast(Vector256<int> scalePairs, int lane) => Vector256.Shuffle(scalePairs, Vector256.Create(lane)).AsInt16();
 
     /// <summary>
-    /// lanes[k] = Σ over chunks c of sc[c] · Σ_{m &lt; 4} x[e] · w[e], e = 32c + 4k + m, and chunkSums[c] = Σ x over
-    /// chunk c (exact int32).
+    /// The 8 six-bit scales (each as two int16 in an int32 lane) and 8 mins (int32 lanes) from the 12 packed bytes (layout in <see cref="Q4KCodec"/>): bytes
+    /// 0–3 hold scales 0–3 (and the top bits of scales 4–7), bytes 4–7 mins 0–3 (and the top bits of mins 4–7), bytes
+    /// 8–11 the low nibbles of scales 4–7 and the high nibbles of mins 4–7 — ggml's kmask shuffle, in one 128-bit register.
     /// </summary>
-    private static void Lanes(byte* w, int* scaleMin, sbyte* x, int* lanes, int* chunkSums)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<int> Scales, Vector256<int> Mins) ScalesAndMins(byte* packed)
     {
-        for (int k = 0; k < 8; k++)
-        {
-            int sum = 0;
-            for (int c = 0; c < Size / 32; c++)
-            {
-                int e = (32 * c) + (4 * k);
-                sum += scaleMin[c] * ((x[e] * w[e]) + (x[e + 1] * w[e + 1]) + (x[e + 2] * w[e + 2]) + (x[e + 3] * w[e + 3]));
-            }
-
-            lanes[k] = sum;
-        }
-
-        for (int c = 0; c < Size / 32; c++)
-        {
-            int sum = 0;
-            for (int i = 32 * c; i < (32 * c) + 32; i++)
-            {
-                sum += x[i];
-            }
-
-            chunkSums[c] = sum;
-        }
-    }
-
-    /// <summary>A super-block's 256 quants and its 8 scales and 8 mins (layout in <see cref="Q4KCodec"/>).</summary>
-    private static void Unpack(byte* block, byte* w, int* scaleMin)
-    {
-        var bytes = new ReadOnlySpan<byte>(block, Bytes);
-        for (int j = 0; j < 8; j++)
-        {
-            (scaleMin[j], scaleMin[8 + j]) = Q4KCodec.ScaleMin(bytes, j);
-        }
-
-        byte* q = block + 16;
-        for (int g = 0; g < 4; g++, q += 32)
-        {
-            for (int l = 0; l < 32; l++)
-            {
-                w[(64 * g) + l] = (byte)(q[l] & 0xF);
-                w[(64 * g) + 32 + l] = (byte)(q[l] >> 4);
-            }
-        }
+        // Words u0, u1, u2 (the load reads 4 bytes past them, still inside the block). Wanted, per byte: scales 0–3 =
+        // u0 & 63, scales 4–7 = (u2 & 15) | (u0 >> 6) << 4, mins 0–3 = u1 & 63, mins 4–7 = (u2 >> 4 & 15) | (u1 >> 6) << 4.
+        var packedWords = Vector128.Load((uint*)packed);
+        var low = Vector128.Shuffle(packedWords, Vector128.Create(0u, 2, 1, 2));  // u0, u2, u1, u2
+        var top = Vector128.Shuffle(packedWords, Vector128.Create(0u, 0, 1, 1));  // u0, u0, u1, u1
+        var lowBits = (low & Vector128.Create(0x3F3F3F3Fu, 0x0F0F0F0F, 0x3F3F3F3F, 0))
+            | ((low >> 4) & Vector128.Create(0u, 0, 0, 0x0F0F0F0F));
+        var bytes = (lowBits | ((top >> 2) & Vector128.Create(0u, 0x30303030, 0, 0x30303030))).AsByte();
+        var words = Vector256.WidenLower(bytes.ToVector256Unsafe());  // sc0..7, m0..7 (one vpmovzxbw; widening in 128-bit halves took 10)
+        var scaleLanes = Vector256.WidenLower(words.GetLower().ToVector256Unsafe()).AsInt32();
+        return (scaleLanes | (scaleLanes << 16), Vector256.WidenLower(words.GetUpper().ToVector256Unsafe()).AsInt32());
     }
 }

@@ -92,6 +92,14 @@ internal unsafe interface ISimd<TV>
     /// </summary>
     static abstract Vector256<int> DotQ8Biased(Vector256<int> correction, Vector256<byte> unsignedWeights, Vector256<sbyte> activations);
 
+    /// <summary>
+    /// accumulator + 8 int32 lanes, lane k = scales[2k]·(u[4k]·x[4k] + u[4k+1]·x[4k+1]) + scales[2k+1]·(u[4k+2]·x[4k+2] +
+    /// u[4k+3]·x[4k+3]), exact while u ≤ 127 (the pair sums are formed in int16, vpmaddubsw, which saturates beyond).
+    /// With both scales of a lane equal this is scale · Σ u·x over the lane's four values, and the scale comes for free
+    /// in vpmaddwd (or vpdpwssd with AVX-VNNI) instead of a separate int32 multiply.
+    /// </summary>
+    static abstract Vector256<int> DotQ8Scaled(Vector256<int> accumulator, Vector256<byte> unsignedWeights, Vector256<sbyte> activations, Vector256<short> scales);
+
     /// <summary>Count values of round-to-nearest-even(x · scale) stored as int8 (|x · scale| ≤ 127.5).</summary>
     static abstract void QuantizeToInt8(float* source, float scale, sbyte* destination);
 }

@@ -182,6 +182,15 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotQ8Scaled(Vector256<int> accumulator, Vector256<byte> unsignedWeights, Vector256<sbyte> activations, Vector256<short> scales)
+    {
+        var pairs = Avx2.MultiplyAddAdjacent(unsignedWeights, activations);
+        return AvxVnni.IsSupported
+            ? AvxVnni.MultiplyWideningAndAdd(accumulator, pairs, scales)
+            : accumulator + Avx2.MultiplyAddAdjacent(pairs, scales);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination)
     {
         var rounded = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(source) * scale));

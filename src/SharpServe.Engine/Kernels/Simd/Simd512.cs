@@ -159,6 +159,10 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
         Simd256.DotQ8Biased(correction, unsignedWeights, activations);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotQ8Scaled(Vector256<int> accumulator, Vector256<byte> unsignedWeights, Vector256<sbyte> activations, Vector256<short> scales) =>
+        Simd256.DotQ8Scaled(accumulator, unsignedWeights, activations, scales);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination)
     {
         var rounded = Vector512.Round(Vector512.Load(source) * scale);

@@ -116,6 +116,23 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
         return Vector256.Load(lanes);
     }
 
+    public static Vector256<int> DotQ8Scaled(Vector256<int> accumulator, Vector256<byte> unsignedWeights, Vector256<sbyte> activations, Vector256<short> scales)
+    {
+        var lanes = stackalloc int[8];
+        for (int k = 0; k < 8; k++)
+        {
+            int sum = accumulator.GetElement(k);
+            for (int p = 2 * k; p < (2 * k) + 2; p++)
+            {
+                sum += scales.GetElement(p) * ((unsignedWeights.GetElement(2 * p) * activations.GetElement(2 * p)) + (unsignedWeights.GetElement((2 * p) + 1) * activations.GetElement((2 * p) + 1)));
+            }
+
+            lanes[k] = sum;
+        }
+
+        return Vector256.Load(lanes);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination) =>
         *destination = (sbyte)MathF.Round(*source * scale, MidpointRounding.ToEven);
