@@ -13,7 +13,7 @@ using SharpServe.Engine.Memory;
 namespace SharpServe.Bench;
 
 /// <summary>
-/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|batch|attention] [--tokens 128,8]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
+/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|batch|attention] [--tokens 128,8] [--dtypes Q8_0,Q4_0]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
 /// shapes after warm-up, median of several samples: worker-pool dispatch overhead, single-token GEMV
 /// (GB/s of weight bytes, against the machine's ~32 GB/s two-thread read bandwidth) and 128-token GEMM
 /// (GFLOP/s) and single-token attention over long contexts with an f32, f16 and bf16 KV cache (GB/s of K/V read). GEMV weights
@@ -32,7 +32,7 @@ public static class KernelBench
         ("lm_head", 151936, 1536),
     ];
 
-    private static readonly TensorDType[] DTypes = [TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0];
+    private static readonly TensorDType[] DTypes = [TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0, TensorDType.Q4_0];
 
     public static int Run(string[] args)
     {
@@ -40,6 +40,7 @@ public static class KernelBench
         int[] threadCounts = ParseList(OptionValue(args, "--threads")) ?? [1, 2];
         int samples = quick ? 5 : 9;
         string? only = OptionValue(args, "--only");
+        var dtypes = OptionValue(args, "--dtypes")?.Split(',').Select(Enum.Parse<TensorDType>).ToArray() ?? DTypes;
         Console.WriteLine($"kernels: tier {SimdTiers.Best}, {Environment.ProcessorCount} cores, threads {string.Join(",", threadCounts)}, median of {samples}");
 
 
@@ -62,7 +63,7 @@ public static class KernelBench
         {
             foreach (int tokens in ParseList(OptionValue(args, "--tokens")) ?? [128])
             {
-                Gemm(threadCounts, samples, tokens);
+                Gemm(threadCounts, samples, tokens, dtypes);
             }
         }
 
@@ -178,11 +179,11 @@ public static class KernelBench
 
     }
 
-    private static void Gemm(int[] threadCounts, int samples, int tokens)
+    private static void Gemm(int[] threadCounts, int samples, int tokens, TensorDType[] dtypes)
     {
         Console.WriteLine();
         Console.WriteLine($"multi-token matmul, tokens = {tokens} (Q8_0: register tiles; F32 past 4 tokens, F16/BF16 past 16: tiled GEMM)");
-        foreach (var dtype in DTypes)
+        foreach (var dtype in dtypes)
         {
             foreach (var shape in Shapes.Where(s => s.Name != "lm_head"))
             {

@@ -11,6 +11,13 @@ namespace SharpServe.Engine.Kernels;
 /// </summary>
 internal abstract unsafe class CpuKernels : IDisposable
 {
+    /// <summary>
+    /// From this many tokens Q8_0 and Q4_0 matmuls take the int8 panel GEMM (MatMul.PanelGemmJob, llama.cpp's repacked-GEMM
+    /// summation order); fewer stay on the GEMV register tiles (ggml_vec_dot's order), whose one weight stream suits
+    /// memory-bound batches.
+    /// </summary>
+    public const int PanelMinTokens = 16;
+
     public static CpuKernels Create(SimdTier tier, WorkerPool pool) => tier switch
     {
         SimdTier.Vector512 => new TierKernels<Simd512, System.Runtime.Intrinsics.Vector512<float>>(pool),
