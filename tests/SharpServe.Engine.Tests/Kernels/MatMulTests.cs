@@ -127,7 +127,7 @@ public sealed class MatMulTests
     /// <summary>
     /// Q8_0, Q4_0, Q6_K and Q4_K against plain f32 math on the dequantized weights (no activation quantization): they may only
     /// differ by the activation rounding, |x − d·q| ≤ d/2 + 127·d·2⁻¹¹ (Q8_0's fp16 scale) ≤ 0.57·d per value
-    /// (Q8_K for the K-quants: f32 scale, d/2, taken as 0.51·d), so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, a ragged last group, and (17) the panel GEMM.
+    /// (Q8_K for the K-quants: f32 scale, d/2, taken as 0.51·d), so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, a ragged last group, and (33) the panel GEMM.
     /// </summary>
     [Theory]
     [MemberData(nameof(QuantizedTiers))]
@@ -139,7 +139,7 @@ public sealed class MatMulTests
         int blockSize = IsKQuant(type) ? 256 : 32;
         double perValue = IsKQuant(type) ? 0.51 : 0.57; // Q8_K keeps d in f32: no fp16 term
         using var backend = new CpuBackend(2, tier);
-        foreach (int tokens in new[] { 1, 5, 11, 17 })
+        foreach (int tokens in new[] { 1, 5, 11, 33 })
         {
             var weight = RandomWeight(random, type, Rows, columns, out byte[] bytes);
             var w = Decode(type, bytes, Rows * columns);
@@ -209,7 +209,7 @@ public sealed class MatMulTests
     /// <summary>
     /// Q8_0 and Q4_0 on both sides of <see cref="CpuKernels.PanelMinTokens"/>, bit for bit against the order each side
     /// claims (<see cref="MatMulQ8OrQ4"/>): odd row counts (a short last 8-row panel), 32·odd columns, ragged last token
-    /// tiles (17, 70), with and without bias, one and two threads; 65568 columns split 17 tokens into 8-token chunks that
+    /// tiles (33, 70), with and without bias, one and two threads; 131104 columns split 33 tokens into 24-token chunks that
     /// repack every panel.
     /// </summary>
     [Theory]
@@ -217,7 +217,7 @@ public sealed class MatMulTests
     public void PanelGemmMatchesRepackedOrder(SimdTier tier, TensorDType type)
     {
         var random = new Random(31);
-        foreach (var (rows, columns, counts) in new[] { (13, 96, new[] { 5, 8, 16, 17, 70 }), (37, 1056, [5, 8, 16, 17, 70]), (13, 65568, [17]) })
+        foreach (var (rows, columns, counts) in new[] { (13, 96, new[] { 5, 8, 31, 32, 33, 70 }), (37, 1056, [5, 8, 31, 32, 33, 70]), (13, 131104, [33]) })
         {
             var weight = RandomWeight(random, type, rows, columns, out byte[] bytes);
             foreach (int tokens in counts)
