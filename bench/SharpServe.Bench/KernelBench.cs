@@ -13,7 +13,7 @@ using SharpServe.Engine.Memory;
 namespace SharpServe.Bench;
 
 /// <summary>
-/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|batch|attention] [--tokens 128,8] [--dtypes Q8_0,Q4_K]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
+/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|batch|attention] [--tokens 128,8] [--dtypes Q8_0,Q4_0,Q4_K]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
 /// shapes after warm-up, median of several samples: worker-pool dispatch overhead, single-token GEMV
 /// (GB/s of weight bytes, against the machine's ~32 GB/s two-thread read bandwidth) and 128-token GEMM
 /// (GFLOP/s) and single-token attention over long contexts with an f32, f16 and bf16 KV cache (GB/s of K/V read). GEMV weights
@@ -32,7 +32,7 @@ public static class KernelBench
         ("lm_head", 151936, 1536),
     ];
 
-    private static readonly TensorDType[] DefaultDTypes = [TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0, TensorDType.Q4_K, TensorDType.Q6_K];
+    private static readonly TensorDType[] DefaultDTypes = [TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0, TensorDType.Q4_0, TensorDType.Q4_K, TensorDType.Q6_K];
 
     public static int Run(string[] args)
     {
@@ -42,7 +42,6 @@ public static class KernelBench
         string? only = OptionValue(args, "--only");
         var dtypes = OptionValue(args, "--dtypes")?.Split(',').Select(Enum.Parse<TensorDType>).ToArray() ?? DefaultDTypes;
         Console.WriteLine($"kernels: tier {SimdTiers.Best}, {Environment.ProcessorCount} cores, threads {string.Join(",", threadCounts)}, median of {samples}");
-
 
         if (only is null or "pool")
         {

@@ -16,6 +16,8 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly GemvJob<TS, TV> _gemv = new();
     private readonly GemmJob<TS, TV> _gemm = new();
     private readonly QuantizeJob<TS, TV> _quantize = new();
+    private readonly PanelGemmJob<TS, TV> _panelGemm = new();
+    private readonly PanelQuantizeJob<TS, TV> _panelQuantize = new();
     private readonly AttentionJob<TS, TV> _attention = new();
 
     private readonly NativeScratch _xPairs = new();         // [tokens, columns] f32, x deinterleaved for F16/BF16 GEMV
@@ -24,6 +26,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly NativeScratch _xCorrections = new();   // [groups, columns / 32, 4, 8] int32, Q8_0 activation −128·Σ q per lane
     private readonly NativeScratch _xt = new();             // [columns, paddedTokens] f32, GEMM packed activations
     private readonly NativeScratch _panels = new();         // [threads, 8, Depth] f32, GEMM weight panels
+    private readonly NativeScratch _int8Panels = new();     // [threads, columns / 32, 320 bytes] Q8_0/Q4_0 panel GEMM weight panels, see WeightPanel
     private readonly NativeScratch _ropeTable = new();      // [headDim] f32, cos then sin
     private readonly NativeScratch _scores = new();         // [threads, group, padded context] f32, attention probabilities
     private readonly NativeScratch _lanes = new();          // [threads, group, Count, headDim] f32, attention lane partial outputs
@@ -37,13 +40,20 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// F32 q/o 1536×1536 at 8 tokens GEMV 0.63 / 0.33 vs GEMM 0.60 / 0.33, down 1536×8960 4.4 / 2.4 vs 3.4 / 1.8,
     /// at 4 tokens GEMV wins everywhere; F16/BF16 pay for decoding every weight to f32 panels, so GEMV wins up
     /// to 16 tokens (BF16 layer q,o,gate,up,down at 16: GEMV 16.9 / 8.6 vs GEMM 17.7 / 9.2; F16 17.8 / 9.0 vs 19.3 / 11.3).
-    /// Q8_0 always takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>), Q4_0 its rows (<see cref="Q4Rows"/>), Awq4
-    /// <see cref="AwqRows"/>, all on Q8_0-quantized activations as llama.cpp does; Q6_K and Q4_K their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) on Q8_K activations.
+    /// Q8_0 takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>) and Q4_0 its rows (<see cref="Q4Rows"/>) below
+    /// <see cref="CpuKernels.PanelMinTokens"/> tokens and the int8 panel GEMM (<see cref="PanelGemmJob{TS, TV}"/>) from there; Awq4
+    /// <see cref="AwqRows"/>; all on Q8_0-quantized activations as llama.cpp does; Q6_K and Q4_K their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) on Q8_K activations.
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
     public override void MatMul(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
     {
+        if (type is TensorDType.Q8_0 or TensorDType.Q4_0 && tokens >= PanelMinTokens)
+        {
+            PanelGemm(type, weights, rows, columns, bias, x, y, tokens);
+            return;
+        }
+
         if (TensorDTypeInfo.IsQuantized(type) || tokens <= GemvMaxTokens(type))
         {
             Gemv(type, weights, rows, columns, bias, x, y, tokens);
@@ -113,10 +123,25 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
 
     public override void Dispose()
     {
-        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xCorrections, _xt, _panels, _ropeTable, _scores, _lanes, _widenedKv, _tokenSequence })
+        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xCorrections, _xt, _panels, _int8Panels, _ropeTable, _scores, _lanes, _widenedKv, _tokenSequence })
         {
             scratch.Dispose();
         }
+    }
+
+    private void PanelGemm(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
+    {
+        int paddedTokens = PanelGemmJob<TS, TV>.PaddedTokens(tokens);
+        byte* quants = (byte*)_xQuants.Ensure((long)paddedTokens * columns);
+        float* scales = (float*)_xScales.Ensure((long)paddedTokens * (columns / 32) * sizeof(float));
+        int quantizeParts = Math.Min(pool.Threads, paddedTokens);
+        _panelQuantize.Set(x, tokens, paddedTokens, columns, quants, scales, quantizeParts);
+        pool.Run(_panelQuantize, quantizeParts);
+
+        byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * WeightPanel.Bytes(columns));
+        int parts = Math.Min((rows + WeightPanel.Rows - 1) / WeightPanel.Rows, pool.Threads * 4);
+        _panelGemm.Set(type, weights, rows, columns, quants, scales, tokens, bias, y, panels, parts);
+        pool.Run(_panelGemm, parts);
     }
 
     private void Gemv(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)

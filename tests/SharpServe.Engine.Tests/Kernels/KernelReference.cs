@@ -418,6 +418,53 @@ internal static class KernelReference
         return y;
     }
 
+    /// <summary>
+    /// llama.cpp's repacked Q8_0/Q4_0 GEMM order (ggml_gemm_q4_0_8x8_q8_0), which the engine's panel GEMM follows from
+    /// <see cref="SharpServe.Engine.Kernels.CpuKernels.PanelMinTokens"/> tokens: activations quantized per token as in
+    /// <see cref="MatMulQ8"/>; per (row, token) one f32 accumulator, per block in order
+    /// acc = fma(fp32(w.d)·fp32(x.d), (float)Σ w·x, acc) with the block's whole exact integer sum; then the bias add.
+    /// </summary>
+    public static float[] MatMulPanel(TensorDType type, byte[] w, float[] bias, float[] x, int rows, int columns, int tokens)
+    {
+        int blocks = columns / 32;
+        var y = new float[tokens * rows];
+        for (int t = 0; t < tokens; t++)
+        {
+            var (xq, xd) = QuantizeActivations(x.AsSpan(t * columns, columns));
+            for (int o = 0; o < rows; o++)
+            {
+                float acc = 0;
+                for (int b = 0; b < blocks; b++)
+                {
+                    int block = (o * blocks) + b;
+                    float d = (type == TensorDType.Q8_0 ? Q8Scale(w, block) : Q4Scale(w, block)) * xd[b];
+                    int dot = 0;
+                    for (int j = 0; j < 32; j++)
+                    {
+                        int weight = type == TensorDType.Q8_0 ? (sbyte)w[(block * 34) + 2 + j] : Q4Nibble(w, (block * 32) + j) - 8;
+                        dot += weight * xq[(b * 32) + j];
+                    }
+
+                    acc = MathF.FusedMultiplyAdd(d, dot, acc);
+                }
+
+                y[(t * rows) + o] = bias.Length == 0 ? acc : acc + bias[o];
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>
+    /// The order the engine follows for a Q8_0 or Q4_0 matmul of this many tokens: ggml_vec_dot's (<see cref="MatMulQ8"/>,
+    /// <see cref="MatMulQ4"/>) below <see cref="SharpServe.Engine.Kernels.CpuKernels.PanelMinTokens"/>, the repacked GEMM's
+    /// (<see cref="MatMulPanel"/>) from there.
+    /// </summary>
+    public static float[] MatMulQ8OrQ4(TensorDType type, byte[] w, float[] bias, float[] x, int rows, int columns, int tokens) =>
+        tokens >= SharpServe.Engine.Kernels.CpuKernels.PanelMinTokens ? MatMulPanel(type, w, bias, x, rows, columns, tokens)
+        : type == TensorDType.Q8_0 ? MatMulQ8(w, bias, x, rows, columns, tokens)
+        : MatMulQ4(w, bias, x, rows, columns, tokens);
+
     public static void AssertClose(double expected, float actual, double tolerance, string context)
     {
         if (!(Math.Abs(expected - actual) <= tolerance))

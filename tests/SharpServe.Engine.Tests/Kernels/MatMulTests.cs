@@ -7,7 +7,7 @@ namespace SharpServe.Engine.Tests.Kernels;
 
 /// <summary>
 /// MatMul against double-precision references, on odd shapes that leave vector tails, through the
-/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles, the Q4_0, Q6_K and Q4_K rows and the tiled GEMM, with one
+/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles, the Q4_0, Q6_K and Q4_K rows, the Q8_0/Q4_0 int8 panel GEMM and the tiled GEMM, with one
 /// and two threads, on every vector tier this machine runs.
 /// </summary>
 public sealed class MatMulTests
@@ -53,10 +53,26 @@ public sealed class MatMulTests
         }
     }
 
+    public static TheoryData<SimdTier, TensorDType> PanelTiers
+    {
+        get
+        {
+            var data = new TheoryData<SimdTier, TensorDType>();
+            foreach (var tier in SimdTiers.Supported)
+            {
+                data.Add(tier, TensorDType.Q8_0);
+                data.Add(tier, TensorDType.Q4_0);
+            }
+
+            return data;
+        }
+    }
+
     /// <summary>
     /// F32/F16/BF16: f32 accumulation against the double reference; 1e-5 of Σ|w·x| is far above rounding
     /// noise and far below the size of one wrong or missing term. Q8_0, Q4_0, Q6_K and Q4_K must equal a scalar emulation of
-    /// llama.cpp's x86 algorithm bit for bit (activation quantization, lane layout, summation order).
+    /// llama.cpp's x86 algorithm bit for bit (activation quantization, lane layout, summation order); Q8_0 and Q4_0 from
+    /// <see cref="CpuKernels.PanelMinTokens"/> tokens that of its repacked GEMM (<see cref="MatMulQ8OrQ4"/>).
     /// </summary>
     [Theory]
     [MemberData(nameof(TiersAndTypes))]
@@ -79,15 +95,9 @@ public sealed class MatMulTests
                         backend.MatMul(weight, bias, x, y, tokens);
 
                         string context = $"{tier} {type} threads {threads} [{rows}x{columns}] tokens {tokens}";
-                        if (type == TensorDType.Q8_0)
+                        if (type is TensorDType.Q8_0 or TensorDType.Q4_0)
                         {
-                            AssertBitwiseEqual(MatMulQ8(bytes, bias, x, rows, columns, tokens), y, context);
-                            continue;
-                        }
-
-                        if (type == TensorDType.Q4_0)
-                        {
-                            AssertBitwiseEqual(MatMulQ4(bytes, bias, x, rows, columns, tokens), y, context);
+                            AssertBitwiseEqual(MatMulQ8OrQ4(type, bytes, bias, x, rows, columns, tokens), y, context);
                             continue;
                         }
 
@@ -117,7 +127,7 @@ public sealed class MatMulTests
     /// <summary>
     /// Q8_0, Q4_0, Q6_K and Q4_K against plain f32 math on the dequantized weights (no activation quantization): they may only
     /// differ by the activation rounding, |x − d·q| ≤ d/2 + 127·d·2⁻¹¹ (Q8_0's fp16 scale) ≤ 0.57·d per value
-    /// (Q8_K for the K-quants: f32 scale, d/2, taken as 0.51·d), so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, and a ragged last group.
+    /// (Q8_K for the K-quants: f32 scale, d/2, taken as 0.51·d), so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, a ragged last group, and (33) the panel GEMM.
     /// </summary>
     [Theory]
     [MemberData(nameof(QuantizedTiers))]
@@ -129,7 +139,7 @@ public sealed class MatMulTests
         int blockSize = IsKQuant(type) ? 256 : 32;
         double perValue = IsKQuant(type) ? 0.51 : 0.57; // Q8_K keeps d in f32: no fp16 term
         using var backend = new CpuBackend(2, tier);
-        foreach (int tokens in new[] { 1, 5, 11 })
+        foreach (int tokens in new[] { 1, 5, 11, 33 })
         {
             var weight = RandomWeight(random, type, Rows, columns, out byte[] bytes);
             var w = Decode(type, bytes, Rows * columns);
@@ -165,8 +175,8 @@ public sealed class MatMulTests
     /// <summary>
     /// Q8_0 register tiles (one row for up to 2 tokens, else 4 rows; groups of up to 4 tokens) at every token count up to 70, on row counts that
     /// leave a partial tile in each thread's range and, for the widest, more rows than one L2 row block:
-    /// bit for bit against the scalar ggml emulation. Tokens are independent, so one 70-token reference
-    /// serves every prefix.
+    /// bit for bit against the scalar ggml emulation (from <see cref="CpuKernels.PanelMinTokens"/> tokens the panel GEMM's,
+    /// <see cref="MatMulPanel"/>). Tokens are independent, so one 70-token reference of each order serves every prefix.
     /// </summary>
     [Theory]
     [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
@@ -180,7 +190,8 @@ public sealed class MatMulTests
             var weight = RandomWeight(random, TensorDType.Q8_0, rows, columns, out byte[] bytes);
             var bias = rows % 2 == 0 ? [] : RandomFloats(random, rows);
             var x = RandomFloats(random, MaxTokens * columns);
-            var expected = MatMulQ8(bytes, bias, x, rows, columns, MaxTokens);
+            var tiles = MatMulQ8(bytes, bias, x, rows, columns, MaxTokens);
+            var panels = MatMulPanel(TensorDType.Q8_0, bytes, bias, x, rows, columns, MaxTokens);
             foreach (int threads in new[] { 1, 2 })
             {
                 using var backend = new CpuBackend(threads, tier);
@@ -188,7 +199,40 @@ public sealed class MatMulTests
                 {
                     var y = new float[tokens * rows];
                     backend.MatMul(weight, bias, x.AsSpan(0, tokens * columns), y, tokens);
+                    var expected = tokens >= CpuKernels.PanelMinTokens ? panels : tiles;
                     AssertBitwiseEqual(expected[..y.Length], y, $"{tier} threads {threads} [{rows}x{columns}] tokens {tokens}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Q8_0 and Q4_0 on both sides of <see cref="CpuKernels.PanelMinTokens"/>, bit for bit against the order each side
+    /// claims (<see cref="MatMulQ8OrQ4"/>): odd row counts (a short last 8-row panel), 32·odd columns, ragged last token
+    /// tiles (33, 70), with and without bias, one and two threads; 131104 columns split 33 tokens into 24-token chunks that
+    /// repack every panel.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PanelTiers))]
+    public void PanelGemmMatchesRepackedOrder(SimdTier tier, TensorDType type)
+    {
+        var random = new Random(31);
+        foreach (var (rows, columns, counts) in new[] { (13, 96, new[] { 5, 8, 31, 32, 33, 70 }), (37, 1056, [5, 8, 31, 32, 33, 70]), (13, 131104, [33]) })
+        {
+            var weight = RandomWeight(random, type, rows, columns, out byte[] bytes);
+            foreach (int tokens in counts)
+            {
+                var x = RandomFloats(random, tokens * columns);
+                foreach (var bias in new[] { [], RandomFloats(random, rows) })
+                {
+                    var expected = MatMulQ8OrQ4(type, bytes, bias, x, rows, columns, tokens);
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        using var backend = new CpuBackend(threads, tier);
+                        var y = new float[tokens * rows];
+                        backend.MatMul(weight, bias, x, y, tokens);
+                        AssertBitwiseEqual(expected, y, $"{tier} {type} threads {threads} [{rows}x{columns}] tokens {tokens} bias {bias.Length > 0}");
+                    }
                 }
             }
         }
@@ -209,15 +253,9 @@ public sealed class MatMulTests
         var y = new float[Tokens * Rows];
         backend.MatMul(weight, bias, x, y, Tokens);
 
-        if (type == TensorDType.Q8_0)
+        if (type is TensorDType.Q8_0 or TensorDType.Q4_0)
         {
-            AssertBitwiseEqual(MatMulQ8(bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
-            return;
-        }
-
-        if (type == TensorDType.Q4_0)
-        {
-            AssertBitwiseEqual(MatMulQ4(bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
+            AssertBitwiseEqual(MatMulQ8OrQ4(type, bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
             return;
         }
 

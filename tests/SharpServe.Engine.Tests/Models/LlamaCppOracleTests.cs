@@ -228,18 +228,21 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
 
     /// <summary>
     /// The kernels reproduce ggml's Q8_0 arithmetic (activation quantization, dot-product lane order,
-    /// exp, attention summation order), so on this machine the logits are bit-identical (measured 0).
+    /// exp, attention summation order), so on this machine chunks of 1 are bit-identical (measured 0). From
+    /// <see cref="Kernels.CpuKernels.PanelMinTokens"/> tokens the panel GEMM sums each output's blocks in one f32
+    /// accumulator (llama.cpp's repacked-GEMM order) where this llama.cpp keeps ggml_vec_dot's 8 lanes for Q8_0: chunks
+    /// of 64 measured max |Δlogit| tiny 9.5e-7, odd 9.5e-7, wide 3.8e-6, argmax 64/64.
     /// Activations are re-quantized before every matmul, so one flipped rounding tie shows up as
-    /// ~0.1 (seen before the emulation was exact); the bound leaves room only for f32 summation
-    /// order, should ggml pick another kernel on a different CPU.
+    /// ~0.1 (seen before the emulation was exact); the bound leaves room only for f32 summation order.
     /// </summary>
     private const float Q8Tolerance = 1e-3f;
 
     /// <summary>
-    /// Q4_0 takes llama.cpp's route too (activations quantized to Q8_0, integer dots in its lane order, <see cref="Kernels.MatMul.Q4Rows"/>).
-    /// Measured max |Δlogit| on this machine: tiny 9.5e-7, odd 9.5e-7, wide 3.8e-6 (logits up to 10.7 and 24.1),
-    /// argmax agreement 64/64 on each. Not 0 as for Q8_0: presumably llama.cpp sums some Q4_0 products in another
-    /// order (e.g. its repacked Q4_0 GEMM on x86); not traced. Dequantizing to f32 instead measured 0.24 and 57/64 argmax on odd. As for Q8_0, one flipped activation
+    /// Q4_0 takes llama.cpp's route too (activations quantized to Q8_0, exact integer dots). Chunks of 64 go through the
+    /// panel GEMM (<see cref="Kernels.MatMul.PanelTile"/>), in the order of llama.cpp's repacked ggml_gemm_q4_0_8x8_q8_0:
+    /// measured max |Δlogit| 0 on tiny, odd and wide (logits up to 10.7 and 24.1), argmax 64/64. Chunks of 1 take
+    /// <see cref="Kernels.MatMul.Q4Rows"/> (ggml_vec_dot's 8-lane order), 9.5e-7 on odd: llama.cpp's repacked GEMV sums
+    /// as its GEMM does. Dequantizing to f32 instead measured 0.24 and 57/64 argmax on odd. As for Q8_0, one flipped activation
     /// rounding tie would show up as ~0.1, so the bound stays at Q8_0's 1e-3.
     /// </summary>
     private const float Q4Tolerance = 1e-3f;

@@ -13,8 +13,8 @@ internal static unsafe class ActivationQuantizer
 {
     /// <summary>
     /// x: [columns] → block b's 32 quants (int8) at quants + 32·b·interleave, its scale at scales[b·interleave],
-    /// its 8 corrections at corrections + 8·b·interleave: the caller interleaves the blocks of
-    /// <paramref name="interleave"/> tokens so that a token group's block is one contiguous run.
+    /// its 8 corrections at corrections + 8·b·interleave (none when null: the panel GEMM corrects on the weight side): the
+    /// caller interleaves the blocks of <paramref name="interleave"/> tokens so that a token group's block is one contiguous run.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize<TS, TV>(float* x, int columns, sbyte* quants, float* scales, int* corrections, int interleave)
@@ -38,6 +38,11 @@ internal static unsafe class ActivationQuantizer
             for (int i = 0; i < 32; i += TS.Count)
             {
                 TS.QuantizeToInt8(source + i, inverse, q + i);
+            }
+
+            if (corrections == null)
+            {
+                continue;
             }
 
             for (int lane = 0; lane < 8; lane++)

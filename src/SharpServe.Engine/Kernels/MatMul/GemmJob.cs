@@ -6,7 +6,7 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// Multi-token y = x·Wᵀ + b for f32/f16/bf16 weights (Q8_0 stays on <see cref="GemvJob{TS, TV}"/>), one block of at
+/// Multi-token y = x·Wᵀ + b for f32/f16/bf16 weights (quantized types have their own integer paths), one block of at
 /// most <see cref="MaxTokens"/> tokens, in two dispatches: <see cref="GemmPhase.Pack"/> transposes x into
 /// xt ([columns, paddedTokens], zero-padded), then <see cref="GemmPhase.Compute"/>
 /// walks k in chunks of <see cref="Depth"/>: each 8-row weight panel is widened to f32 once (L1) and

@@ -6,7 +6,8 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// y = x·Wᵀ + b streamed row by row: decode, batched decode, and Q8_0, Q4_0, Awq4, Q6_K and Q4_K at any token count. Output rows are
+/// y = x·Wᵀ + b streamed row by row: decode, batched decode, Awq4, Q6_K and Q4_K at any token count, and Q8_0 and Q4_0 below
+/// <see cref="CpuKernels.PanelMinTokens"/> tokens (from there <see cref="PanelGemmJob{TS, TV}"/>). Output rows are
 /// split into contiguous ranges (one weight stream per part). Tokens go in groups of up to four per pass over
 /// the weights; with more than four, rows are walked in blocks small enough to stay in L1 between the groups'
 /// passes, so the weights still come from memory once. Q8_0 rows go in register tiles (<see cref="Q8Tiles"/>).

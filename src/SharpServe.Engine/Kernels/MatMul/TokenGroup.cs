@@ -28,3 +28,8 @@ internal readonly struct FourTokens : ITokenGroup
 {
     public static int Count => 4;
 }
+
+internal readonly struct EightTokens : ITokenGroup
+{
+    public static int Count => 8;
+}

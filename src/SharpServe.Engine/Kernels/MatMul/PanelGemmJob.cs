@@ -1,0 +1,84 @@
+using System.Runtime.CompilerServices;
+using SharpServe.Engine.Kernels.Simd;
+using SharpServe.Engine.Kernels.Threading;
+using SharpServe.Engine.Loading;
+
+namespace SharpServe.Engine.Kernels.MatMul;
+
+/// <summary>
+/// Multi-token y = x·Wᵀ + b for Q8_0 and Q4_0 weights as an int8 panel GEMM: parts split the 8-row blocks; each block is
+/// packed once per token chunk into the worker's <see cref="WeightPanel"/> (8·columns bytes of int8, in L1/L2) and reused by
+/// every <see cref="PanelTile"/> of the chunk. Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
+/// so they stay in the last-level cache however many tokens come (the weights are then re-read and repacked once per chunk).
+/// Activations: <see cref="PanelQuantizeJob{TS, TV}"/>, padded to whole tiles.
+/// </summary>
+internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
+    where TS : struct, ISimd<TV>
+    where TV : struct
+{
+    /// <summary>Tokens per micro-kernel call: 8 integer and 8 f32 accumulators.</summary>
+    public const int TileTokens = 8;
+
+    /// <summary>
+    /// Activation bytes of one token chunk. A tile streams its 8 tokens' activations at a few bytes a cycle, which L3 serves
+    /// as well as L2, so chunks only need to fit L3; sizing them for L2 (512 KiB) split down_proj's 128 tokens into three
+    /// chunks and its repacking cost ~1.3–2× (measured, noisy machine).
+    /// </summary>
+    private const int ChunkBytes = 4 * 1024 * 1024;
+
+    private TensorDType _type;
+    private byte* _weights;    // [rows, columns] Q8_0 or Q4_0
+    private int _rows;
+    private int _columns;
+    private byte* _quants;     // [paddedTokens, columns / 32, 32] x + 128
+    private float* _scales;    // [paddedTokens, columns / 32]
+    private int _tokens;
+    private float* _bias;      // [rows] or null
+    private float* _y;         // [tokens, rows]
+    private byte* _panels;     // [workers, WeightPanel.Bytes(columns)]
+    private int _parts;
+
+    public static int PaddedTokens(int tokens) => (tokens + TileTokens - 1) / TileTokens * TileTokens;
+
+    public void Set(TensorDType type, byte* weights, int rows, int columns, byte* quants, float* scales, int tokens, float* bias, float* y, byte* panels, int parts)
+    {
+        _type = type;
+        _weights = weights;
+        _rows = rows;
+        _columns = columns;
+        _quants = quants;
+        _scales = scales;
+        _tokens = tokens;
+        _bias = bias;
+        _y = y;
+        _panels = panels;
+        _parts = parts;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Execute(int part, int worker)
+    {
+        int rowBlocks = (_rows + WeightPanel.Rows - 1) / WeightPanel.Rows;
+        int firstBlock = (int)((long)rowBlocks * part / _parts);
+        int endBlock = (int)((long)rowBlocks * (part + 1) / _parts);
+        int blocks = _columns / 32;
+        byte* panel = _panels + (worker * WeightPanel.Bytes(_columns));
+        int chunkTokens = Math.Max(TileTokens, ChunkBytes / _columns / TileTokens * TileTokens);
+        for (int c0 = 0; c0 < _tokens; c0 += chunkTokens)
+        {
+            int c1 = Math.Min(_tokens, c0 + chunkTokens);
+            for (int block = firstBlock; block < endBlock; block++)
+            {
+                int row0 = block * WeightPanel.Rows;
+                int validRows = Math.Min(WeightPanel.Rows, _rows - row0);
+                WeightPanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
+                float* bias = _bias == null ? null : _bias + row0;
+                for (int t0 = c0; t0 < c1; t0 += TileTokens)
+                {
+                    PanelTile.Run<TS, TV, EightTokens>(
+                        panel, _quants + ((long)t0 * _columns), _scales + ((long)t0 * blocks), _columns, bias, _y + ((long)t0 * _rows) + row0, _rows, validRows, c1 - t0);
+                }
+            }
+        }
+    }
+}
