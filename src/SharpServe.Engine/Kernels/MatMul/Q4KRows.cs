@@ -42,7 +42,7 @@ internal static unsafe class Q4KRows
             Vector128<float> m0 = default, m1 = default, m2 = default, m3 = default;
             for (int b = 0; b < blocks; b++, block += Bytes)
             {
-                TS.Prefetch(block + GemvRows.PrefetchDistance);
+                GemvRows.PrefetchBlock<TS, TV>(block + GemvRows.PrefetchDistance, Bytes);
                 sbyte* x = x0 + ((long)b * Size);
                 var (scales, mins) = ScalesAndMins(block + 4);
                 Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default;

@@ -39,7 +39,7 @@ internal static unsafe class Q6Rows
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int b = 0; b < blocks; b++, block += Bytes)
             {
-                TS.Prefetch(block + GemvRows.PrefetchDistance);
+                GemvRows.PrefetchBlock<TS, TV>(block + GemvRows.PrefetchDistance, Bytes);
                 var chunk = new TokenChunks(x0 + ((long)b * Size), o0 + ((long)b * Size / 4), columns);
                 Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default;
 
