@@ -191,6 +191,29 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotQ4K(byte* packedQuants, sbyte* activations, Vector128<short> scales)
+    {
+        // Both 128-bit halves hold the 8 scales, so one in-lane vpshufb (constant mask) broadcasts chunk c's scale.
+        var table = Vector256.Create(scales, scales).AsByte();
+        var low = Vector256.Create((byte)0x0F);
+        var lanes = Vector256<int>.Zero;
+        for (int g = 0; g < 4; g++)
+        {
+            var packed = Vector256.Load(packedQuants + (32 * g));
+            int c = 2 * g;
+            lanes = DotQ8Scaled(lanes, packed & low, Vector256.Load(activations + (32 * c)), ScaleOf(table, c));
+            lanes = DotQ8Scaled(lanes, (packed.AsUInt16() >> 4).AsByte() & low, Vector256.Load(activations + (32 * c) + 32), ScaleOf(table, c + 1));
+        }
+
+        return lanes;
+    }
+
+    /// <summary>Scale <paramref name="chunk"/> (int16 pair 2·chunk, 2·chunk + 1 of each half of the table) in all 16 int16 positions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> ScaleOf(Vector256<byte> table, int chunk) =>
+        Avx2.Shuffle(table, Vector256.Create((ushort)((((2 * chunk) + 1) << 8) | (2 * chunk))).AsByte()).AsInt16();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination)
     {
         var rounded = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(source) * scale));

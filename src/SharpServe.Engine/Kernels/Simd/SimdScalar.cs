@@ -133,6 +133,24 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
         return Vector256.Load(lanes);
     }
 
+    public static Vector256<int> DotQ4K(byte* packedQuants, sbyte* activations, Vector128<short> scales)
+    {
+        var lanes = Vector256<int>.Zero;
+        var quants = stackalloc byte[32];
+        for (int c = 0; c < 8; c++)
+        {
+            byte* packed = packedQuants + (32 * (c / 2));
+            for (int j = 0; j < 32; j++)
+            {
+                quants[j] = (byte)((packed[j] >> (4 * (c % 2))) & 0x0F);
+            }
+
+            lanes = DotQ8Scaled(lanes, Vector256.Load(quants), Vector256.Load(activations + (32 * c)), Vector256.Create(scales.GetElement(c)));
+        }
+
+        return lanes;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination) =>
         *destination = (sbyte)MathF.Round(*source * scale, MidpointRounding.ToEven);
