@@ -110,6 +110,14 @@ internal unsafe interface ISimd<TV>
     /// </summary>
     static abstract Vector256<int> DotQ4K(byte* packedQuants, sbyte* activations, Vector128<short> scales);
 
+    /// <summary>
+    /// One Q6_K super-block against one token: 8 int32 lanes, lane k = Σ_c scale(c, k) · (offsets[8c + k] + Σ q6·q8 over
+    /// elements 32c + 4k .. 32c + 4k + 3), scale(c, k) = scales[2c] for k &lt; 4, else scales[2c + 1] (exact).
+    /// <paramref name="quants"/>: ql[128] then qh[64] (layout in Q6Rows); <paramref name="offsets"/>: −32 · the q8 sum of
+    /// each 4 values, so the sum is over q6 − 32.
+    /// </summary>
+    static abstract Vector256<int> DotQ6K(byte* quants, sbyte* activations, int* offsets, Vector128<sbyte> scales);
+
     /// <summary>Count values of round-to-nearest-even(x · scale) stored as int8 (|x · scale| ≤ 127.5).</summary>
     static abstract void QuantizeToInt8(float* source, float scale, sbyte* destination);
 }

@@ -198,6 +198,48 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     }
 
     /// <summary>
+    /// Two chunks per 512-bit instruction: ql bytes 64h .. 64h + 63 hold chunks 4h and 4h + 1 (low nibbles) and 4h + 2,
+    /// 4h + 3 (high), so one load feeds two pairs of adjacent chunks, with qh in both halves shifted per half (vpsllvw,
+    /// vpsrlvw). Without 512-bit VNNI in .NET the four-value sums are vpmaddubsw (q6 ≤ 63: no saturation) and vpmaddwd by 1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotQ6K(byte* quants, sbyte* activations, int* offsets, Vector128<sbyte> scales)
+    {
+        var scaleLanes = Avx512F.ConvertToVector512Int32(scales);  // 16 sub-block scales as int32
+        var lanes = Q6Half(quants, activations, offsets, scaleLanes, 0) + Q6Half(quants, activations, offsets, scaleLanes, 1);
+        return lanes.GetLower() + lanes.GetUpper();
+    }
+
+    /// <summary>Chunks 4h .. 4h + 3: lower halves hold the even chunks, upper halves the odd ones.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q6Half(byte* quants, sbyte* activations, int* offsets, Vector512<int> scaleLanes, int h)
+    {
+        var ql = Vector512.Load(quants + (64 * h));
+        var qhHalf = Vector256.Load(quants + 128 + (32 * h));
+        var qh = Avx512F.InsertVector256(qhHalf.ToVector512Unsafe(), qhHalf, 1).AsUInt16();
+        var low = Vector512.Create((byte)0x0F);
+        var top = Vector512.Create((byte)0x30);
+        // Chunks 4h, 4h + 1: low nibbles, qh bit pairs 0–1 and 2–3 moved to bits 4–5.
+        var first = (ql & low) | (Avx512BW.ShiftLeftLogicalVariable(qh, HalfConstant(4, 2).AsUInt16()).AsByte() & top);
+        // Chunks 4h + 2, 4h + 3: high nibbles, qh bit pairs 4–5 and 6–7.
+        var second = ((ql.AsUInt16() >> 4).AsByte() & low) | (Avx512BW.ShiftRightLogicalVariable(qh, HalfConstant(0, 2).AsUInt16()).AsByte() & top);
+        int c = 4 * h;
+        return Q6Pair(first, activations + (32 * c), offsets + (8 * c), scaleLanes, c)
+            + Q6Pair(second, activations + (32 * c) + 64, offsets + (8 * c) + 16, scaleLanes, c + 2);
+    }
+
+    /// <summary>Chunks c (lower half) and c + 1 (upper): scale · (offset + Σ q6·q8) per four values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q6Pair(Vector512<byte> q6, sbyte* activations, int* offsets, Vector512<int> scaleLanes, int c)
+    {
+        var pairs = Avx512BW.MultiplyAddAdjacent(q6, Vector512.Load(activations));
+        var sums = Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create((short)1)) + Vector512.Load(offsets);
+        int s = 2 * c;
+        var scale = Vector512.Shuffle(scaleLanes, Vector512.Create(s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 2, s + 2, s + 2, s + 2, s + 3, s + 3, s + 3, s + 3));
+        return sums * scale;
+    }
+
+    /// <summary>
     /// <paramref name="lower"/> in every int16 of the lower half, <paramref name="upper"/> in the upper: built from eight
     /// ulong scalars so that the JIT folds it into one constant (from two Vector256 halves it inserted them every time).
     /// </summary>

@@ -151,6 +151,31 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
         return lanes;
     }
 
+    public static Vector256<int> DotQ6K(byte* quants, sbyte* activations, int* offsets, Vector128<sbyte> scales)
+    {
+        var lanes = stackalloc int[8];
+        new Span<int>(lanes, 8).Clear();
+        for (int c = 0; c < 8; c++)
+        {
+            // Chunk c = 4h + i: ql bytes 64h + 32(i % 2) + j, high nibble when i ≥ 2; qh byte 128 + 32h + j, bit pair i.
+            int h = c / 4, i = c % 4;
+            for (int k = 0; k < 8; k++)
+            {
+                int sum = offsets[(8 * c) + k];
+                for (int j = 4 * k; j < (4 * k) + 4; j++)
+                {
+                    int ql = (quants[(64 * h) + (32 * (i % 2)) + j] >> (4 * (i / 2))) & 0x0F;
+                    int qh = (quants[128 + (32 * h) + j] >> (2 * i)) & 3;
+                    sum += (ql | (qh << 4)) * activations[(32 * c) + j];
+                }
+
+                lanes[k] += scales.GetElement((2 * c) + (k / 4)) * sum;
+            }
+        }
+
+        return Vector256.Load(lanes);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination) =>
         *destination = (sbyte)MathF.Round(*source * scale, MidpointRounding.ToEven);
