@@ -171,8 +171,8 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotQ4K(byte* packedQuants, sbyte* activations, Vector128<short> scales)
     {
-        var pair = Vector256.Create(scales, scales);
-        var table = Vector512.Create(pair, pair).AsByte();  // all four 128-bit lanes hold the 8 scales, for vpshufb
+        var wide = scales.AsInt32().ToVector256Unsafe().ToVector512Unsafe();
+        var table = Avx512F.Shuffle4x128(wide, wide, 0).AsByte();  // all four 128-bit lanes hold the 8 scales, for vpshufb
         // Unrolled so that every group's scale mask is a constant.
         var lanes = Group(packedQuants, activations, table, 0);
         lanes += Group(packedQuants, activations, table, 1);
