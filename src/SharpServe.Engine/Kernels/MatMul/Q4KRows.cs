@@ -15,6 +15,8 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// vpmaddubsw of the unsigned q4 against q8, then vpmaddwd (vpdpwssd) with sc[c] (<see cref="ISimd{TV}.DotQ8Scaled"/>),
 /// as ggml does; an int32 vpmulld per chunk instead ran at half of Q8_0's GB/s. The chunk sums s come precomputed per token. One row
 /// at a time keeps one weight stream (decode streams each byte once); each chunk is unpacked once for all tokens of the group.
+/// A single token (decode) hands the whole super-block to <see cref="ISimd{TV}.DotQ4K"/>, where AVX-512 takes two chunks per
+/// instruction: in cache on one thread that raised Q4_K from ~11 to ~17 GB/s (noisy, shared machine; Q8_0 ~30).
 /// </summary>
 internal static unsafe class Q4KRows
 {
@@ -42,15 +44,24 @@ internal static unsafe class Q4KRows
             Vector128<float> m0 = default, m1 = default, m2 = default, m3 = default;
             for (int b = 0; b < blocks; b++, block += Bytes)
             {
-                TS.Prefetch(block + GemvRows.PrefetchDistance);
+                GemvRows.PrefetchBlock<TS, TV>(block + GemvRows.PrefetchDistance, Bytes);
                 sbyte* x = x0 + ((long)b * Size);
                 var (scales, mins) = ScalesAndMins(block + 4);
                 Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default;
-                // Unrolled so that every chunk's scale broadcast has constant indices (one vpermd).
-                Group<TS, TV, TN>(block, scales, x, columns, 0, ref l0, ref l1, ref l2, ref l3);
-                Group<TS, TV, TN>(block, scales, x, columns, 1, ref l0, ref l1, ref l2, ref l3);
-                Group<TS, TV, TN>(block, scales, x, columns, 2, ref l0, ref l1, ref l2, ref l3);
-                Group<TS, TV, TN>(block, scales, x, columns, 3, ref l0, ref l1, ref l2, ref l3);
+                if (TN.Count == 1)
+                {
+                    // Decode: nothing to share between tokens, so the tier may take the super-block its widest way.
+                    l0 = TS.DotQ4K(block + 16, x, scales);
+                }
+                else
+                {
+                    // Unrolled so that every chunk's scale broadcast has constant indices (one vpermd).
+                    var scalePairs = ScalePairs(scales);
+                    Group<TS, TV, TN>(block, scalePairs, x, columns, 0, ref l0, ref l1, ref l2, ref l3);
+                    Group<TS, TV, TN>(block, scalePairs, x, columns, 1, ref l0, ref l1, ref l2, ref l3);
+                    Group<TS, TV, TN>(block, scalePairs, x, columns, 2, ref l0, ref l1, ref l2, ref l3);
+                    Group<TS, TV, TN>(block, scalePairs, x, columns, 3, ref l0, ref l1, ref l2, ref l3);
+                }
 
                 float wd = halfTable[*(ushort*)block];
                 float wMin = halfTable[*(ushort*)(block + 2)];
@@ -142,13 +153,21 @@ internal static unsafe class Q4KRows
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> Broadcast(Vector256<int> scalePairs, int lane) => Vector256.Shuffle(scalePairs, Vector256.Create(lane)).AsInt16();
 
+    /// <summary>Each scale as two int16 in an int32 lane, for <see cref="Broadcast"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> ScalePairs(Vector128<short> scales)
+    {
+        var scaleLanes = Vector256.WidenLower(scales.AsUInt16().ToVector256Unsafe()).AsInt32();
+        return scaleLanes | (scaleLanes << 16);
+    }
+
     /// <summary>
-    /// The 8 six-bit scales (each as two int16 in an int32 lane) and 8 mins (int32 lanes) from the 12 packed bytes (layout in <see cref="Q4KCodec"/>): bytes
+    /// The 8 six-bit scales (int16) and 8 mins (int32 lanes) from the 12 packed bytes (layout in <see cref="Q4KCodec"/>): bytes
     /// 0–3 hold scales 0–3 (and the top bits of scales 4–7), bytes 4–7 mins 0–3 (and the top bits of mins 4–7), bytes
     /// 8–11 the low nibbles of scales 4–7 and the high nibbles of mins 4–7 — ggml's kmask shuffle, in one 128-bit register.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<int> Scales, Vector256<int> Mins) ScalesAndMins(byte* packed)
+    private static (Vector128<short> Scales, Vector256<int> Mins) ScalesAndMins(byte* packed)
     {
         // Words u0, u1, u2 (the load reads 4 bytes past them, still inside the block). Wanted, per byte: scales 0–3 =
         // u0 & 63, scales 4–7 = (u2 & 15) | (u0 >> 6) << 4, mins 0–3 = u1 & 63, mins 4–7 = (u2 >> 4 & 15) | (u1 >> 6) << 4.
@@ -159,7 +178,6 @@ internal static unsafe class Q4KRows
             | ((low >> 4) & Vector128.Create(0u, 0, 0, 0x0F0F0F0F));
         var bytes = (lowBits | ((top >> 2) & Vector128.Create(0u, 0x30303030, 0, 0x30303030))).AsByte();
         var words = Vector256.WidenLower(bytes.ToVector256Unsafe());  // sc0..7, m0..7 (one vpmovzxbw; widening in 128-bit halves took 10)
-        var scaleLanes = Vector256.WidenLower(words.GetLower().ToVector256Unsafe()).AsInt32();
-        return (scaleLanes | (scaleLanes << 16), Vector256.WidenLower(words.GetUpper().ToVector256Unsafe()).AsInt32());
+        return (words.GetLower().AsInt16(), Vector256.WidenLower(words.GetUpper().ToVector256Unsafe()).AsInt32());
     }
 }

@@ -100,6 +100,24 @@ internal unsafe interface ISimd<TV>
     /// </summary>
     static abstract Vector256<int> DotQ8Scaled(Vector256<int> accumulator, Vector256<byte> unsignedWeights, Vector256<sbyte> activations, Vector256<short> scales);
 
+    /// <summary>
+    /// One Q4_K super-block against one token: 8 int32 lanes, lane k = Σ_c scales[c] · Σ q4·q8 over elements 32c + 4k ..
+    /// 32c + 4k + 3 of each 32-value chunk c (exact, like <see cref="DotQ8Scaled"/>). <paramref name="packedQuants"/>: 128
+    /// bytes, byte j of 32-byte group g holding chunk 2g's element j in its low nibble and chunk 2g + 1's in its high one;
+    /// <paramref name="activations"/>: the 256 Q8_K quants; <paramref name="scales"/>: the 8 six-bit chunk scales.
+    /// A single token has no unpacked chunk to share, so the whole super-block is one call and a wide tier can take
+    /// two chunks per instruction.
+    /// </summary>
+    static abstract Vector256<int> DotQ4K(byte* packedQuants, sbyte* activations, Vector128<short> scales);
+
+    /// <summary>
+    /// One Q6_K super-block against one token: 8 int32 lanes, lane k = Σ_c scale(c, k) · (offsets[8c + k] + Σ q6·q8 over
+    /// elements 32c + 4k .. 32c + 4k + 3), scale(c, k) = scales[2c] for k &lt; 4, else scales[2c + 1] (exact).
+    /// <paramref name="quants"/>: ql[128] then qh[64] (layout in Q6Rows); <paramref name="offsets"/>: −32 · the q8 sum of
+    /// each 4 values, so the sum is over q6 − 32.
+    /// </summary>
+    static abstract Vector256<int> DotQ6K(byte* quants, sbyte* activations, int* offsets, Vector128<sbyte> scales);
+
     /// <summary>Count values of round-to-nearest-even(x · scale) stored as int8 (|x · scale| ≤ 127.5).</summary>
     static abstract void QuantizeToInt8(float* source, float scale, sbyte* destination);
 }

@@ -191,6 +191,61 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotQ4K(byte* packedQuants, sbyte* activations, Vector128<short> scales)
+    {
+        // Both 128-bit halves hold the 8 scales, so one in-lane vpshufb (constant mask) broadcasts chunk c's scale.
+        var table = Vector256.Create(scales, scales).AsByte();
+        var low = Vector256.Create((byte)0x0F);
+        var lanes = Vector256<int>.Zero;
+        for (int g = 0; g < 4; g++)
+        {
+            var packed = Vector256.Load(packedQuants + (32 * g));
+            int c = 2 * g;
+            lanes = DotQ8Scaled(lanes, packed & low, Vector256.Load(activations + (32 * c)), ScaleOf(table, c));
+            lanes = DotQ8Scaled(lanes, (packed.AsUInt16() >> 4).AsByte() & low, Vector256.Load(activations + (32 * c) + 32), ScaleOf(table, c + 1));
+        }
+
+        return lanes;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotQ6K(byte* quants, sbyte* activations, int* offsets, Vector128<sbyte> scales)
+    {
+        var lowScales = Avx2.ConvertToVector256Int32(scales);                           // sub-blocks 0–7
+        var highScales = Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(scales, 8)); // 8–15
+        var lanes = Vector256<int>.Zero;
+        for (int h = 0; h < 2; h++)
+        {
+            var qlLow = Vector256.Load(quants + (64 * h)).AsUInt16();
+            var qlHigh = Vector256.Load(quants + (64 * h) + 32).AsUInt16();
+            var qh = Vector256.Load(quants + 128 + (32 * h)).AsUInt16();
+            var half = h == 0 ? lowScales : highScales;
+            int c = 4 * h;
+            lanes += DotQ8Biased(Vector256.Load(offsets + (8 * c)), Q6(qlLow, qh << 4), Vector256.Load(activations + (32 * c))) * Q6Scales(half, 0);
+            lanes += DotQ8Biased(Vector256.Load(offsets + (8 * c) + 8), Q6(qlHigh, qh << 2), Vector256.Load(activations + (32 * c) + 32)) * Q6Scales(half, 2);
+            lanes += DotQ8Biased(Vector256.Load(offsets + (8 * c) + 16), Q6(qlLow >> 4, qh), Vector256.Load(activations + (32 * c) + 64)) * Q6Scales(half, 4);
+            lanes += DotQ8Biased(Vector256.Load(offsets + (8 * c) + 24), Q6(qlHigh >> 4, qh >> 2), Vector256.Load(activations + (32 * c) + 96)) * Q6Scales(half, 6);
+        }
+
+        return lanes;
+    }
+
+    /// <summary>32 unsigned q6: the low nibble of <paramref name="low"/> and bits 4–5 of <paramref name="high"/> (16-bit shifts are fine: the masks drop what crossed a byte).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Q6(Vector256<ushort> low, Vector256<ushort> high) =>
+        (low.AsByte() & Vector256.Create((byte)0x0F)) | (high.AsByte() & Vector256.Create((byte)0x30));
+
+    /// <summary>Lanes 0–3 take scale j, lanes 4–7 scale j + 1 (a chunk's two 16-value sub-blocks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q6Scales(Vector256<int> scales, int j) =>
+        Vector256.Shuffle(scales, Vector256.Create(j, j, j, j, j + 1, j + 1, j + 1, j + 1));
+
+    /// <summary>Scale <paramref name="chunk"/> (int16 pair 2·chunk, 2·chunk + 1 of each half of the table) in all 16 int16 positions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> ScaleOf(Vector256<byte> table, int chunk) =>
+        Avx2.Shuffle(table, Vector256.Create((ushort)((((2 * chunk) + 1) << 8) | (2 * chunk))).AsByte()).AsInt16();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination)
     {
         var rounded = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(source) * scale));

@@ -162,6 +162,94 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static Vector256<int> DotQ8Scaled(Vector256<int> accumulator, Vector256<byte> unsignedWeights, Vector256<sbyte> activations, Vector256<short> scales) =>
         Simd256.DotQ8Scaled(accumulator, unsignedWeights, activations, scales);
 
+    /// <summary>
+    /// Two chunks per 512-bit instruction: a group's 32 packed bytes in both halves, the upper half shifted right by 4
+    /// (vpsrlvw), so after the nibble mask the lower half holds chunk 2g and the upper chunk 2g + 1 against the group's
+    /// 64 contiguous activations. Lane k of the upper half sums the odd chunks, of the lower half the even ones; adding
+    /// the halves gives the same exact integers as chunk by chunk.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotQ4K(byte* packedQuants, sbyte* activations, Vector128<short> scales)
+    {
+        var wide = scales.AsInt32().ToVector256Unsafe().ToVector512Unsafe();
+        var table = Avx512F.Shuffle4x128(wide, wide, 0).AsByte();  // all four 128-bit lanes hold the 8 scales, for vpshufb
+        // Unrolled so that every group's scale mask is a constant.
+        var lanes = Group(packedQuants, activations, table, 0);
+        lanes += Group(packedQuants, activations, table, 1);
+        lanes += Group(packedQuants, activations, table, 2);
+        lanes += Group(packedQuants, activations, table, 3);
+        return lanes.GetLower() + lanes.GetUpper();
+    }
+
+    /// <summary>Chunks 2g (lower half) and 2g + 1 (upper half) of the super-block, 8 int32 lanes each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Group(byte* packedQuants, sbyte* activations, Vector512<byte> scaleTable, int g)
+    {
+        // The group in both halves: a load and one vinserti64x4 (Vector512.Create(half, half) took two inserts, and
+        // Avx512F.BroadcastVector256ToVector512 gave wrong lanes under full optimization in .NET 10.0.12).
+        var half = Vector256.Load(packedQuants + (32 * g));
+        var packed = Avx512F.InsertVector256(half.ToVector512Unsafe(), half, 1).AsUInt16();
+        var shifts = HalfConstant(0, 4).AsUInt16();
+        var quants = Avx512BW.ShiftRightLogicalVariable(packed, shifts).AsByte() & Vector512.Create((byte)0x0F);
+        var pairs = Avx512BW.MultiplyAddAdjacent(quants, Vector512.Load(activations + (64 * g)));
+        // vpshufb mask: chunk 2g's scale (int16 2g of the table) in every int16 of the lower half, chunk 2g + 1's in the upper.
+        var mask = HalfConstant((ushort)((((4 * g) + 1) << 8) | (4 * g)), (ushort)((((4 * g) + 3) << 8) | ((4 * g) + 2))).AsByte();
+        return Avx512BW.MultiplyAddAdjacent(pairs, Avx512BW.Shuffle(scaleTable, mask).AsInt16());
+    }
+
+    /// <summary>
+    /// Two chunks per 512-bit instruction: ql bytes 64h .. 64h + 63 hold chunks 4h and 4h + 1 (low nibbles) and 4h + 2,
+    /// 4h + 3 (high), so one load feeds two pairs of adjacent chunks, with qh in both halves shifted per half (vpsllvw,
+    /// vpsrlvw). Without 512-bit VNNI in .NET the four-value sums are vpmaddubsw (q6 ≤ 63: no saturation) and vpmaddwd by 1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotQ6K(byte* quants, sbyte* activations, int* offsets, Vector128<sbyte> scales)
+    {
+        var scaleLanes = Avx512F.ConvertToVector512Int32(scales);  // 16 sub-block scales as int32
+        var lanes = Q6Half(quants, activations, offsets, scaleLanes, 0) + Q6Half(quants, activations, offsets, scaleLanes, 1);
+        return lanes.GetLower() + lanes.GetUpper();
+    }
+
+    /// <summary>Chunks 4h .. 4h + 3: lower halves hold the even chunks, upper halves the odd ones.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q6Half(byte* quants, sbyte* activations, int* offsets, Vector512<int> scaleLanes, int h)
+    {
+        var ql = Vector512.Load(quants + (64 * h));
+        var qhHalf = Vector256.Load(quants + 128 + (32 * h));
+        var qh = Avx512F.InsertVector256(qhHalf.ToVector512Unsafe(), qhHalf, 1).AsUInt16();
+        var low = Vector512.Create((byte)0x0F);
+        var top = Vector512.Create((byte)0x30);
+        // Chunks 4h, 4h + 1: low nibbles, qh bit pairs 0–1 and 2–3 moved to bits 4–5.
+        var first = (ql & low) | (Avx512BW.ShiftLeftLogicalVariable(qh, HalfConstant(4, 2).AsUInt16()).AsByte() & top);
+        // Chunks 4h + 2, 4h + 3: high nibbles, qh bit pairs 4–5 and 6–7.
+        var second = ((ql.AsUInt16() >> 4).AsByte() & low) | (Avx512BW.ShiftRightLogicalVariable(qh, HalfConstant(0, 2).AsUInt16()).AsByte() & top);
+        int c = 4 * h;
+        return Q6Pair(first, activations + (32 * c), offsets + (8 * c), scaleLanes, c)
+            + Q6Pair(second, activations + (32 * c) + 64, offsets + (8 * c) + 16, scaleLanes, c + 2);
+    }
+
+    /// <summary>Chunks c (lower half) and c + 1 (upper): scale · (offset + Σ q6·q8) per four values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q6Pair(Vector512<byte> q6, sbyte* activations, int* offsets, Vector512<int> scaleLanes, int c)
+    {
+        var pairs = Avx512BW.MultiplyAddAdjacent(q6, Vector512.Load(activations));
+        var sums = Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create((short)1)) + Vector512.Load(offsets);
+        int s = 2 * c;
+        var scale = Vector512.Shuffle(scaleLanes, Vector512.Create(s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 2, s + 2, s + 2, s + 2, s + 3, s + 3, s + 3, s + 3));
+        return sums * scale;
+    }
+
+    /// <summary>
+    /// <paramref name="lower"/> in every int16 of the lower half, <paramref name="upper"/> in the upper: built from eight
+    /// ulong scalars so that the JIT folds it into one constant (from two Vector256 halves it inserted them every time).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> HalfConstant(ushort lower, ushort upper)
+    {
+        ulong low = lower * 0x0001_0001_0001_0001UL, high = upper * 0x0001_0001_0001_0001UL;
+        return Vector512.Create(low, low, low, low, high, high, high, high);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination)
     {

@@ -133,6 +133,49 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
         return Vector256.Load(lanes);
     }
 
+    public static Vector256<int> DotQ4K(byte* packedQuants, sbyte* activations, Vector128<short> scales)
+    {
+        var lanes = Vector256<int>.Zero;
+        var quants = stackalloc byte[32];
+        for (int c = 0; c < 8; c++)
+        {
+            byte* packed = packedQuants + (32 * (c / 2));
+            for (int j = 0; j < 32; j++)
+            {
+                quants[j] = (byte)((packed[j] >> (4 * (c % 2))) & 0x0F);
+            }
+
+            lanes = DotQ8Scaled(lanes, Vector256.Load(quants), Vector256.Load(activations + (32 * c)), Vector256.Create(scales.GetElement(c)));
+        }
+
+        return lanes;
+    }
+
+    public static Vector256<int> DotQ6K(byte* quants, sbyte* activations, int* offsets, Vector128<sbyte> scales)
+    {
+        var lanes = stackalloc int[8];
+        new Span<int>(lanes, 8).Clear();
+        for (int c = 0; c < 8; c++)
+        {
+            // Chunk c = 4h + i: ql bytes 64h + 32(i % 2) + j, high nibble when i ≥ 2; qh byte 128 + 32h + j, bit pair i.
+            int h = c / 4, i = c % 4;
+            for (int k = 0; k < 8; k++)
+            {
+                int sum = offsets[(8 * c) + k];
+                for (int j = 4 * k; j < (4 * k) + 4; j++)
+                {
+                    int ql = (quants[(64 * h) + (32 * (i % 2)) + j] >> (4 * (i / 2))) & 0x0F;
+                    int qh = (quants[128 + (32 * h) + j] >> (2 * i)) & 3;
+                    sum += (ql | (qh << 4)) * activations[(32 * c) + j];
+                }
+
+                lanes[k] += scales.GetElement((2 * c) + (k / 4)) * sum;
+            }
+        }
+
+        return Vector256.Load(lanes);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void QuantizeToInt8(float* source, float scale, sbyte* destination) =>
         *destination = (sbyte)MathF.Round(*source * scale, MidpointRounding.ToEven);
