@@ -12,7 +12,7 @@ namespace SharpServe.Engine.Kernels;
 internal abstract unsafe class CpuKernels : IDisposable
 {
     /// <summary>
-    /// From this many tokens Q8_0 and Q4_0 matmuls take the int8 panel GEMM (MatMul.PanelGemmJob, llama.cpp's repacked-GEMM
+    /// From this many tokens Q8_0, Q4_0 and Awq4 matmuls take the int8 panel GEMM (MatMul.PanelGemmJob, llama.cpp's repacked-GEMM
     /// summation order); fewer stay on the GEMV register tiles (ggml_vec_dot's order), whose prefetched weight stream suits
     /// memory-bound batches. Measured (bench kernels --only gemm, 2 threads, r1-distill-1.5B shapes, noisy shared machine,
     /// medians of 3 interleaved runs; weights streamed from DRAM up to 16 tokens): panels ÷ tiles at 8 tokens 0.36–0.94×,

@@ -40,15 +40,15 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// F32 q/o 1536×1536 at 8 tokens GEMV 0.63 / 0.33 vs GEMM 0.60 / 0.33, down 1536×8960 4.4 / 2.4 vs 3.4 / 1.8,
     /// at 4 tokens GEMV wins everywhere; F16/BF16 pay for decoding every weight to f32 panels, so GEMV wins up
     /// to 16 tokens (BF16 layer q,o,gate,up,down at 16: GEMV 16.9 / 8.6 vs GEMM 17.7 / 9.2; F16 17.8 / 9.0 vs 19.3 / 11.3).
-    /// Q8_0 takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>) and Q4_0 its rows (<see cref="Q4Rows"/>) below
-    /// <see cref="CpuKernels.PanelMinTokens"/> tokens and the int8 panel GEMM (<see cref="PanelGemmJob{TS, TV}"/>) from there; Awq4
-    /// <see cref="AwqRows"/>; all on Q8_0-quantized activations as llama.cpp does; Q6_K and Q4_K their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) on Q8_K activations.
+    /// Q8_0 takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>), Q4_0 and Awq4 their rows (<see cref="Q4Rows"/>,
+    /// <see cref="AwqRows"/>) below <see cref="CpuKernels.PanelMinTokens"/> tokens and the int8 panel GEMM
+    /// (<see cref="PanelGemmJob{TS, TV}"/>) from there; all on Q8_0-quantized activations as llama.cpp does; Q6_K and Q4_K their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) on Q8_K activations.
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
     public override void MatMul(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
     {
-        if (type is TensorDType.Q8_0 or TensorDType.Q4_0 && tokens >= PanelMinTokens)
+        if (type is TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Awq4 && tokens >= PanelMinTokens)
         {
             PanelGemm(type, weights, rows, columns, bias, x, y, tokens);
             return;

@@ -10,7 +10,8 @@ namespace SharpServe.Engine.Tests.Awq;
 /// </summary>
 public sealed class AwqMatMulTests
 {
-    private static readonly int[] TokenCounts = [1, 2, 3, 5, 7, 17];
+    // 33 and 70 take the int8 panel GEMM (from CpuKernels.PanelMinTokens tokens), the rest the four-row tiles.
+    private static readonly int[] TokenCounts = [1, 2, 3, 5, 7, 17, 33, 70];
 
     public static TheoryData<SimdTier> Tiers()
     {
@@ -70,7 +71,7 @@ public sealed class AwqMatMulTests
     /// <summary>
     /// x = 127·e_t quantizes exactly (d = 1, q = 127), so y[t, o] = 127·s·(q − z) rounded once: the matmul reads every
     /// weight back at the place the AutoAWQ layout gives it. Feeding all `in` one-hot rows at once also covers the
-    /// multi-token tiles.
+    /// multi-token path (the panel GEMM's interleaved layout).
     /// </summary>
     [Theory]
     [MemberData(nameof(Tiers))]

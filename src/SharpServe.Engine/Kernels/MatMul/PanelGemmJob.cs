@@ -6,7 +6,7 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// Multi-token y = x·Wᵀ + b for Q8_0 and Q4_0 weights as an int8 panel GEMM: parts split the 8-row blocks; each block is
+/// Multi-token y = x·Wᵀ + b for Q8_0, Q4_0 and Awq4 weights as an int8 panel GEMM: parts split the 8-row blocks; each block is
 /// packed once per token chunk into the worker's <see cref="WeightPanel"/> (8·columns bytes of int8, in L1/L2) and reused by
 /// every <see cref="PanelTile"/> of the chunk. Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
 /// so they stay in the last-level cache however many tokens come (the weights are then re-read and repacked once per chunk).
@@ -27,7 +27,7 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
     private const int ChunkBytes = 4 * 1024 * 1024;
 
     private TensorDType _type;
-    private byte* _weights;    // [rows, columns] Q8_0 or Q4_0
+    private byte* _weights;    // [rows, columns] Q8_0, Q4_0 or Awq4
     private int _rows;
     private int _columns;
     private byte* _quants;     // [paddedTokens, columns / 32, 32] x + 128

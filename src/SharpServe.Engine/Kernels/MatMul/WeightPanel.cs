@@ -9,7 +9,8 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// Eight Q8_0 or Q4_0 weight rows widened to int8 and interleaved for <see cref="PanelTile"/>, block after block:
 /// 8 groups of 4 values × 8 rows × 4 bytes (one 32-byte load = values 4g..4g+3 of all 8 rows, vpdpbusd's signed operand),
 /// then the rows' f32 scales d_w and their int32 −128·Σw (the activations arrive as x + 128, so starting each block's
-/// integer sum there leaves exactly Σ w·x). Q8_0: w = q; Q4_0: w = nibble − 8. Rows past the matrix are zero.
+/// integer sum there leaves exactly Σ w·x). Q8_0: w = q; Q4_0: w = nibble − 8; Awq4: w = nibble − z with the scale and
+/// zero of the 128-value group the block lies in. Rows past the matrix are zero.
 /// </summary>
 internal static unsafe class WeightPanel
 {
@@ -21,6 +22,8 @@ internal static unsafe class WeightPanel
     public const int ScalesOffset = 256;
     public const int CorrectionsOffset = 288;
 
+    private const int AwqGroupBytes = 68;
+
     /// <summary>Panel bytes of a matrix with <paramref name="columns"/> columns.</summary>
     public static long Bytes(int columns) => (long)(columns / 32) * BlockBytes;
 
@@ -31,8 +34,7 @@ internal static unsafe class WeightPanel
         where TV : struct
     {
         int blocks = columns / 32;
-        int sourceBlockBytes = type == TensorDType.Q8_0 ? 34 : 18;
-        long rowBytes = (long)blocks * sourceBlockBytes;
+        long rowBytes = TensorDTypeInfo.ByteSize(type, columns);
         float* halfTable = HalfTable.Pointer;
         int* unpacked = stackalloc int[8];   // [8 groups] of 4 int8 values: one Q4_0 row's block
         var offset = Vector256.Create(unchecked((int)0x80808080)).AsByte();
@@ -45,9 +47,24 @@ internal static unsafe class WeightPanel
                 int* values = null;
                 if (r < validRows)
                 {
-                    byte* block = weights + ((row0 + r) * rowBytes) + ((long)b * sourceBlockBytes);
-                    scales[r] = halfTable[*(ushort*)block];
-                    values = type == TensorDType.Q8_0 ? (int*)(block + 2) : UnpackQ4(block, unpacked);
+                    byte* row = weights + ((row0 + r) * rowBytes);
+                    if (type == TensorDType.Q8_0)
+                    {
+                        scales[r] = halfTable[*(ushort*)(row + (b * 34L))];
+                        values = (int*)(row + (b * 34L) + 2);
+                    }
+                    else if (type == TensorDType.Q4_0)
+                    {
+                        scales[r] = halfTable[*(ushort*)(row + (b * 18L))];
+                        values = Unpack(row + (b * 18L) + 2, 8, unpacked);
+                    }
+                    else
+                    {
+                        // Awq4: run b % 4 of its 128-value group (fp16 scale, zero, padding, 4 runs of 16 bytes).
+                        byte* group = row + (b / 4 * AwqGroupBytes);
+                        scales[r] = halfTable[*(ushort*)group];
+                        values = Unpack(group + 4 + (16 * (b % 4)), group[2], unpacked);
+                    }
                 }
                 else
                 {
@@ -71,12 +88,15 @@ internal static unsafe class WeightPanel
         }
     }
 
-    /// <summary>A Q4_0 block's 32 values w = nibble − 8 as int8 (element j &lt; 16 in byte j's low nibble, j + 16 in its high one).</summary>
+    /// <summary>
+    /// 32 packed nibbles as int8 values nibble − <paramref name="zero"/> (element j &lt; 16 in byte j's low nibble, j + 16 in
+    /// its high one: Q4_0's order, which AwqRepacker keeps for each 32-value run).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int* UnpackQ4(byte* block, int* destination)
+    private static int* Unpack(byte* nibbles16, byte zero, int* destination)
     {
-        var nibbles = Vector128.Load(block + 2);
-        var values = Vector256.Create(nibbles & Vector128.Create((byte)0x0F), Vector128.ShiftRightLogical(nibbles, 4)) - Vector256.Create((byte)8);
+        var nibbles = Vector128.Load(nibbles16);
+        var values = Vector256.Create(nibbles & Vector128.Create((byte)0x0F), Vector128.ShiftRightLogical(nibbles, 4)) - Vector256.Create(zero);
         values.Store((byte*)destination);
         return destination;
     }
