@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Loading;
 
@@ -36,46 +37,19 @@ internal static unsafe class WeightPanel
         int blocks = columns / 32;
         long rowBytes = TensorDTypeInfo.ByteSize(type, columns);
         float* halfTable = HalfTable.Pointer;
-        int* unpacked = stackalloc int[8];   // [8 groups] of 4 int8 values: one Q4_0 row's block
         var offset = Vector256.Create(unchecked((int)0x80808080)).AsByte();
+        var rows = stackalloc Vector256<int>[Rows];   // one block of each row: 8 groups of 4 int8 values
         for (int b = 0; b < blocks; b++)
         {
             byte* packed = panel + ((long)b * BlockBytes);
             float* scales = (float*)(packed + ScalesOffset);
             for (int r = 0; r < Rows; r++)
             {
-                int* values = null;
-                if (r < validRows)
-                {
-                    byte* row = weights + ((row0 + r) * rowBytes);
-                    if (type == TensorDType.Q8_0)
-                    {
-                        scales[r] = halfTable[*(ushort*)(row + (b * 34L))];
-                        values = (int*)(row + (b * 34L) + 2);
-                    }
-                    else if (type == TensorDType.Q4_0)
-                    {
-                        scales[r] = halfTable[*(ushort*)(row + (b * 18L))];
-                        values = Unpack(row + (b * 18L) + 2, 8, unpacked);
-                    }
-                    else
-                    {
-                        // Awq4: run b % 4 of its 128-value group (fp16 scale, zero, padding, 4 runs of 16 bytes).
-                        byte* group = row + (b / 4 * AwqGroupBytes);
-                        scales[r] = halfTable[*(ushort*)group];
-                        values = Unpack(group + 4 + (16 * (b % 4)), group[2], unpacked);
-                    }
-                }
-                else
-                {
-                    scales[r] = 0;
-                }
-
-                for (int g = 0; g < 8; g++)
-                {
-                    *(int*)(packed + (32 * g) + (4 * r)) = values == null ? 0 : values[g];
-                }
+                scales[r] = 0;
+                rows[r] = r < validRows ? Block(type, weights + ((row0 + r) * rowBytes), b, halfTable, out scales[r]) : default;
             }
+
+            Interleave<TS, TV>(rows, packed);
 
             // 128·Σw per row: vpdpbusd of the panel against bytes of 128, the same (exact) dot the tile runs.
             var sum = Vector256<int>.Zero;
@@ -88,16 +62,89 @@ internal static unsafe class WeightPanel
         }
     }
 
+    /// <summary>Block b of one row as 32 int8 values (8 groups of 4), and its f32 scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Block(TensorDType type, byte* row, int b, float* halfTable, out float scale)
+    {
+        if (type == TensorDType.Q8_0)
+        {
+            scale = halfTable[*(ushort*)(row + (b * 34L))];
+            return Vector256.Load((int*)(row + (b * 34L) + 2));
+        }
+
+        if (type == TensorDType.Q4_0)
+        {
+            scale = halfTable[*(ushort*)(row + (b * 18L))];
+            return Unpack(row + (b * 18L) + 2, 8);
+        }
+
+        // Awq4: run b % 4 of its 128-value group (fp16 scale, zero, padding, 4 runs of 16 bytes).
+        byte* group = row + (b / 4 * AwqGroupBytes);
+        scale = halfTable[*(ushort*)group];
+        return Unpack(group + 4 + (16 * (b % 4)), group[2]);
+    }
+
     /// <summary>
     /// 32 packed nibbles as int8 values nibble − <paramref name="zero"/> (element j &lt; 16 in byte j's low nibble, j + 16 in
     /// its high one: Q4_0's order, which AwqRepacker keeps for each 32-value run).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int* Unpack(byte* nibbles16, byte zero, int* destination)
+    private static Vector256<int> Unpack(byte* nibbles16, byte zero)
     {
         var nibbles = Vector128.Load(nibbles16);
-        var values = Vector256.Create(nibbles & Vector128.Create((byte)0x0F), Vector128.ShiftRightLogical(nibbles, 4)) - Vector256.Create(zero);
-        values.Store((byte*)destination);
-        return destination;
+        return (Vector256.Create(nibbles & Vector128.Create((byte)0x0F), Vector128.ShiftRightLogical(nibbles, 4)) - Vector256.Create(zero)).AsInt32();
+    }
+
+    /// <summary>
+    /// packed[g, r] = rows[r][g]: an 8×8 transpose of 4-byte groups. With AVX2 in 24 shuffles and 8 stores (the per-group
+    /// stores were a quarter of a 32-token step's panel GEMM); the scalar tier keeps the plain loop, so both are tested.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave<TS, TV>(Vector256<int>* rows, byte* packed)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        if (!Avx2.IsSupported || TS.Count == 1)
+        {
+            for (int r = 0; r < Rows; r++)
+            {
+                for (int g = 0; g < 8; g++)
+                {
+                    *(int*)(packed + (32 * g) + (4 * r)) = rows[r].GetElement(g);
+                }
+            }
+
+            return;
+        }
+
+        // [r0g0 r1g0 r0g1 r1g1 | r0g4 r1g4 r0g5 r1g5] and the like: pairs of rows per group.
+        var t0 = Avx2.UnpackLow(rows[0], rows[1]);
+        var t1 = Avx2.UnpackHigh(rows[0], rows[1]);
+        var t2 = Avx2.UnpackLow(rows[2], rows[3]);
+        var t3 = Avx2.UnpackHigh(rows[2], rows[3]);
+        var t4 = Avx2.UnpackLow(rows[4], rows[5]);
+        var t5 = Avx2.UnpackHigh(rows[4], rows[5]);
+        var t6 = Avx2.UnpackLow(rows[6], rows[7]);
+        var t7 = Avx2.UnpackHigh(rows[6], rows[7]);
+
+        // [r0..r3 of group g | r0..r3 of group g + 4].
+        var u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32();
+        var u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+        var u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()).AsInt32();
+        var u3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+        var u4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()).AsInt32();
+        var u5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64()).AsInt32();
+        var u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32();
+        var u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
+
+        int* o = (int*)packed;
+        Avx2.Permute2x128(u0, u4, 0x20).Store(o);
+        Avx2.Permute2x128(u1, u5, 0x20).Store(o + 8);
+        Avx2.Permute2x128(u2, u6, 0x20).Store(o + 16);
+        Avx2.Permute2x128(u3, u7, 0x20).Store(o + 24);
+        Avx2.Permute2x128(u0, u4, 0x31).Store(o + 32);
+        Avx2.Permute2x128(u1, u5, 0x31).Store(o + 40);
+        Avx2.Permute2x128(u2, u6, 0x31).Store(o + 48);
+        Avx2.Permute2x128(u3, u7, 0x31).Store(o + 56);
     }
 }
