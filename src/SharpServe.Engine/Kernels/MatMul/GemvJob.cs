@@ -104,10 +104,10 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
 
                 break;
             case TensorDType.Q4_0:
-                Q4Rows.Run<TS, TV, TN, FourTokens>(in _op, t0, r0, r1);
+                BiasedRows.Run<TS, TV, TN, FourTokens, Q4Rows>(in _op, t0, r0, r1);
                 break;
             case TensorDType.Awq4:
-                AwqRows.Run<TS, TV, TN, FourTokens>(in _op, t0, r0, r1);
+                BiasedRows.Run<TS, TV, TN, FourTokens, AwqRows>(in _op, t0, r0, r1);
                 break;
             case TensorDType.Q6_K:
                 Q6Rows.Run<TS, TV, TN>(in _op, t0, r0, r1);
