@@ -18,7 +18,6 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly QuantizeJob<TS, TV> _quantize = new();
     private readonly PanelGemmJob<TS, TV> _panelGemm = new();
     private readonly PanelQuantizeJob<TS, TV> _panelQuantize = new();
-    private readonly KPanelGemmJob<TS, TV> _kPanelGemm = new();
     private readonly KPanelQuantizeJob<TS, TV> _kPanelQuantize = new();
     private readonly AttentionJob<TS, TV> _attention = new();
 
@@ -46,7 +45,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// <see cref="AwqRows"/>) below <see cref="CpuKernels.PanelMinTokens"/> tokens and the int8 panel GEMM
     /// (<see cref="PanelGemmJob{TS, TV}"/>) from there; all on Q8_0-quantized activations as llama.cpp does. Q6_K and Q4_K take
     /// their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) below PanelMinTokens and the K-quant panel GEMM
-    /// (<see cref="KPanelGemmJob{TS, TV}"/>) from there, on Q8_K activations.
+    /// (<see cref="PanelGemmJob{TS, TV}"/> with <see cref="KPanelTile"/>) from there, on Q8_K activations.
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
@@ -150,13 +149,13 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
 
         byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * WeightPanel.Bytes(columns));
         int parts = Math.Min((rows + WeightPanel.Rows - 1) / WeightPanel.Rows, pool.Threads * 4);
-        _panelGemm.Set(type, weights, rows, columns, quants, scales, tokens, bias, y, panels, parts);
+        _panelGemm.Set(type, weights, rows, columns, quants, scales, null, tokens, bias, y, panels, parts);
         pool.Run(_panelGemm, parts);
     }
 
     private void KPanelGemm(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
     {
-        int paddedTokens = KPanelGemmJob<TS, TV>.PaddedTokens(tokens);
+        int paddedTokens = PanelGemmJob<TS, TV>.PaddedTokens(tokens);
         sbyte* quants = (sbyte*)_xQuants.Ensure((long)paddedTokens * columns);
         float* scales = (float*)_xScales.Ensure((long)paddedTokens * (columns / Q8KActivations.BlockSize) * sizeof(float));
         int* sums = (int*)_xCorrections.Ensure((long)paddedTokens * (columns / 16) * sizeof(int));
@@ -166,8 +165,8 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
 
         byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * KWeightPanel.Bytes(columns));
         int parts = Math.Min((rows + KWeightPanel.Rows - 1) / KWeightPanel.Rows, pool.Threads * 4);
-        _kPanelGemm.Set(type, weights, rows, columns, quants, scales, sums, tokens, bias, y, panels, parts);
-        pool.Run(_kPanelGemm, parts);
+        _panelGemm.Set(type, weights, rows, columns, (byte*)quants, scales, sums, tokens, bias, y, panels, parts);
+        pool.Run(_panelGemm, parts);
     }
 
     private void Gemv(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)

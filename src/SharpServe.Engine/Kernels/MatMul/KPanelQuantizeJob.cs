@@ -6,7 +6,7 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// The K-quant panel GEMM's activations (<see cref="KPanelGemmJob{TS, TV}"/>): each token quantized to Q8_K by
+/// The K-quant panel GEMM's activations (<see cref="PanelGemmJob{TS, TV}"/> with <see cref="KPanelTile"/>): each token quantized to Q8_K by
 /// <see cref="Q8KActivations"/> (the same quants and scales as the row kernels), token-major int8, plus per token the exact
 /// integer sums the tile starts from: Q6_K −32·Σ q8 per 16 values (its unsigned q's offset), Q4_K Σ q8 per 32 values (its
 /// min term). Q4_K tokens in whole groups of 4 take ggml_quantize_mat_q8_K_4x8's scale (1/iscale), the rest the row
