@@ -14,8 +14,9 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// and f = fma(d_w·d_x, (float)main, f). Q4_K beside it: min = m·Σq8 of the same two sub-blocks (exact),
 /// g = fma(dmin_w·d_x, (float)min, g); the store is f − g (llama.cpp keeps the same float sum and float min sum and subtracts
 /// at the end), then + bias (none at all without one). Q6_K, which this llama.cpp does not repack, takes the same order.
-/// Bounds: |s_sub| ≤ 32·15·127 (Q4_K) or 16·32·127 (Q6_K), times |sc| ≤ 63 or 128, over 2 or 4 sub-blocks: under 2^24, and
-/// min ≤ 2·63·32·127: every integer step is exact, so all tiers give the same bits.
+/// Bounds: |s_sub| ≤ 32·15·127 (Q4_K) or 16·32·127 (Q6_K), times |sc| ≤ 63 or 128, over 2 or 4 sub-blocks: under 2^23
+/// (Q4_K) and 2^26 (Q6_K), and min ≤ 2·63·32·127: every integer step is exact in int32 and the one rounding, (float)main,
+/// is the same instruction on every tier, so all tiers give the same bits.
 /// Four tokens a tile, not PanelTile's eight: four tokens' f, g, d·d_x, main and sub-block accumulators already take 20 vectors.
 /// </summary>
 internal static unsafe class KPanelTile
