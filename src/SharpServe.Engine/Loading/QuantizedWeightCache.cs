@@ -39,7 +39,7 @@ public static class QuantizedWeightCache
     /// <summary><c>quantized/</c> under the user cache (created if needed).</summary>
     public static string DefaultDirectory => UserCache.SubDirectory("quantized");
 
-    /// <summary>The cache file a checkpoint at <paramref name="checkpointPath"/> maps to, as it is now.</summary>
+    /// <summary>The int8 cache file a checkpoint at <paramref name="checkpointPath"/> maps to, as it is now.</summary>
     public static string CacheFile(string checkpointPath, string cacheDirectory) =>
         Path.Combine(cacheDirectory, WeightSourceIdentity.Key(WeightSourceIdentity.Describe(checkpointPath, FormatVersion)) + ".gguf");
 
