@@ -34,6 +34,11 @@ public static class BatchedBench
                 throw new ArgumentException("--quantization: batched runs llama.cpp and SharpServe on the same file as stored; pass a quantized GGUF instead (the engine table's int8 format compares int8 at load with llama.cpp's q8_0)");
             }
 
+            if (settings.ConvertsAtLoad)
+            {
+                throw new ArgumentException("--token-embedding-type / --output-tensor-type: batched runs llama.cpp and SharpServe on the same file as stored; pass a GGUF that llama-quantize wrote with those flags instead");
+            }
+
             Compare(settings, settings.Model ?? BenchModels.Ensure(TensorDType.Q8_0, tokenizerPath: null));
             return 0;
         }));

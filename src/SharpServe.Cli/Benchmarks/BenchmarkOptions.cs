@@ -31,13 +31,15 @@ public sealed class BenchmarkOptions
     public Option<string?> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "Explicit KV-cache size, e.g. 2GiB (default: max-num-seqs sequences of max-model-len)" };
     public Option<string> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues} (auto = float32 on CPU)", DefaultValueFactory = _ => "auto" };
     public Option<string?> Quantization { get; } = CommonOptions.Quantization();
+    public Option<string?> TokenEmbeddingType { get; } = CommonOptions.TokenEmbeddingType();
+    public Option<string?> OutputTensorType { get; } = CommonOptions.OutputTensorType();
     public Option<int> Threads { get; } = new("--threads") { Description = "Compute threads", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<string?> OutputJson { get; } = new("--output-json") { Description = "Also write the settings and every level's results to this JSON file" };
 
     public IEnumerable<Option> All =>
     [
         Model, NumPrompts, InputLen, OutputLen, Concurrency, Seed, Warmup, MaxNumSeqs, MaxNumBatchedTokens,
-        MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, Quantization, Threads, OutputJson,
+        MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, Threads, OutputJson,
     ];
 
     /// <summary>The flags, checked; a bad value is an <see cref="ArgumentException"/> naming the flag.</summary>
@@ -64,7 +66,9 @@ public sealed class BenchmarkOptions
             ? ByteSize.TryParse(kvText, out long bytes) && bytes > 0 ? bytes : throw new ArgumentException($"--kv-cache-memory: '{kvText}' is not a positive byte size (e.g. 2GiB)")
             : null;
         string? quantization = parse.GetValue(Quantization);
-        WeightFormatCheck.LoadOptions(quantization); // an unknown value fails now, before the model is resolved or loaded
+        string? tokenEmbeddingType = parse.GetValue(TokenEmbeddingType);
+        string? outputTensorType = parse.GetValue(OutputTensorType);
+        WeightFormatCheck.LoadOptions(quantization, tokenEmbeddingType, outputTensorType); // an unknown value fails now, before the model is resolved or loaded
         return new BenchmarkSettings(
             parse.GetValue(Model),
             numPrompts,
@@ -81,7 +85,9 @@ public sealed class BenchmarkOptions
             KvCacheDTypeExtensions.Parse(parse.GetValue(KvCacheDType)!),
             AtLeast(parse.GetValue(Threads), 1, "--threads"),
             parse.GetValue(OutputJson),
-            quantization);
+            quantization,
+            tokenEmbeddingType,
+            outputTensorType);
     }
 
     private static int AtLeast(int value, int minimum, string flag) =>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SharpServe.Cli.Benchmarks;
 using SharpServe.Cli.Benchmarks.Serve;
+using SharpServe.Engine.Loading;
 using SharpServe.Engine.Models;
 
 namespace SharpServe.Cli.Commands;
@@ -39,7 +40,7 @@ internal static class BenchCommand
                 Console.Error.WriteLine(LevelTable.Summary("sharpserve", levels[^1]));
             }
 
-            Console.WriteLine($"sharpserve bench engine: {Path.GetFileName(path)}{(model.Checkpoint.Quantization is { } q ? $" ({q.Quantization.ToString().ToLowerInvariant()} at load)" : "")}, input {settings.InputLen}, output {settings.OutputLen}, {settings.NumPrompts} prompts per level, {settings.Threads} threads");
+            Console.WriteLine($"sharpserve bench engine: {Path.GetFileName(path)}{(model.Checkpoint.Quantization is { } q ? $" ({q.Quantization.ToString().ToLowerInvariant()} at load)" : "")}{(model.Checkpoint.HeadTypes is { } heads ? $" ({string.Join(", ", heads.Converted.Select(pair => $"{pair.Key} {HeadTensorTypes.Name(pair.Value)}"))} at load)" : "")}, input {settings.InputLen}, output {settings.OutputLen}, {settings.NumPrompts} prompts per level, {settings.Threads} threads");
             foreach (string line in LevelTable.Lines(levels))
             {
                 Console.WriteLine(line);

@@ -28,10 +28,24 @@ public static class CommonOptions
         Description = "Quantization of the weights: none, q8_0, q4_0, q6_k or awq as stored in the checkpoint, or int8 to quantize bf16/f16/f32 matrices to q8_0 at load (cached in the user cache; default: whatever the file holds)",
     };
 
+    /// <summary>llama-quantize's --token-embedding-type, applied at load (see <see cref="HeadTensorTypes"/>); read with <see cref="WeightFormatCheck.LoadOptions"/>.</summary>
+    public static Option<string?> TokenEmbeddingType() => new(HeadTensorTypes.TokenEmbeddingFlag)
+    {
+        Description = $"Store an f32/f16/bf16 token embedding as {TypeList} at load, as llama-quantize's flag does (cached in the user cache; not with --quantization int8; a tied embedding is the output: use --output-tensor-type)",
+    };
+
+    /// <summary>llama-quantize's --output-tensor-type, applied at load (see <see cref="HeadTensorTypes"/>).</summary>
+    public static Option<string?> OutputTensorType() => new(HeadTensorTypes.OutputTensorFlag)
+    {
+        Description = $"Store an f32/f16/bf16 lm_head (the shared embedding when tied) as {TypeList} at load, as llama-quantize's flag does (cached in the user cache; not with --quantization int8)",
+    };
+
     public static Option<string?> PromptIds() => new("--prompt-ids")
     {
         Description = "Comma-separated token ids, e.g. 1,2,3",
     };
+
+    private static string TypeList => string.Join(", ", HeadTensorTypes.Supported.Select(HeadTensorTypes.Name));
 
     /// <summary>
     /// The --model value as a local path: the embedded default (created on first use) when absent,

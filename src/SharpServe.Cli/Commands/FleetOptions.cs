@@ -20,13 +20,15 @@ internal sealed class FleetOptions
     public Option<int?> MaxQueue { get; } = new("--max-queue") { Description = "Sequences that may wait beyond the running ones in each instance; more are refused with 429 (default 1024)" };
     public Option<int?> Threads { get; } = new("--threads") { Description = "Compute threads of each instance (default: every core)" };
     public Option<string?> Quantization { get; } = new("--quantization") { Description = "none, or int8: every instance quantizes bf16/f16/f32 matrices to q8_0 at load and maps the one cached file" };
+    public Option<string?> TokenEmbeddingType { get; } = CommonOptions.TokenEmbeddingType();
+    public Option<string?> OutputTensorType { get; } = CommonOptions.OutputTensorType();
     public Option<string?> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues}" };
     public Option<string> LogDir { get; } = LogDirOption();
     public Option<string[]> ServedModelNames { get; } = new("--served-model-name") { Description = "Names clients may use for the model (default: the --model value)", AllowMultipleArgumentsPerToken = true };
 
     public IEnumerable<Option> All =>
     [
-        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, Quantization, LogDir, ServedModelNames,
+        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, LogDir, ServedModelNames,
     ];
 
     public static Option<string> LogDirOption() => new("--log-dir") { Description = "Folder of the instances' logs (instance_PORT.log)", DefaultValueFactory = _ => "fleet-logs" };
@@ -58,6 +60,8 @@ internal sealed class FleetOptions
             Threads = parse.GetValue(Threads),
             KvCacheDtype = parse.GetValue(KvCacheDType),
             Quantization = parse.GetValue(Quantization),
+            TokenEmbeddingType = parse.GetValue(TokenEmbeddingType),
+            OutputTensorType = parse.GetValue(OutputTensorType),
         },
     };
 }

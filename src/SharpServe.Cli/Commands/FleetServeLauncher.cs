@@ -47,6 +47,16 @@ internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
             args.AddRange(["--quantization", WeightQuantizationNames.Int8]);
         }
 
+        if (engine.TokenEmbeddingType is { } embeddingType)
+        {
+            args.AddRange([HeadTensorTypes.TokenEmbeddingFlag, HeadTensorTypes.Name(embeddingType)]);
+        }
+
+        if (engine.OutputTensorType is { } outputType)
+        {
+            args.AddRange([HeadTensorTypes.OutputTensorFlag, HeadTensorTypes.Name(outputType)]);
+        }
+
         if (engine.MaxModelLen is { } maxModelLen)
         {
             args.AddRange(["--max-model-len", Text(maxModelLen)]);

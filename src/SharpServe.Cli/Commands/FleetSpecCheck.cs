@@ -16,8 +16,8 @@ internal static class FleetSpecCheck
             var validator = new FleetSpecValidator(deviceBytes, engine =>
             {
                 checkpoint ??= ModelLoader.Load(CommonOptions.ResolveModel(ModelPath(fleet.Model!, specPath)));
-                long weightBytes = engine.Quantization == WeightQuantization.Int8
-                    ? QuantizedWeightCache.Int8WeightBytes(checkpoint)
+                long weightBytes = engine.Quantization == WeightQuantization.Int8 ? QuantizedWeightCache.Int8WeightBytes(checkpoint)
+                    : engine.LoadOptions.ConvertsHeads ? QuantizedWeightCache.HeadTypesWeightBytes(checkpoint, engine.TokenEmbeddingType, engine.OutputTensorType)
                     : ModelMemory.WeightBytes(checkpoint);
                 return ModelFootprint.Of(
                     checkpoint.Config, weightBytes, engine.MaxModelLen ?? checkpoint.Config.MaxPositionEmbeddings, engine.MaxNumBatchedTokens, engine.KvCacheDType);

@@ -26,10 +26,12 @@ internal static class GenerateCommand
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after an end-of-sequence token" };
         var kvCacheDType = new Option<string>("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues} (auto = float32 on CPU)", DefaultValueFactory = _ => "auto" };
         var quantization = CommonOptions.Quantization();
+        var tokenEmbeddingType = CommonOptions.TokenEmbeddingType();
+        var outputTensorType = CommonOptions.OutputTensorType();
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate a continuation of a prompt")
         {
-            model, prompt, promptIds, chat, maxTokens, temperature, topP, seed, ignoreEos, kvCacheDType, quantization, threads,
+            model, prompt, promptIds, chat, maxTokens, temperature, topP, seed, ignoreEos, kvCacheDType, quantization, tokenEmbeddingType, outputTensorType, threads,
         };
         command.SetAction(parse => CommonOptions.Run(() =>
         {
@@ -42,8 +44,9 @@ internal static class GenerateCommand
             KvCacheDType kvType = KvCacheDTypeExtensions.Parse(parse.GetValue(kvCacheDType)!);
 
             string? quantizationName = parse.GetValue(quantization);
-            WeightFormatCheck.LoadOptions(quantizationName); // an unknown value fails before the model is resolved or loaded
-            using var loaded = WeightFormatCheck.Open(CommonOptions.ResolveModel(parse.GetValue(model)), quantizationName, parse.GetValue(threads));
+            // An unknown value fails before the model is resolved or loaded.
+            var loadOptions = WeightFormatCheck.LoadOptions(quantizationName, parse.GetValue(tokenEmbeddingType), parse.GetValue(outputTensorType));
+            using var loaded = WeightFormatCheck.Open(CommonOptions.ResolveModel(parse.GetValue(model)), quantizationName, loadOptions, parse.GetValue(threads));
             int[] ids = PromptTokens(loaded, parse.GetValue(prompt), parse.GetValue(promptIds), parse.GetValue(chat));
             Console.Error.WriteLine($"weights: {ResidentWeights.Describe(loaded)}"); // after the prompt is checked: a bad one is the only line
             var generation = loaded.Checkpoint.Generation;

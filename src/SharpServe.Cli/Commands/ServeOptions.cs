@@ -30,6 +30,8 @@ internal sealed class ServeOptions
     public Option<int> Threads { get; } = CommonOptions.Threads();
     public Option<string> DType { get; } = new("--dtype") { Description = $"Weight type: {string.Join(", ", WeightFormatCheck.DTypes)}; anything but auto must match the checkpoint", DefaultValueFactory = _ => WeightFormatCheck.AutoDType };
     public Option<string?> Quantization { get; } = CommonOptions.Quantization();
+    public Option<string?> TokenEmbeddingType { get; } = CommonOptions.TokenEmbeddingType();
+    public Option<string?> OutputTensorType { get; } = CommonOptions.OutputTensorType();
     public Option<string?> ReasoningParser { get; } = new("--reasoning-parser") { Description = $"Split chat replies into reasoning_content and content: {ReasoningParsers.DeepSeekR1}" };
     public Option<double> DrainTimeout { get; } = new("--drain-timeout") { Description = "Seconds in-flight requests may run after SIGTERM or Ctrl+C before they are cut", DefaultValueFactory = _ => 30 };
     public Option<double> EngineStallTimeout { get; } = new("--engine-stall-timeout") { Description = "Seconds without an engine step, with requests pending, after which /health answers 503", DefaultValueFactory = _ => 30 };
@@ -39,7 +41,7 @@ internal sealed class ServeOptions
     [
         Model, Host, Port, ServedModelNames, MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, MaxNumSeqs,
         MaxNumBatchedTokens, MaxQueue, EnablePrefixCaching, NoEnablePrefixCaching, ApiKey, TensorParallelSize, Threads,
-        DType, Quantization, ReasoningParser, DrainTimeout, EngineStallTimeout, LogFile,
+        DType, Quantization, TokenEmbeddingType, OutputTensorType, ReasoningParser, DrainTimeout, EngineStallTimeout, LogFile,
     ];
 
     public ServeSettings Read(ParseResult parse)
@@ -90,7 +92,7 @@ internal sealed class ServeOptions
             parse.GetValue(Threads),
             dtype,
             parse.GetValue(Quantization),
-            WeightFormatCheck.LoadOptions(parse.GetValue(Quantization)),
+            WeightFormatCheck.LoadOptions(parse.GetValue(Quantization), parse.GetValue(TokenEmbeddingType), parse.GetValue(OutputTensorType)),
             new ServerOptions
             {
                 Host = parse.GetValue(Host)!,

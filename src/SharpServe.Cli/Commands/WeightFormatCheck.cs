@@ -17,9 +17,9 @@ internal static class WeightFormatCheck
     /// <summary>The values naming a stored type (ggml's names and awq); int8 is the conversion.</summary>
     private static readonly string[] StoredQuantizations = ["none", "q8_0", "q4_0", "q6_k", "q4_k", "awq"];
 
-    /// <summary>How to load for <paramref name="quantization"/>; checked before the (possibly long) load.</summary>
-    /// <exception cref="ArgumentException">An unknown --quantization value.</exception>
-    public static ModelLoadOptions LoadOptions(string? quantization)
+    /// <summary>How to load for the weight flags; checked before the (possibly long) load.</summary>
+    /// <exception cref="ArgumentException">An unknown value, or head types with int8.</exception>
+    public static ModelLoadOptions LoadOptions(string? quantization, string? tokenEmbeddingType = null, string? outputTensorType = null)
     {
         string? asked = quantization?.ToLowerInvariant();
         if (asked is not null && asked != WeightQuantizationNames.Int8 && !StoredQuantizations.Contains(asked))
@@ -27,14 +27,19 @@ internal static class WeightFormatCheck
             throw new ArgumentException($"--quantization {quantization}: not supported yet (issue 8); supported: none, q8_0, q4_0, q6_k, q4_k (as stored in a GGUF file; q4_k also names a Q4_K_M mix), awq (an AutoAWQ GEMM checkpoint), int8 (bf16/f16/f32 matrices quantized to q8_0 at load)");
         }
 
-        return new ModelLoadOptions(asked == WeightQuantizationNames.Int8 ? WeightQuantization.Int8 : WeightQuantization.None);
+        var options = new ModelLoadOptions(
+            asked == WeightQuantizationNames.Int8 ? WeightQuantization.Int8 : WeightQuantization.None,
+            TokenEmbeddingType: HeadTensorTypes.Parse(tokenEmbeddingType, HeadTensorTypes.TokenEmbeddingFlag),
+            OutputTensorType: HeadTensorTypes.Parse(outputTensorType, HeadTensorTypes.OutputTensorFlag));
+        options.Check();
+        return options;
     }
 
-    /// <summary>Loads <paramref name="path"/> as --quantization asks, and refuses a checkpoint that does not hold what it names.</summary>
-    /// <exception cref="ArgumentException">An unknown --quantization value, or one the checkpoint does not hold.</exception>
-    public static LoadedModel Open(string path, string? quantization, int threads)
+    /// <summary>Loads <paramref name="path"/> with <paramref name="options"/> (from <see cref="LoadOptions"/>), and refuses a checkpoint that does not hold what --quantization names.</summary>
+    /// <exception cref="ArgumentException">A --quantization value the checkpoint does not hold.</exception>
+    public static LoadedModel Open(string path, string? quantization, ModelLoadOptions options, int threads)
     {
-        var model = LoadedModel.Open(path, LoadOptions(quantization), threads);
+        var model = LoadedModel.Open(path, options, threads);
         try
         {
             Ensure(model.Checkpoint, AutoDType, quantization);
@@ -51,7 +56,8 @@ internal static class WeightFormatCheck
     public static void Ensure(ModelCheckpoint checkpoint, string dtype, string? quantization)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        var tensors = checkpoint.Tensors.Values;
+        // Head tensors converted at load (--token-embedding-type, --output-tensor-type) say nothing about how the checkpoint is stored.
+        var tensors = checkpoint.Tensors.Values.Where(tensor => checkpoint.HeadTypes?.Converted.ContainsKey(tensor.Name) != true).ToArray();
         TensorDType stored;
         if (checkpoint.Quantization is { } report)
         {

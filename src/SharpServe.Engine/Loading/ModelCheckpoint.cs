@@ -38,6 +38,9 @@ public sealed class ModelCheckpoint : IDisposable
     /// <summary>Set when the weights were quantized at load (<c>--quantization int8</c>): the tensors then come from the cache file.</summary>
     public QuantizationReport? Quantization { get; init; }
 
+    /// <summary>Set when the token embedding and/or lm_head were converted at load (<see cref="HeadTensorTypes"/>): those tensors come from the cache file.</summary>
+    public HeadTypesReport? HeadTypes { get; init; }
+
     public void Dispose()
     {
         foreach (var resource in _resources)

@@ -48,6 +48,12 @@ public sealed record EngineSpec
     /// <summary>none or int8 (bf16/f16/f32 matrices quantized to q8_0 at load, the cache file mapped by every instance); a quantized GGUF needs none.</summary>
     public string? Quantization { get; init; }
 
+    /// <summary>llama-quantize's --token-embedding-type (q8_0, q6_k, q4_k, q4_0), applied at load by every instance; not with int8.</summary>
+    public string? TokenEmbeddingType { get; init; }
+
+    /// <summary>llama-quantize's --output-tensor-type (q8_0, q6_k, q4_k, q4_0), applied at load by every instance; not with int8.</summary>
+    public string? OutputTensorType { get; init; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
 }

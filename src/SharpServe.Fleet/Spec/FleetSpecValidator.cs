@@ -182,9 +182,33 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
             errors.Add($"{where}: engine.quantization '{quantizationName}' is not one of {WeightQuantizationNames.None}, {WeightQuantizationNames.Int8} (a quantized GGUF is served as stored: leave it out)");
         }
 
+        TensorDType? embeddingType = HeadType(overrides?.TokenEmbeddingType ?? shared.TokenEmbeddingType, "token_embedding_type", where, errors);
+        TensorDType? outputType = HeadType(overrides?.OutputTensorType ?? shared.OutputTensorType, "output_tensor_type", where, errors);
+        if (quantization == WeightQuantization.Int8 && (embeddingType is not null || outputType is not null))
+        {
+            errors.Add($"{where}: engine.token_embedding_type and engine.output_tensor_type cannot be combined with quantization int8, which already stores the token embedding and lm_head as q8_0");
+        }
+
         return errors.Count > errorsBefore
             ? null
-            : new ResolvedEngine(maxModelLen, batched ?? DefaultMaxNumBatchedTokens, seqs ?? DefaultMaxNumSeqs, dtype, queue ?? DefaultMaxQueue, threads, quantization!.Value);
+            : new ResolvedEngine(
+                maxModelLen, batched ?? DefaultMaxNumBatchedTokens, seqs ?? DefaultMaxNumSeqs, dtype, queue ?? DefaultMaxQueue, threads, quantization!.Value, embeddingType, outputType);
+    }
+
+    private static TensorDType? HeadType(string? name, string field, string where, List<string> errors)
+    {
+        if (name is null)
+        {
+            return null;
+        }
+
+        var type = HeadTensorTypes.TryParse(name);
+        if (type is null)
+        {
+            errors.Add($"{where}: engine.{field} '{name}' is not one of {string.Join(", ", HeadTensorTypes.Supported.Select(HeadTensorTypes.Name))}");
+        }
+
+        return type;
     }
 
     private static int? Positive(int? value, string name, string where, List<string> errors)

@@ -64,6 +64,28 @@ public sealed class FleetCommandTests : IDisposable
         Assert.StartsWith("instance 1: port 9002,", lines[3], StringComparison.Ordinal);
     }
 
+    /// <summary>The tiny f32 model's shared embedding as q8_0 (engine.output_tensor_type) is ~3.5x smaller: the KV cache gets the difference.</summary>
+    [Fact]
+    public void Validate_WithAnOutputTensorType_PlansTheConvertedWeightBytes()
+    {
+        TinyModelFile.In(_folder);
+        int Blocks(string engine)
+        {
+            string spec = Spec($$"""{ "model": "tiny.gguf", "engine": { "max_model_len": 256, "max_num_batched_tokens": 64{{engine}} }, "instances": 1 }""");
+            var result = CliRunner.Run("fleet", "validate", spec, "--device-memory", "1GiB");
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            string line = result.Stdout.Split('\n').Single(l => l.StartsWith("instance 0:", StringComparison.Ordinal));
+            string count = line[(line.IndexOf("KV cache: ", StringComparison.Ordinal) + "KV cache: ".Length)..].Split(' ')[0];
+            return int.Parse(count, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var c = Engine.Creation.ModelPresets.Tiny;
+        long saved = (4L * c.VocabSize * c.HiddenSize) - Engine.Loading.TensorDTypeInfo.ByteSize(Engine.Loading.TensorDType.Q8_0, (long)c.VocabSize * c.HiddenSize);
+        int asStored = Blocks("");
+        int converted = Blocks(", \"output_tensor_type\": \"q8_0\"");
+        Assert.True(converted > asStored + 1, $"{converted} KV blocks with a q8_0 head, {asStored} without; {saved} bytes saved");
+    }
+
     [Fact]
     public void Validate_BadSpec_ListsEveryErrorAndExits1()
     {

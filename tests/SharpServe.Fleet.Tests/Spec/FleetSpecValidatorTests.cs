@@ -58,6 +58,36 @@ public sealed class FleetSpecValidatorTests
     }
 
     [Fact]
+    public void HeadTypes_AreSharedAndOverriddenPerInstance()
+    {
+        var result = Check("""
+            { "model": "r1", "engine": { "token_embedding_type": "q4_k", "output_tensor_type": "Q6_K" },
+              "instances": [ { "memory_fraction": 0.4 }, { "memory_fraction": 0.4, "engine": { "output_tensor_type": "q8_0" } } ] }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal([TensorDType.Q4_K, TensorDType.Q4_K], result.Instances.Select(i => i.Engine.TokenEmbeddingType));
+        Assert.Equal([TensorDType.Q6_K, TensorDType.Q8_0], result.Instances.Select(i => i.Engine.OutputTensorType));
+    }
+
+    [Fact]
+    public void HeadTypes_ThatAreUnknownOrCombinedWithInt8_AreErrors()
+    {
+        var result = Check("""
+            { "model": "r1", "engine": { "token_embedding_type": "q5_k" },
+              "instances": [ { "memory_fraction": 0.4, "engine": { "token_embedding_type": "q4_0", "quantization": "int8" } } ] }
+            """);
+
+        Assert.Equal(
+            [
+                "instances[0]: engine.token_embedding_type and engine.output_tensor_type cannot be combined with quantization int8, which already stores the token embedding and lm_head as q8_0",
+            ],
+            result.Errors);
+        Assert.Contains("engine.token_embedding_type 'q5_k' is not one of q8_0, q6_k, q4_k, q4_0",
+            Assert.Single(Check("""{ "model": "r1", "engine": { "token_embedding_type": "q5_k" }, "instances": 1 }""").Errors));
+    }
+
+    [Fact]
     public void FractionsAboveTheCeiling_AreAnError()
     {
         var result = Check("""{ "model": "r1", "memory_ceiling": 0.8, "instances": [ { "memory_fraction": 0.45 }, { "memory_fraction": 0.4 } ] }""");
