@@ -104,7 +104,15 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
 
                 break;
             case TensorDType.Q4_0:
-                BiasedRows.Run<TS, TV, TN, FourTokens, Q4Rows>(in _op, t0, r0, r1);
+                if (TN.Count == 1 && TS.Count == 16 && Q4PairRows.IsSupported)
+                {
+                    Q4PairRows.Run<TS, TV>(in _op, t0, r0, r1);
+                }
+                else
+                {
+                    BiasedRows.Run<TS, TV, TN, FourTokens, Q4Rows>(in _op, t0, r0, r1);
+                }
+
                 break;
             case TensorDType.Awq4:
                 BiasedRows.Run<TS, TV, TN, FourTokens, AwqRows>(in _op, t0, r0, r1);
