@@ -9,7 +9,7 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// Single-token Q4_0 GEMV on AVX-512 (with VBMI and GFNI): the decode path of <see cref="BiasedRows"/>, rebuilt so that one 512-bit
 /// register carries two rows, and each row's 8 lanes stay in ggml_vec_dot's order (per block in order,
 /// acc = fma(fp32(w.d)·fp32(x.d), lanes, acc), then hsum_float_8), so the results are the same bits.
-/// Four rows per tile (two row pairs, two independent fma chains) walk their blocks two at a time: per row pair one
+/// Eight rows per tile (four row pairs, four independent fma chains) walk their blocks two at a time: per row pair one
 /// 64-byte load per row covers both blocks, one vpermi2b per block lays its nibbles out as [A, A, B, B] (16 bytes
 /// each), one gf2p8affineqb makes them [A low | A high | B low | B high] nibbles against the block's activations in both
 /// halves; vpmaddubsw and vpmaddwd by 1 form the exact Σ q·x lanes (q unsigned, 0–15: no saturation), and the
@@ -27,8 +27,12 @@ internal static unsafe class Q4PairRows
     /// <summary>2^112: the exponent rebias <see cref="Simd512.F16EvenUnbiased"/> leaves to the caller.</summary>
     private const float HalfRebias = 5.192296858534828e33f;
 
-    /// <summary>Rows per tile: two 512-bit accumulators, each holding a pair of rows' 8 lanes.</summary>
-    private const int TileRows = 4;
+    /// <summary>
+    /// Rows per tile: four 512-bit accumulators, each holding a pair of rows' 8 lanes. Eight rather than four rows share
+    /// each step's activation shuffles and scales among more rows: 6–13 % faster in cache (one thread, thread CPU time,
+    /// medians of 7 interleaved runs).
+    /// </summary>
+    private const int TileRows = 8;
 
     public static bool IsSupported => Simd512.IsSupported && Avx512Vbmi.IsSupported && Gfni.V512.IsSupported;
 
@@ -55,13 +59,19 @@ internal static unsafe class Q4PairRows
             byte* w1 = op.Weights + (Math.Min(r + 1, last) * rowBytes);
             byte* w2 = op.Weights + (Math.Min(r + 2, last) * rowBytes);
             byte* w3 = op.Weights + (Math.Min(r + 3, last) * rowBytes);
-            Vector512<float> rows01 = default, rows23 = default;  // [row r lanes | row r + 1 lanes], [r + 2 | r + 3]
-            // The tile's rows are adjacent: one linear stream of 4·18 bytes per block, prefetched a whole tile ahead.
+            byte* w4 = op.Weights + (Math.Min(r + 4, last) * rowBytes);
+            byte* w5 = op.Weights + (Math.Min(r + 5, last) * rowBytes);
+            byte* w6 = op.Weights + (Math.Min(r + 6, last) * rowBytes);
+            byte* w7 = op.Weights + (Math.Min(r + 7, last) * rowBytes);
+            Vector512<float> rows01 = default, rows23 = default, rows45 = default, rows67 = default;  // [row r lanes | row r + 1 lanes], ...
+            // The tile's rows are adjacent: one linear stream of 8·18 bytes per block, prefetched a whole tile ahead.
             byte* ahead = w0 + Math.Max(TileRows * rowBytes, GemvRows.PrefetchDistance);
             int b = 0;
             for (; b + 2 <= blocks; b += 2, ahead += 2 * TileRows * BlockBytes)
             {
-                GemvRows.PrefetchBlock<TS, TV>(ahead, 2 * TileRows * BlockBytes);
+                // 288 bytes a step, more than one PrefetchBlock covers: two halves, every line of the stream.
+                GemvRows.PrefetchBlock<TS, TV>(ahead, TileRows * BlockBytes);
+                GemvRows.PrefetchBlock<TS, TV>(ahead + (TileRows * BlockBytes), TileRows * BlockBytes);
                 var x = Vector512.Load((int*)(q + (32 * b)));                       // [x_b | x_b+1], as int32 for vshufi32x4
                 var correction = Vector512.ShiftRightArithmetic(Vector512.Load(c + (8 * b)), 4);  // −8·Σx, [b | b + 1]
                 var x0 = Avx512F.Shuffle4x128(x, x, 0b01_00_01_00).AsSByte();                  // [x_b | x_b]
@@ -73,6 +83,8 @@ internal static unsafe class Q4PairRows
                 long offset = (long)b * BlockBytes;
                 rows01 = Pair(Avx512BW.MaskLoad(w0 + offset, twoBlocks, default), Avx512BW.MaskLoad(w1 + offset, twoBlocks, default), x0, x1, correction0, correction1, scale0, scale1, rows01, both: true);
                 rows23 = Pair(Avx512BW.MaskLoad(w2 + offset, twoBlocks, default), Avx512BW.MaskLoad(w3 + offset, twoBlocks, default), x0, x1, correction0, correction1, scale0, scale1, rows23, both: true);
+                rows45 = Pair(Avx512BW.MaskLoad(w4 + offset, twoBlocks, default), Avx512BW.MaskLoad(w5 + offset, twoBlocks, default), x0, x1, correction0, correction1, scale0, scale1, rows45, both: true);
+                rows67 = Pair(Avx512BW.MaskLoad(w6 + offset, twoBlocks, default), Avx512BW.MaskLoad(w7 + offset, twoBlocks, default), x0, x1, correction0, correction1, scale0, scale1, rows67, both: true);
             }
 
             if (b < blocks)
@@ -86,6 +98,8 @@ internal static unsafe class Q4PairRows
                 long offset = (long)b * BlockBytes;
                 rows01 = Pair(Avx512BW.MaskLoad(w0 + offset, oneBlock, default), Avx512BW.MaskLoad(w1 + offset, oneBlock, default), x0, default, correction0, default, scale0, default, rows01, both: false);
                 rows23 = Pair(Avx512BW.MaskLoad(w2 + offset, oneBlock, default), Avx512BW.MaskLoad(w3 + offset, oneBlock, default), x0, default, correction0, default, scale0, default, rows23, both: false);
+                rows45 = Pair(Avx512BW.MaskLoad(w4 + offset, oneBlock, default), Avx512BW.MaskLoad(w5 + offset, oneBlock, default), x0, default, correction0, default, scale0, default, rows45, both: false);
+                rows67 = Pair(Avx512BW.MaskLoad(w6 + offset, oneBlock, default), Avx512BW.MaskLoad(w7 + offset, oneBlock, default), x0, default, correction0, default, scale0, default, rows67, both: false);
             }
 
             GgmlQ8.StoreTile<OneToken, FourTokens>(
@@ -94,6 +108,15 @@ internal static unsafe class Q4PairRows
                 rows01.GetUpper(), default, default, default,
                 rows23.GetLower(), default, default, default,
                 rows23.GetUpper(), default, default, default);
+            if (r + 4 < rowEnd)
+            {
+                GgmlQ8.StoreTile<OneToken, FourTokens>(
+                    op, t0, r + 4, rowEnd,
+                    rows45.GetLower(), default, default, default,
+                    rows45.GetUpper(), default, default, default,
+                    rows67.GetLower(), default, default, default,
+                    rows67.GetUpper(), default, default, default);
+            }
         }
     }
 
