@@ -13,7 +13,7 @@ using SharpServe.Engine.Memory;
 namespace SharpServe.Bench;
 
 /// <summary>
-/// <c>bench kernels [--quick] [--threads 1,2] [--only pool|gemv|gemm|batch|attention] [--tokens 128,8] [--dtypes Q8_0,Q4_0,Q4_K]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
+/// <c>bench kernels [--quick] [--cached] [--cpu-time] [--threads 1,2] [--only pool|gemv|gemm|batch|attention] [--tokens 128,8] [--dtypes Q8_0,Q4_0,Q4_K]</c>: times the CPU kernels at DeepSeek-R1-Distill-Qwen-1.5B's
 /// shapes after warm-up, median of several samples: worker-pool dispatch overhead, single-token GEMV
 /// (GB/s of weight bytes, against the machine's ~32 GB/s two-thread read bandwidth) and 128-token GEMM
 /// (GFLOP/s) and single-token attention over long contexts with an f32, f16 and bf16 KV cache (GB/s of K/V read). GEMV weights
@@ -55,7 +55,7 @@ public static class KernelBench
 
         if (only is null or "gemv")
         {
-            Gemv(quick, threadCounts, samples, dtypes);
+            Gemv(quick, args.Contains("--cached"), args.Contains("--cpu-time"), threadCounts, samples, dtypes);
         }
 
         if (only is null or "gemm")
@@ -149,7 +149,13 @@ public static class KernelBench
         }
     }
 
-    private static void Gemv(bool quick, int[] threadCounts, int samples, TensorDType[] dtypes)
+    /// <summary>
+    /// Single-token GEMV per dtype and shape. <paramref name="cached"/>: one copy of the weights, re-read from cache on
+    /// every call, so the rate is the kernel's compute ceiling rather than DRAM's (a kernel that is no faster in cache
+    /// than from DRAM is compute-bound). <paramref name="cpuTime"/>: time one-thread runs by the calling thread's CPU time
+    /// (it runs every part when there is one thread), so that other jobs on a shared machine, which preempt it, do not count.
+    /// </summary>
+    private static void Gemv(bool quick, bool cached, bool cpuTime, int[] threadCounts, int samples, TensorDType[] dtypes)
     {
         // The ceiling GEMV is judged against: this machine's read bandwidth, measured now.
         var peak = threadCounts.ToDictionary(t => t, MemoryBandwidth.MeasureGBps);
@@ -160,15 +166,15 @@ public static class KernelBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  threads {threads}: {peak[threads],6:F1} GB/s"));
         }
         Console.WriteLine();
-        Console.WriteLine("GEMV, tokens = 1 (weight bytes / time)");
+        Console.WriteLine(cached ? "GEMV, tokens = 1, weights in cache (weight bytes / time)" : "GEMV, tokens = 1 (weight bytes / time)");
         foreach (var dtype in dtypes)
         {
             foreach (var shape in quick ? Shapes.Where(s => s.Name != "lm_head") : Shapes)
             {
-                using var weights = new WeightSet(dtype, shape.Out, shape.In, StreamBytes);
+                using var weights = new WeightSet(dtype, shape.Out, shape.In, cached ? 0 : StreamBytes);
                 foreach (int threads in threadCounts)
                 {
-                    double seconds = TimeMatMul(weights, tokens: 1, threads, samples);
+                    double seconds = TimeMatMul(weights, tokens: 1, threads, samples, cpuTime && threads == 1);
                     double gbps = weights.Bytes / seconds / 1e9;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  {dtype,-5} {shape.Name,-9} {shape.Out,6}x{shape.In,-5} threads {threads}: {seconds * 1e6,9:F1} us  {gbps,6:F1} GB/s  {gbps / peak[threads] * 100,5:F1} % of {peak[threads]:F1} GB/s"));
@@ -259,7 +265,7 @@ public static class KernelBench
     }
 
     /// <summary>Median seconds per call; each sample repeats calls for at least 20 ms.</summary>
-    private static double TimeMatMul(WeightSet weights, int tokens, int threads, int samples)
+    private static double TimeMatMul(WeightSet weights, int tokens, int threads, int samples, bool threadCpuTime = false)
     {
         using var backend = new CpuBackend(threads);
         var random = new Random(7);
@@ -280,6 +286,7 @@ public static class KernelBench
         {
             int calls = 0;
             long start = Stopwatch.GetTimestamp();
+            double cpuStart = threadCpuTime ? ThreadCpuSeconds() : 0;
             do
             {
                 backend.MatMul(weights.Next(), [], x, y, tokens);
@@ -287,10 +294,27 @@ public static class KernelBench
             }
             while (Stopwatch.GetElapsedTime(start).TotalMilliseconds < 20);
 
-            times[s] = Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
+            times[s] = (threadCpuTime ? ThreadCpuSeconds() - cpuStart : Stopwatch.GetElapsedTime(start).TotalSeconds) / calls;
         }
 
         return Median(times);
+    }
+
+    /// <summary>CPU time of the calling thread (Linux CLOCK_THREAD_CPUTIME_ID).</summary>
+    private static double ThreadCpuSeconds()
+    {
+        const int ThreadCpuClock = 3;
+        return clock_gettime(ThreadCpuClock, out var time) == 0 ? time.Seconds + (time.Nanoseconds * 1e-9) : throw new InvalidOperationException("clock_gettime failed");
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int clock_gettime(int clock, out TimeSpec time);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
     }
 
     private static double Median(double[] values)

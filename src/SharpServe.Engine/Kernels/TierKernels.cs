@@ -197,7 +197,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
             xChunkSums = xCorrections + ((long)tokens * (columns / 4));
             for (long t = 0; t < tokens; t++)
             {
-                Q8KActivations.Quantize(
+                Q8KActivations.Quantize<TS, TV>(
                     x + (t * columns), columns, xQuants + (t * columns), xScales + (t * (columns / Q8KActivations.BlockSize)),
                     xCorrections + (t * (columns / 4)), xChunkSums + (t * (columns / 32)));
             }

@@ -60,7 +60,7 @@ internal sealed unsafe class KPanelQuantizeJob<TS, TV> : IParallelWork
             }
 
             bool q6k = _type == TensorDType.Q6_K;
-            Q8KActivations.QuantizeBlocks(_x + (t * _columns), _columns, quants, scales, reciprocalScale: !q6k && t < _tokens - (_tokens % 4));
+            Q8KActivations.QuantizeBlocks<TS, TV>(_x + (t * _columns), _columns, quants, scales, reciprocalScale: !q6k && t < _tokens - (_tokens % 4));
             int span = q6k ? 16 : 32;
             for (int i = 0; i < _columns / span; i++, quants += span)
             {

@@ -7,7 +7,8 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// Q4_0 weights for <see cref="BiasedRows"/>: per 18-byte block the nibbles become w = q − 8, 8 exact integer lanes of
 /// Σ w·x, acc = fma(fp32(w.d)·fp32(x.d), lanes, acc). Dequantizing to f32 instead left the logits ~0.2 from llama.cpp's
 /// and flipped 7 of 64 argmaxes on a random model, because llama.cpp rounds the activations to 8 bits before every Q4_0
-/// matmul. Four-row tiles serve decode too: one row's blocks form a single fma chain whose latency bound it.
+/// matmul. Four-row tiles serve decode too (one row's blocks form a single fma chain whose latency bound it), except
+/// on AVX-512 with VBMI and GFNI, where a single token takes <see cref="Q4PairRows"/>.
 /// </summary>
 internal readonly unsafe struct Q4Rows : IBiasedFormat
 {

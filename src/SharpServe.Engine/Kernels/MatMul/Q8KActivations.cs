@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using SharpServe.Engine.Kernels.Simd;
+
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
@@ -20,20 +24,23 @@ internal static unsafe class Q8KActivations
 
     /// <summary>
     /// q[0, columns), d[0, columns / 256), q6Offsets[0, columns / 4) and chunkSums[0, columns / 32) from x[0, columns);
-    /// columns is a multiple of 256.
+    /// columns is a multiple of 256. Vectorized: a single-token K-quant matmul quantizes its input on one thread before
+    /// the rows are split, and the scalar loops took ~16 µs per 1536 values (in cache, one thread: Q4_K q/o_proj 18 GB/s
+    /// against 24 for gate/up, the same rows but six times as many of them).
     /// </summary>
-    public static void Quantize(float* x, int columns, sbyte* q, float* d, int* q6Offsets, int* chunkSums)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Quantize<TS, TV>(float* x, int columns, sbyte* q, float* d, int* q6Offsets, int* chunkSums)
+        where TS : struct, ISimd<TV>
+        where TV : struct
     {
-        QuantizeBlocks(x, columns, q, d);
-        for (int i = 0; i < columns / 32; i++, q += 32, chunkSums++)
+        QuantizeBlocks<TS, TV>(x, columns, q, d);
+        for (int i = 0; i < columns / 32; i++)
         {
-            *chunkSums = 0;
-            for (int g = 0; g < 8; g++, q6Offsets++)
-            {
-                int sum = q[4 * g] + q[(4 * g) + 1] + q[(4 * g) + 2] + q[(4 * g) + 3];
-                *q6Offsets = -32 * sum;
-                *chunkSums += sum;
-            }
+            // 8 int32 lanes, each four int8 quants: lane k = Σ of quants 4k .. 4k + 3 (sign-extended by the shift pairs).
+            var packed = Vector256.Load((int*)(q + (32 * i)));
+            var sums = ((packed << 24) >> 24) + ((packed << 16) >> 24) + ((packed << 8) >> 24) + (packed >> 24);
+            (sums * -32).Store(q6Offsets + (8 * i));
+            chunkSums[i] = Vector256.Sum(sums);
         }
     }
 
@@ -41,27 +48,29 @@ internal static unsafe class Q8KActivations
     /// q[0, columns) and d[0, columns / 256) from x[0, columns), without the sums (the panel GEMM forms its own);
     /// <paramref name="reciprocalScale"/>: d = 1/iscale (ggml_quantize_mat_q8_K_4x8's) instead of max / −127.
     /// </summary>
-    public static void QuantizeBlocks(float* x, int columns, sbyte* q, float* d, bool reciprocalScale = false)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void QuantizeBlocks<TS, TV>(float* x, int columns, sbyte* q, float* d, bool reciprocalScale = false)
+        where TS : struct, ISimd<TV>
+        where TV : struct
     {
         for (int b = 0; b < columns / BlockSize; b++)
         {
-            QuantizeBlock(x + ((long)b * BlockSize), q + ((long)b * BlockSize), d + b, reciprocalScale);
+            QuantizeBlock<TS, TV>(x + ((long)b * BlockSize), q + ((long)b * BlockSize), d + b, reciprocalScale);
         }
     }
 
-    private static void QuantizeBlock(float* x, sbyte* q, float* d, bool reciprocalScale)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuantizeBlock<TS, TV>(float* x, sbyte* q, float* d, bool reciprocalScale)
+        where TS : struct, ISimd<TV>
+        where TV : struct
     {
-        float max = 0f;
-        float amax = 0f;
-        for (int j = 0; j < BlockSize; j++)
+        TV largest = TS.Zero;
+        for (int j = 0; j < BlockSize; j += TS.Count)
         {
-            if (MathF.Abs(x[j]) > amax)
-            {
-                amax = MathF.Abs(x[j]);
-                max = x[j];
-            }
+            largest = TS.Max(largest, TS.Abs(TS.Load(x + j)));
         }
 
+        float amax = TS.MaxAcross(largest);
         if (amax == 0f)
         {
             *d = 0f;
@@ -69,10 +78,22 @@ internal static unsafe class Q8KActivations
             return;
         }
 
-        float iscale = -127f / max;
+        // The signed value: the first element of that magnitude, as the scalar scan keeps it (bounded, in case of NaN).
+        float max = amax;
         for (int j = 0; j < BlockSize; j++)
         {
-            q[j] = (sbyte)Math.Min(127, Q6KCodec.NearestInt(iscale * x[j]));
+            if (MathF.Abs(x[j]) == amax)
+            {
+                max = x[j];
+                break;
+            }
+        }
+
+        // round-half-even(x · −127/max) = nearest_int; |x · iscale| ≤ 127 up to a rounding, so ggml's min(127, …) never clips.
+        float iscale = -127f / max;
+        for (int j = 0; j < BlockSize; j += TS.Count)
+        {
+            TS.QuantizeToInt8(x + j, iscale, q + j);
         }
 
         *d = reciprocalScale ? 1f / iscale : max / -127f;
