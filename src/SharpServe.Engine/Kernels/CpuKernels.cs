@@ -13,10 +13,13 @@ internal abstract unsafe class CpuKernels : IDisposable
 {
     /// <summary>
     /// From this many tokens Q8_0, Q4_0 and Awq4 matmuls take the int8 panel GEMM (MatMul.PanelGemmJob, llama.cpp's repacked-GEMM
-    /// summation order); fewer stay on the GEMV register tiles (ggml_vec_dot's order), whose prefetched weight stream suits
+    /// summation order), Q4_K and Q6_K its K-quant tiles (MatMul.KPanelTile); fewer stay on the GEMV register tiles
+    /// and rows (ggml_vec_dot's order), whose prefetched weight stream suits
     /// memory-bound batches. Measured (bench kernels --only gemm, 2 threads, r1-distill-1.5B shapes, noisy shared machine,
     /// medians of 3 interleaved runs; weights streamed from DRAM up to 16 tokens): panels ÷ tiles at 8 tokens 0.36–0.94×,
     /// at 16 Q8_0 0.73–0.95× and Q4_0 0.36–0.89×, at 32 Q8_0 1.10–1.56× and Q4_0 1.81–2.12×, at 64 1.67–2.74×.
+    /// Q4_K/Q6_K panels ÷ rows (medians of 4 interleaved runs, busier machine): at 32 tokens 0.81–1.43×, most 1.05–1.35×;
+    /// at 128 1.0–1.8×.
     /// </summary>
     public const int PanelMinTokens = 32;
 

@@ -18,16 +18,17 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly QuantizeJob<TS, TV> _quantize = new();
     private readonly PanelGemmJob<TS, TV> _panelGemm = new();
     private readonly PanelQuantizeJob<TS, TV> _panelQuantize = new();
+    private readonly KPanelQuantizeJob<TS, TV> _kPanelQuantize = new();
     private readonly AttentionJob<TS, TV> _attention = new();
 
     private readonly NativeScratch _xPairs = new();         // [tokens, columns] f32, x deinterleaved for F16/BF16 GEMV
     private readonly NativeScratch _xQuants = new();        // [groups of 4 tokens, columns / 32, 4, 32] int8, Q8_0 activations (for Q8_0 and Q4_0 weights), see QuantizeJob
     private readonly NativeScratch _xScales = new();        // [groups, columns / 32, 4] f32 + 3 padding, Q8_0 activation scales
-    private readonly NativeScratch _xCorrections = new();   // [groups, columns / 32, 4, 8] int32, Q8_0 activation −128·Σ q per lane
+    private readonly NativeScratch _xCorrections = new();   // [groups, columns / 32, 4, 8] int32, Q8_0 activation −128·Σ q per lane (K-quants: their integer sums)
     private readonly NativeScratch _xt = new();             // [columns, paddedTokens] f32, GEMM packed activations
     private readonly NativeScratch _panels = new();         // [threads, 8, Depth] f32, GEMM weight panels
     private readonly NativeScratch _runningSums = new();    // [rows rounded up to 8, paddedTokens] f32, GEMM running sums (yt)
-    private readonly NativeScratch _int8Panels = new();     // [threads, columns / 32, 320 bytes] Q8_0/Q4_0 panel GEMM weight panels, see WeightPanel
+    private readonly NativeScratch _int8Panels = new();     // [threads, columns / 32, 320 bytes] Q8_0/Q4_0 panel GEMM weight panels, see WeightPanel (KWeightPanel for Q4_K/Q6_K)
     private readonly NativeScratch _ropeTable = new();      // [headDim] f32, cos then sin
     private readonly NativeScratch _scores = new();         // [threads, group, padded context] f32, attention probabilities
     private readonly NativeScratch _lanes = new();          // [threads, group, Count, headDim] f32, attention lane partial outputs
@@ -43,7 +44,9 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// to 16 tokens (BF16 layer q,o,gate,up,down at 16: GEMV 16.9 / 8.6 vs GEMM 17.7 / 9.2; F16 17.8 / 9.0 vs 19.3 / 11.3).
     /// Q8_0 takes the batched GEMV's register tiles (<see cref="Q8Tiles"/>), Q4_0 and Awq4 their rows (<see cref="Q4Rows"/>,
     /// <see cref="AwqRows"/>) below <see cref="CpuKernels.PanelMinTokens"/> tokens and the int8 panel GEMM
-    /// (<see cref="PanelGemmJob{TS, TV}"/>) from there; all on Q8_0-quantized activations as llama.cpp does; Q6_K and Q4_K their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) on Q8_K activations.
+    /// (<see cref="PanelGemmJob{TS, TV}"/>) from there; all on Q8_0-quantized activations as llama.cpp does. Q6_K and Q4_K take
+    /// their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) below PanelMinTokens and the K-quant panel GEMM
+    /// (<see cref="PanelGemmJob{TS, TV}"/> with <see cref="KPanelTile"/>) from there, on Q8_K activations.
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
@@ -52,6 +55,12 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         if (type is TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Awq4 && tokens >= PanelMinTokens)
         {
             PanelGemm(type, weights, rows, columns, bias, x, y, tokens);
+            return;
+        }
+
+        if (type is TensorDType.Q4_K or TensorDType.Q6_K && tokens >= PanelMinTokens)
+        {
+            KPanelGemm(type, weights, rows, columns, bias, x, y, tokens);
             return;
         }
 
@@ -142,7 +151,23 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
 
         byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * WeightPanel.Bytes(columns));
         int parts = Math.Min((rows + WeightPanel.Rows - 1) / WeightPanel.Rows, pool.Threads * 4);
-        _panelGemm.Set(type, weights, rows, columns, quants, scales, tokens, bias, y, panels, parts);
+        _panelGemm.Set(type, weights, rows, columns, quants, scales, null, tokens, bias, y, panels, parts);
+        pool.Run(_panelGemm, parts);
+    }
+
+    private void KPanelGemm(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
+    {
+        int paddedTokens = PanelGemmJob<TS, TV>.PaddedTokens(tokens);
+        sbyte* quants = (sbyte*)_xQuants.Ensure((long)paddedTokens * columns);
+        float* scales = (float*)_xScales.Ensure((long)paddedTokens * (columns / Q8KActivations.BlockSize) * sizeof(float));
+        int* sums = (int*)_xCorrections.Ensure((long)paddedTokens * (columns / 16) * sizeof(int));
+        int quantizeParts = Math.Min(pool.Threads, paddedTokens);
+        _kPanelQuantize.Set(type, x, tokens, paddedTokens, columns, quants, scales, sums, quantizeParts);
+        pool.Run(_kPanelQuantize, quantizeParts);
+
+        byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * KWeightPanel.Bytes(columns));
+        int parts = Math.Min((rows + KWeightPanel.Rows - 1) / KWeightPanel.Rows, pool.Threads * 4);
+        _panelGemm.Set(type, weights, rows, columns, (byte*)quants, scales, sums, tokens, bias, y, panels, parts);
         pool.Run(_panelGemm, parts);
     }
 

@@ -111,9 +111,10 @@ internal static class KernelReference
 
     /// <summary>
     /// ggml's quantize_row_q8_K_ref: per 256 values q = min(127, round-half-even(x·−127/max)) (signed max), and d = max/−127
-    /// (the reference writes 1/iscale; llama.cpp's build agrees with max/−127, see Q8KActivations).
+    /// (the reference writes 1/iscale; llama.cpp's build agrees with max/−127, see Q8KActivations), or with
+    /// <paramref name="reciprocalScale"/> d = 1/iscale (ggml_quantize_mat_q8_K_4x8, the repacked Q4_K GEMM's activations).
     /// </summary>
-    public static (sbyte[] Quants, float[] Scales) QuantizeActivationsQ8K(ReadOnlySpan<float> x)
+    public static (sbyte[] Quants, float[] Scales) QuantizeActivationsQ8K(ReadOnlySpan<float> x, bool reciprocalScale = false)
     {
         var quants = new sbyte[x.Length];
         var scales = new float[x.Length / 256];
@@ -141,7 +142,7 @@ internal static class KernelReference
                 quants[(b * 256) + j] = (sbyte)Math.Min(127, (int)MathF.Round(iscale * x[(b * 256) + j], MidpointRounding.ToEven));
             }
 
-            scales[b] = max / -127f;
+            scales[b] = reciprocalScale ? 1f / iscale : max / -127f;
         }
 
         return (quants, scales);
@@ -285,6 +286,66 @@ internal static class KernelReference
 
         return y;
     }
+
+    /// <summary>
+    /// The K-quant panel GEMM's order (<see cref="SharpServe.Engine.Kernels.MatMul.KPanelTile"/>, llama.cpp's repacked
+    /// ggml_gemm_q4_K_8x8_q8_K), which the engine follows from <see cref="SharpServe.Engine.Kernels.CpuKernels.PanelMinTokens"/>
+    /// tokens: activations to Q8_K (Q4_K tokens in whole groups of 4 with d = 1/iscale, as llama.cpp quantizes them for that
+    /// GEMM); per (row, token), super-block and 64 values in order, the exact integer
+    /// main = Σ sc·q8·q (Q6_K: q − 32) over the 64 values, f = fma(w.d·x.d, main, f); Q4_K also min = Σ m·q8 over them,
+    /// g = fma(w.dmin·x.d, min, g); then f − g and the bias add.
+    /// </summary>
+    public static float[] MatMulKPanel(TensorDType type, byte[] w, float[] bias, float[] x, int rows, int columns, int tokens)
+    {
+        bool q4k = type == TensorDType.Q4_K;
+        int blocks = columns / 256;
+        var y = new float[tokens * rows];
+        for (int t = 0; t < tokens; t++)
+        {
+            var (xq, xd) = QuantizeActivationsQ8K(x.AsSpan(t * columns, columns), reciprocalScale: q4k && t < tokens - (tokens % 4));
+            for (int o = 0; o < rows; o++)
+            {
+                float f = 0, g = 0;
+                for (int b = 0; b < blocks; b++)
+                {
+                    int block = (o * blocks) + b;
+                    float wd = q4k ? Q4KHalf(w, block, 0) : Q6Scale(w, block);
+                    for (int part = 0; part < 4; part++)
+                    {
+                        int main = 0, min = 0;
+                        for (int e = 64 * part; e < 64 * (part + 1); e++)
+                        {
+                            int i = (block * 256) + e;
+                            int q8 = xq[(b * 256) + e];
+                            main += q4k ? Q4KSubScale(w, i, 0) * q8 * Q4KQuant(w, i) : Q6SubScale(w, i) * q8 * (Q6Quant(w, i) - 32);
+                            min += q4k ? Q4KSubScale(w, i, 4) * q8 : 0;
+                        }
+
+                        f = MathF.FusedMultiplyAdd(wd * xd[b], main, f);
+                        if (q4k)
+                        {
+                            g = MathF.FusedMultiplyAdd(Q4KHalf(w, block, 2) * xd[b], min, g);
+                        }
+                    }
+                }
+
+                float sum = f - g;
+                y[(t * rows) + o] = bias.Length == 0 ? sum : sum + bias[o];
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>
+    /// The order the engine follows for a Q4_K or Q6_K matmul of this many tokens: ggml_vec_dot's (<see cref="MatMulQ4K"/>,
+    /// <see cref="MatMulQ6K"/>) below <see cref="SharpServe.Engine.Kernels.CpuKernels.PanelMinTokens"/>, the K-quant panel
+    /// GEMM's (<see cref="MatMulKPanel"/>) from there.
+    /// </summary>
+    public static float[] MatMulKQuant(TensorDType type, byte[] w, float[] bias, float[] x, int rows, int columns, int tokens) =>
+        tokens >= SharpServe.Engine.Kernels.CpuKernels.PanelMinTokens ? MatMulKPanel(type, w, bias, x, rows, columns, tokens)
+        : type == TensorDType.Q4_K ? MatMulQ4K(w, bias, x, rows, columns, tokens)
+        : MatMulQ6K(w, bias, x, rows, columns, tokens);
 
     /// <summary>y[t, o] = Σ W[o, i]·x[t, i] + b[o] in double; also returns Σ|W·x| per output for tolerances.</summary>
     public static (double[] Y, double[] Magnitude) MatMul(double[] w, float[] bias, float[] x, int rows, int columns, int tokens)

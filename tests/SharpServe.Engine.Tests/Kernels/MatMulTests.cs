@@ -7,7 +7,7 @@ namespace SharpServe.Engine.Tests.Kernels;
 
 /// <summary>
 /// MatMul against double-precision references, on odd shapes that leave vector tails, through the
-/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles, the Q4_0, Q6_K and Q4_K rows, the Q8_0/Q4_0 int8 panel GEMM and the tiled GEMM, with one
+/// single-token GEMV, the batched GEMV (token groups of 1–4, L1 row blocks), the Q8_0 register tiles, the Q4_0, Q6_K and Q4_K rows, the Q8_0/Q4_0 and Q4_K/Q6_K int8 panel GEMMs and the tiled GEMM, with one
 /// and two threads, on every vector tier this machine runs.
 /// </summary>
 public sealed class MatMulTests
@@ -62,6 +62,21 @@ public sealed class MatMulTests
             {
                 data.Add(tier, TensorDType.Q8_0);
                 data.Add(tier, TensorDType.Q4_0);
+            }
+
+            return data;
+        }
+    }
+
+    public static TheoryData<SimdTier, TensorDType> KPanelTiers
+    {
+        get
+        {
+            var data = new TheoryData<SimdTier, TensorDType>();
+            foreach (var tier in SimdTiers.Supported)
+            {
+                data.Add(tier, TensorDType.Q4_K);
+                data.Add(tier, TensorDType.Q6_K);
             }
 
             return data;
@@ -238,6 +253,37 @@ public sealed class MatMulTests
         }
     }
 
+    /// <summary>
+    /// Q4_K and Q6_K on both sides of <see cref="CpuKernels.PanelMinTokens"/>, bit for bit against the order each side claims
+    /// (<see cref="MatMulKQuant"/>): odd row counts (a short last 8-row panel), 256·odd columns, ragged last token tiles (33,
+    /// 70), with and without bias, one and two threads; 131328 columns split 33 tokens into 28-token chunks that repack every panel.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KPanelTiers))]
+    public void KPanelGemmMatchesRepackedOrder(SimdTier tier, TensorDType type)
+    {
+        var random = new Random(37);
+        foreach (var (rows, columns, counts) in new[] { (13, 256, new[] { 31, 32, 33, 70 }), (37, 768, [5, 32, 33, 70]), (13, 131328, [33]) })
+        {
+            var weight = RandomWeight(random, type, rows, columns, out byte[] bytes);
+            foreach (int tokens in counts)
+            {
+                var x = RandomFloats(random, tokens * columns);
+                foreach (var bias in new[] { [], RandomFloats(random, rows) })
+                {
+                    var expected = MatMulKQuant(type, bytes, bias, x, rows, columns, tokens);
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        using var backend = new CpuBackend(threads, tier);
+                        var y = new float[tokens * rows];
+                        backend.MatMul(weight, bias, x, y, tokens);
+                        AssertBitwiseEqual(expected, y, $"{tier} {type} threads {threads} [{rows}x{columns}] tokens {tokens} bias {bias.Length > 0}");
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>More tokens than one GEMM block (128) and k past several 512-wide chunks.</summary>
     [Theory]
     [MemberData(nameof(TiersAndTypes))]
@@ -259,15 +305,9 @@ public sealed class MatMulTests
             return;
         }
 
-        if (type == TensorDType.Q6_K)
+        if (IsKQuant(type))
         {
-            AssertBitwiseEqual(MatMulQ6K(bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
-            return;
-        }
-
-        if (type == TensorDType.Q4_K)
-        {
-            AssertBitwiseEqual(MatMulQ4K(bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
+            AssertBitwiseEqual(MatMulKQuant(type, bytes, bias, x, Rows, columns, Tokens), y, $"{tier}");
             return;
         }
 

@@ -6,11 +6,12 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// Multi-token y = x·Wᵀ + b for Q8_0, Q4_0 and Awq4 weights as an int8 panel GEMM: parts split the 8-row blocks; each block is
-/// packed once per token chunk into the worker's <see cref="WeightPanel"/> (8·columns bytes of int8, in L1/L2) and reused by
-/// every <see cref="PanelTile"/> of the chunk. Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
+/// Multi-token y = x·Wᵀ + b for Q8_0, Q4_0, Awq4, Q4_K and Q6_K weights as an int8 panel GEMM: parts split the 8-row blocks;
+/// each block is packed once per token chunk into the worker's panel (<see cref="WeightPanel"/>, 10 bytes a column, or
+/// for the K-quants <see cref="KWeightPanel"/>, ~11; in L1/L2) and reused by every tile of the chunk (<see cref="PanelTile"/>,
+/// 8 tokens, or <see cref="KPanelTile"/>, 4). Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
 /// so they stay in the last-level cache however many tokens come (the weights are then re-read and repacked once per chunk).
-/// Activations: <see cref="PanelQuantizeJob{TS, TV}"/>, padded to whole tiles.
+/// Activations: <see cref="PanelQuantizeJob{TS, TV}"/> or <see cref="KPanelQuantizeJob{TS, TV}"/>, padded to whole tiles.
 /// </summary>
 internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
@@ -27,20 +28,27 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
     private const int ChunkBytes = 4 * 1024 * 1024;
 
     private TensorDType _type;
-    private byte* _weights;    // [rows, columns] Q8_0, Q4_0 or Awq4
+    private byte* _weights;    // [rows, columns] Q8_0, Q4_0, Awq4, Q4_K or Q6_K
     private int _rows;
     private int _columns;
-    private byte* _quants;     // [paddedTokens, columns / 32, 32] x + 128
-    private float* _scales;    // [paddedTokens, columns / 32]
+    private byte* _quants;     // [paddedTokens, columns / 32, 32] x + 128; K-quants: [paddedTokens, columns] Q8_K
+    private float* _scales;    // [paddedTokens, columns / 32]; K-quants: [paddedTokens, columns / 256]
+    private int* _sums;        // K-quants: [paddedTokens, columns / 16], see KPanelQuantizeJob
     private int _tokens;
     private float* _bias;      // [rows] or null
     private float* _y;         // [tokens, rows]
-    private byte* _panels;     // [workers, WeightPanel.Bytes(columns)]
+    private byte* _panels;     // [workers, PanelBytes(type, columns)]
     private int _parts;
+
+    public static bool IsKQuant(TensorDType type) => type is TensorDType.Q4_K or TensorDType.Q6_K;
 
     public static int PaddedTokens(int tokens) => (tokens + TileTokens - 1) / TileTokens * TileTokens;
 
-    public void Set(TensorDType type, byte* weights, int rows, int columns, byte* quants, float* scales, int tokens, float* bias, float* y, byte* panels, int parts)
+    /// <summary>One worker's panel bytes.</summary>
+    public static long PanelBytes(TensorDType type, int columns) => IsKQuant(type) ? KWeightPanel.Bytes(columns) : WeightPanel.Bytes(columns);
+
+    /// <summary>sums: the K-quants' (null for the others).</summary>
+    public void Set(TensorDType type, byte* weights, int rows, int columns, byte* quants, float* scales, int* sums, int tokens, float* bias, float* y, byte* panels, int parts)
     {
         _type = type;
         _weights = weights;
@@ -48,6 +56,7 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
         _columns = columns;
         _quants = quants;
         _scales = scales;
+        _sums = sums;
         _tokens = tokens;
         _bias = bias;
         _y = y;
@@ -61,8 +70,9 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
         int rowBlocks = (_rows + WeightPanel.Rows - 1) / WeightPanel.Rows;
         int firstBlock = (int)((long)rowBlocks * part / _parts);
         int endBlock = (int)((long)rowBlocks * (part + 1) / _parts);
-        int blocks = _columns / 32;
-        byte* panel = _panels + (worker * WeightPanel.Bytes(_columns));
+        bool kQuant = IsKQuant(_type);
+        int tileTokens = kQuant ? KPanelTile.Tokens : TileTokens;
+        byte* panel = _panels + (worker * PanelBytes(_type, _columns));
         int chunkTokens = Math.Max(TileTokens, ChunkBytes / _columns / TileTokens * TileTokens);
         for (int c0 = 0; c0 < _tokens; c0 += chunkTokens)
         {
@@ -71,12 +81,29 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
             {
                 int row0 = block * WeightPanel.Rows;
                 int validRows = Math.Min(WeightPanel.Rows, _rows - row0);
-                WeightPanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
-                float* bias = _bias == null ? null : _bias + row0;
-                for (int t0 = c0; t0 < c1; t0 += TileTokens)
+                if (kQuant)
                 {
-                    PanelTile.Run<TS, TV, EightTokens>(
-                        panel, _quants + ((long)t0 * _columns), _scales + ((long)t0 * blocks), _columns, bias, _y + ((long)t0 * _rows) + row0, _rows, validRows, c1 - t0);
+                    KWeightPanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
+                }
+                else
+                {
+                    WeightPanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
+                }
+
+                float* bias = _bias == null ? null : _bias + row0;
+                for (int t0 = c0; t0 < c1; t0 += tileTokens)
+                {
+                    float* y = _y + ((long)t0 * _rows) + row0;
+                    if (kQuant)
+                    {
+                        KPanelTile.Run<TS, TV>(
+                            _type, panel, (sbyte*)_quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 256)), _sums + ((long)t0 * (_columns / 16)),
+                            _columns, bias, y, _rows, validRows, c1 - t0);
+                    }
+                    else
+                    {
+                        PanelTile.Run<TS, TV, EightTokens>(panel, _quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 32)), _columns, bias, y, _rows, validRows, c1 - t0);
+                    }
                 }
             }
         }

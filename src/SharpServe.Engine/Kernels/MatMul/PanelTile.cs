@@ -81,7 +81,7 @@ internal static unsafe class PanelTile
 
     /// <summary>One token's 8 outputs (+ bias; none at all without one, as in ggml, so −0 stays −0); a short last panel stores its real rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> f, float* bias, float* y, int validRows, bool valid)
+    public static void Store(Vector256<float> f, float* bias, float* y, int validRows, bool valid)
     {
         if (!valid)
         {

@@ -167,7 +167,7 @@ internal static unsafe class Q4KRows
     /// 8–11 the low nibbles of scales 4–7 and the high nibbles of mins 4–7 — ggml's kmask shuffle, in one 128-bit register.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<short> Scales, Vector256<int> Mins) ScalesAndMins(byte* packed)
+    public static (Vector128<short> Scales, Vector256<int> Mins) ScalesAndMins(byte* packed)
     {
         // Words u0, u1, u2 (the load reads 4 bytes past them, still inside the block). Wanted, per byte: scales 0–3 =
         // u0 & 63, scales 4–7 = (u2 & 15) | (u0 >> 6) << 4, mins 0–3 = u1 & 63, mins 4–7 = (u2 >> 4 & 15) | (u1 >> 6) << 4.

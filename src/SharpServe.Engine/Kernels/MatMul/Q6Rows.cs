@@ -137,7 +137,7 @@ internal static unsafe class Q6Rows
     /// already shifted there). 16-bit shifts are fine: the masks keep only bits that stayed inside their byte.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Quants(Vector256<ushort> low, Vector256<ushort> high) =>
+    public static Vector256<byte> Quants(Vector256<ushort> low, Vector256<ushort> high) =>
         (low.AsByte() & Vector256.Create((byte)0x0F)) | (high.AsByte() & Vector256.Create((byte)0x30));
 
     /// <summary>Lanes 0–3 take scale j, lanes 4–7 scale j + 1 (a chunk's two 16-value sub-blocks).</summary>

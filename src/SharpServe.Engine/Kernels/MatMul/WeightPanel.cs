@@ -100,7 +100,7 @@ internal static unsafe class WeightPanel
     /// stores were a quarter of a 32-token step's panel GEMM); the scalar tier keeps the plain loop, so both are tested.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Interleave<TS, TV>(Vector256<int>* rows, byte* packed)
+    public static void Interleave<TS, TV>(Vector256<int>* rows, byte* packed)
         where TS : struct, ISimd<TV>
         where TV : struct
     {

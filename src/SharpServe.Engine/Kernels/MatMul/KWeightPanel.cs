@@ -1,0 +1,128 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using SharpServe.Engine.Kernels.Simd;
+using SharpServe.Engine.Loading;
+
+namespace SharpServe.Engine.Kernels.MatMul;
+
+/// <summary>
+/// Eight Q4_K or Q6_K weight rows unpacked and interleaved for <see cref="KPanelTile"/>, super-block after super-block:
+/// the unsigned quants (Q4_K 0..15, Q6_K 0..63: vpdpbusd's unsigned operand, no offset) as [8 chunks of 32][8 groups of 4]
+/// [8 rows][4 bytes] (one 32-byte load = 4 values of each row, <see cref="WeightPanel.Interleave{TS, TV}"/>), then per
+/// sub-block an int32 vector of the 8 rows' scales (Q4_K: 8 sub-blocks of 32, the 6-bit sc; Q6_K: 16 of 16, the int8
+/// scale), the rows' d as f32, and for Q4_K the rows' dmin as f32 and per sub-block an int32 vector of their 6-bit mins.
+/// One layout serves both types (Q6_K leaves the min fields unused). Rows past the matrix are zero.
+/// </summary>
+internal static unsafe class KWeightPanel
+{
+    public const int Rows = WeightPanel.Rows;
+
+    public const int ScalesOffset = 2048;   // [16 sub-blocks][8 rows] int32
+    public const int DOffset = 2560;        // [8 rows] f32
+    public const int DMinOffset = 2592;     // [8 rows] f32, Q4_K
+    public const int MinsOffset = 2624;     // [8 sub-blocks][8 rows] int32, Q4_K
+
+    /// <summary>Bytes of one packed super-block (256 columns × 8 rows).</summary>
+    public const int SuperBlockBytes = 2880;
+
+    private const int Size = TensorDTypeInfo.Q4_KBlockSize;
+
+    /// <summary>Panel bytes of a matrix with <paramref name="columns"/> columns.</summary>
+    public static long Bytes(int columns) => (long)(columns / Size) * SuperBlockBytes;
+
+    /// <summary>Packs rows [row0, row0 + validRows) of the [rows, columns] Q4_K or Q6_K matrix at weights; validRows ≤ 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Pack<TS, TV>(TensorDType type, byte* weights, int columns, int row0, int validRows, byte* panel)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        int blocks = columns / Size;
+        long rowBytes = TensorDTypeInfo.ByteSize(type, columns);
+        int blockBytes = (int)(rowBytes / blocks);
+        var chunks = stackalloc Vector256<int>[8 * Rows];   // [chunk][row]: 32 quants of one row
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* packed = panel + ((long)b * SuperBlockBytes);
+            new Span<byte>(packed + ScalesOffset, SuperBlockBytes - ScalesOffset).Clear();
+            for (int r = 0; r < Rows; r++)
+            {
+                if (r >= validRows)
+                {
+                    for (int c = 0; c < 8; c++)
+                    {
+                        chunks[(Rows * c) + r] = default;
+                    }
+
+                    continue;
+                }
+
+                byte* block = weights + ((row0 + r) * rowBytes) + ((long)b * blockBytes);
+                if (type == TensorDType.Q4_K)
+                {
+                    UnpackQ4K(block, chunks + r, packed, r);
+                }
+                else
+                {
+                    UnpackQ6K(block, chunks + r, packed, r);
+                }
+            }
+
+            for (int c = 0; c < 8; c++)
+            {
+                WeightPanel.Interleave<TS, TV>(chunks + (Rows * c), packed + (256 * c));
+            }
+        }
+    }
+
+    /// <summary>One Q4_K row's super-block: chunk c to chunks[8c], its scales, mins, d and dmin to row r of the packed fields.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UnpackQ4K(byte* block, Vector256<int>* chunks, byte* packed, int r)
+    {
+        // 64-value group g: byte j holds chunk 2g's element j in its low nibble and chunk 2g + 1's in its high one.
+        var low = Vector256.Create((byte)0x0F);
+        for (int g = 0; g < 4; g++)
+        {
+            var nibbles = Vector256.Load(block + 16 + (32 * g));
+            chunks[Rows * 2 * g] = (nibbles & low).AsInt32();
+            chunks[Rows * ((2 * g) + 1)] = ((nibbles.AsUInt16() >> 4).AsByte() & low).AsInt32();
+        }
+
+        var (scales, mins) = Q4KRows.ScalesAndMins(block + 4);
+        int* scaleLanes = (int*)(packed + ScalesOffset) + r;
+        int* minLanes = (int*)(packed + MinsOffset) + r;
+        for (int j = 0; j < 8; j++)
+        {
+            scaleLanes[Rows * j] = scales.GetElement(j);
+            minLanes[Rows * j] = mins.GetElement(j);
+        }
+
+        float* halfTable = HalfTable.Pointer;
+        ((float*)(packed + DOffset))[r] = halfTable[*(ushort*)block];
+        ((float*)(packed + DMinOffset))[r] = halfTable[*(ushort*)(block + 2)];
+    }
+
+    /// <summary>One Q6_K row's super-block (layout in <see cref="Q6Rows"/>): chunk c to chunks[8c], its 16 scales and d to row r.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UnpackQ6K(byte* block, Vector256<int>* chunks, byte* packed, int r)
+    {
+        for (int h = 0; h < 2; h++)
+        {
+            var qlLow = Vector256.Load(block + (64 * h)).AsUInt16();
+            var qlHigh = Vector256.Load(block + (64 * h) + 32).AsUInt16();
+            var qh = Vector256.Load(block + 128 + (32 * h)).AsUInt16();
+            int c = 4 * h;
+            chunks[Rows * c] = Q6Rows.Quants(qlLow, qh << 4).AsInt32();
+            chunks[Rows * (c + 1)] = Q6Rows.Quants(qlHigh, qh << 2).AsInt32();
+            chunks[Rows * (c + 2)] = Q6Rows.Quants(qlLow >> 4, qh).AsInt32();
+            chunks[Rows * (c + 3)] = Q6Rows.Quants(qlHigh >> 4, qh >> 2).AsInt32();
+        }
+
+        int* scaleLanes = (int*)(packed + ScalesOffset) + r;
+        for (int j = 0; j < 16; j++)
+        {
+            scaleLanes[Rows * j] = ((sbyte*)block)[192 + j];
+        }
+
+        ((float*)(packed + DOffset))[r] = HalfTable.Pointer[*(ushort*)(block + 208)];
+    }
+}
