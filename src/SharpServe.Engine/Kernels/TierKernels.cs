@@ -27,6 +27,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly NativeScratch _xCorrections = new();   // [groups, columns / 32, 4, 8] int32, Q8_0 activation −128·Σ q per lane (K-quants: their integer sums)
     private readonly NativeScratch _xt = new();             // [columns, paddedTokens] f32, GEMM packed activations
     private readonly NativeScratch _panels = new();         // [threads, 8, Depth] f32, GEMM weight panels
+    private readonly NativeScratch _runningSums = new();    // [rows rounded up to 8, paddedTokens] f32, GEMM running sums (yt)
     private readonly NativeScratch _int8Panels = new();     // [threads, columns / 32, 320 bytes] Q8_0/Q4_0 panel GEMM weight panels, see WeightPanel (KWeightPanel for Q4_K/Q6_K)
     private readonly NativeScratch _ropeTable = new();      // [headDim] f32, cos then sin
     private readonly NativeScratch _scores = new();         // [threads, group, padded context] f32, attention probabilities
@@ -75,7 +76,8 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
             int blockTokens = Math.Min(GemmJob<TS, TV>.MaxTokens, tokens - t0);
             long xtBytes = (long)columns * GemmJob<TS, TV>.PaddedTokens(blockTokens) * sizeof(float);
             float* xt = (float*)_xt.Ensure(xtBytes);
-            _gemm.Set(type, weights, rows, columns, x + ((long)t0 * columns), blockTokens, xt, bias, y + ((long)t0 * rows), panels);
+            float* yt = (float*)_runningSums.Ensure(GemmJob<TS, TV>.RunningSums(rows, blockTokens) * sizeof(float));
+            _gemm.Set(type, weights, rows, columns, x + ((long)t0 * columns), blockTokens, xt, bias, y + ((long)t0 * rows), yt, panels);
             int packParts = Math.Min(pool.Threads, (columns + 31) / 32);
             _gemm.Begin(GemmPhase.Pack, packParts);
             pool.Run(_gemm, packParts);
@@ -132,7 +134,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
 
     public override void Dispose()
     {
-        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xCorrections, _xt, _panels, _int8Panels, _ropeTable, _scores, _lanes, _widenedKv, _tokenSequence })
+        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xCorrections, _xt, _panels, _runningSums, _int8Panels, _ropeTable, _scores, _lanes, _widenedKv, _tokenSequence })
         {
             scratch.Dispose();
         }

@@ -7,14 +7,16 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// GEMM register tiles: 8 weight rows × 1 or 2 vectors of tokens, accumulated over k in registers.
 /// Lanes run along tokens, so the weight is a broadcast scalar and the activations come from the
 /// transposed block xt ([k, tokens]); no horizontal sums are needed.
-/// panel: 8 rows of f32 weights, row r at panel + r·panelStride. tile (output): [8, vectors·Count].
+/// panel: 8 rows of f32 weights, row r at panel + r·panelStride. acc: the 8 rows' running sums, row r at
+/// acc + r·accStride ([8, vectors·Count] of a [rows, tokens] buffer): the first k chunk starts them at zero, later
+/// ones continue them, so each output is one fma chain over all of k and nothing is scattered per chunk.
 /// </summary>
 internal static unsafe class GemmTiles
 {
     public const int Rows = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows8x2<TS, TV>(float* panel, long panelStride, float* xt, int xtStride, int depth, float* tile)
+    public static void Rows8x2<TS, TV>(float* panel, long panelStride, float* xt, int xtStride, int depth, float* acc, int accStride, bool first)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
@@ -27,8 +29,18 @@ internal static unsafe class GemmTiles
         float* w5 = panel + (5 * panelStride);
         float* w6 = panel + (6 * panelStride);
         float* w7 = panel + (7 * panelStride);
-        TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero, c30 = TS.Zero, c31 = TS.Zero;
-        TV c40 = TS.Zero, c41 = TS.Zero, c50 = TS.Zero, c51 = TS.Zero, c60 = TS.Zero, c61 = TS.Zero, c70 = TS.Zero, c71 = TS.Zero;
+        float* a0 = acc;
+        float* a1 = acc + accStride;
+        float* a2 = acc + (2 * accStride);
+        float* a3 = acc + (3 * accStride);
+        float* a4 = acc + (4 * accStride);
+        float* a5 = acc + (5 * accStride);
+        float* a6 = acc + (6 * accStride);
+        float* a7 = acc + (7 * accStride);
+        TV c00 = Start<TS, TV>(a0, first), c01 = Start<TS, TV>(a0 + count, first), c10 = Start<TS, TV>(a1, first), c11 = Start<TS, TV>(a1 + count, first);
+        TV c20 = Start<TS, TV>(a2, first), c21 = Start<TS, TV>(a2 + count, first), c30 = Start<TS, TV>(a3, first), c31 = Start<TS, TV>(a3 + count, first);
+        TV c40 = Start<TS, TV>(a4, first), c41 = Start<TS, TV>(a4 + count, first), c50 = Start<TS, TV>(a5, first), c51 = Start<TS, TV>(a5 + count, first);
+        TV c60 = Start<TS, TV>(a6, first), c61 = Start<TS, TV>(a6 + count, first), c70 = Start<TS, TV>(a7, first), c71 = Start<TS, TV>(a7 + count, first);
         for (int k = 0; k < depth; k++, xt += xtStride)
         {
             TV x0 = TS.Load(xt);
@@ -59,27 +71,26 @@ internal static unsafe class GemmTiles
             c71 = TS.MultiplyAdd(w, x1, c71);
         }
 
-        int stride = 2 * count;
-        TS.Store(tile, c00);
-        TS.Store(tile + count, c01);
-        TS.Store(tile + stride, c10);
-        TS.Store(tile + stride + count, c11);
-        TS.Store(tile + (2 * stride), c20);
-        TS.Store(tile + (2 * stride) + count, c21);
-        TS.Store(tile + (3 * stride), c30);
-        TS.Store(tile + (3 * stride) + count, c31);
-        TS.Store(tile + (4 * stride), c40);
-        TS.Store(tile + (4 * stride) + count, c41);
-        TS.Store(tile + (5 * stride), c50);
-        TS.Store(tile + (5 * stride) + count, c51);
-        TS.Store(tile + (6 * stride), c60);
-        TS.Store(tile + (6 * stride) + count, c61);
-        TS.Store(tile + (7 * stride), c70);
-        TS.Store(tile + (7 * stride) + count, c71);
+        TS.Store(a0, c00);
+        TS.Store(a0 + count, c01);
+        TS.Store(a1, c10);
+        TS.Store(a1 + count, c11);
+        TS.Store(a2, c20);
+        TS.Store(a2 + count, c21);
+        TS.Store(a3, c30);
+        TS.Store(a3 + count, c31);
+        TS.Store(a4, c40);
+        TS.Store(a4 + count, c41);
+        TS.Store(a5, c50);
+        TS.Store(a5 + count, c51);
+        TS.Store(a6, c60);
+        TS.Store(a6 + count, c61);
+        TS.Store(a7, c70);
+        TS.Store(a7 + count, c71);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows8x1<TS, TV>(float* panel, long panelStride, float* xt, int xtStride, int depth, float* tile)
+    public static void Rows8x1<TS, TV>(float* panel, long panelStride, float* xt, int xtStride, int depth, float* acc, int accStride, bool first)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
@@ -92,7 +103,9 @@ internal static unsafe class GemmTiles
         float* w5 = panel + (5 * panelStride);
         float* w6 = panel + (6 * panelStride);
         float* w7 = panel + (7 * panelStride);
-        TV c0 = TS.Zero, c1 = TS.Zero, c2 = TS.Zero, c3 = TS.Zero, c4 = TS.Zero, c5 = TS.Zero, c6 = TS.Zero, c7 = TS.Zero;
+        TV c0 = Start<TS, TV>(acc, first), c1 = Start<TS, TV>(acc + accStride, first), c2 = Start<TS, TV>(acc + (2 * accStride), first);
+        TV c3 = Start<TS, TV>(acc + (3 * accStride), first), c4 = Start<TS, TV>(acc + (4 * accStride), first), c5 = Start<TS, TV>(acc + (5 * accStride), first);
+        TV c6 = Start<TS, TV>(acc + (6 * accStride), first), c7 = Start<TS, TV>(acc + (7 * accStride), first);
         for (int k = 0; k < depth; k++, xt += xtStride)
         {
             TV x0 = TS.Load(xt);
@@ -106,13 +119,20 @@ internal static unsafe class GemmTiles
             c7 = TS.MultiplyAdd(TS.Broadcast(w7[k]), x0, c7);
         }
 
-        TS.Store(tile, c0);
-        TS.Store(tile + count, c1);
-        TS.Store(tile + (2 * count), c2);
-        TS.Store(tile + (3 * count), c3);
-        TS.Store(tile + (4 * count), c4);
-        TS.Store(tile + (5 * count), c5);
-        TS.Store(tile + (6 * count), c6);
-        TS.Store(tile + (7 * count), c7);
+        TS.Store(acc, c0);
+        TS.Store(acc + accStride, c1);
+        TS.Store(acc + (2 * accStride), c2);
+        TS.Store(acc + (3 * accStride), c3);
+        TS.Store(acc + (4 * accStride), c4);
+        TS.Store(acc + (5 * accStride), c5);
+        TS.Store(acc + (6 * accStride), c6);
+        TS.Store(acc + (7 * accStride), c7);
     }
+
+    /// <summary>A running sum: zero in the first k chunk, the stored partial sum after it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Start<TS, TV>(float* acc, bool first)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        => first ? TS.Zero : TS.Load(acc);
 }
