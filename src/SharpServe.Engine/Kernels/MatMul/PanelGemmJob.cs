@@ -9,7 +9,7 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// Multi-token y = x·Wᵀ + b for Q8_0, Q4_0, Awq4, Q4_K and Q6_K weights as an int8 panel GEMM: parts split the 8-row blocks;
 /// each block is packed once per token chunk into the worker's panel (<see cref="WeightPanel"/>, 10 bytes a column, or
 /// for the K-quants <see cref="KWeightPanel"/>, ~11; in L1/L2) and reused by every tile of the chunk (<see cref="PanelTile"/>,
-/// 8 tokens, or <see cref="KPanelTile"/>, 4). Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
+/// 8 tokens, or <see cref="KPanelTile"/>, 4 with two chains each). Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
 /// so they stay in the last-level cache however many tokens come (the weights are then re-read and repacked once per chunk).
 /// Activations: <see cref="PanelQuantizeJob{TS, TV}"/> or <see cref="KPanelQuantizeJob{TS, TV}"/>, padded to whole tiles.
 /// </summary>
@@ -94,10 +94,16 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
                 for (int t0 = c0; t0 < c1; t0 += tileTokens)
                 {
                     float* y = _y + ((long)t0 * _rows) + row0;
-                    if (kQuant)
+                    if (_type == TensorDType.Q4_K)
                     {
-                        KPanelTile.Run<TS, TV>(
-                            _type, panel, (sbyte*)_quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 256)), _sums + ((long)t0 * (_columns / 16)),
+                        KPanelTile.Run<TS, TV, Q4KPanel>(
+                            panel, (sbyte*)_quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 256)), _sums + ((long)t0 * (_columns / 16)),
+                            _columns, bias, y, _rows, validRows, c1 - t0);
+                    }
+                    else if (kQuant)
+                    {
+                        KPanelTile.Run<TS, TV, Q6KPanel>(
+                            panel, (sbyte*)_quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 256)), _sums + ((long)t0 * (_columns / 16)),
                             _columns, bias, y, _rows, validRows, c1 - t0);
                     }
                     else
