@@ -222,17 +222,22 @@ public sealed class MatMulTests
     }
 
     /// <summary>
-    /// Q8_0 and Q4_0 on both sides of <see cref="CpuKernels.PanelMinTokens"/>, bit for bit against the order each side
-    /// claims (<see cref="MatMulQ8OrQ4"/>): odd row counts (a short last 8-row panel), 32·odd columns, ragged last token
-    /// tiles (33, 70), with and without bias, one and two threads; 131104 columns split 33 tokens into 24-token chunks that
-    /// repack every panel.
+    /// The panel GEMMs on both sides of <see cref="CpuKernels.PanelMinTokens"/>, bit for bit against the order each side
+    /// claims: Q8_0 and Q4_0 (<see cref="MatMulQ8OrQ4"/>; 32·odd columns, and 131104 columns that split 33 tokens into
+    /// 24-token chunks repacking every panel), Q4_K and Q6_K (<see cref="MatMulKQuant"/>; 256·odd columns, and 131328 columns:
+    /// 28-token chunks). Odd row counts (a short last 8-row panel), ragged last token tiles (33, 70), with and without bias,
+    /// one and two threads.
     /// </summary>
     [Theory]
     [MemberData(nameof(PanelTiers))]
+    [MemberData(nameof(KPanelTiers))]
     public void PanelGemmMatchesRepackedOrder(SimdTier tier, TensorDType type)
     {
         var random = new Random(31);
-        foreach (var (rows, columns, counts) in new[] { (13, 96, new[] { 5, 8, 31, 32, 33, 70 }), (37, 1056, [5, 8, 31, 32, 33, 70]), (13, 131104, [33]) })
+        var cases = IsKQuant(type)
+            ? new[] { (13, 256, new[] { 31, 32, 33, 70 }), (37, 768, [5, 32, 33, 70]), (13, 131328, [33]) }
+            : new[] { (13, 96, new[] { 5, 8, 31, 32, 33, 70 }), (37, 1056, [5, 8, 31, 32, 33, 70]), (13, 131104, [33]) };
+        foreach (var (rows, columns, counts) in cases)
         {
             var weight = RandomWeight(random, type, rows, columns, out byte[] bytes);
             foreach (int tokens in counts)
@@ -240,38 +245,9 @@ public sealed class MatMulTests
                 var x = RandomFloats(random, tokens * columns);
                 foreach (var bias in new[] { [], RandomFloats(random, rows) })
                 {
-                    var expected = MatMulQ8OrQ4(type, bytes, bias, x, rows, columns, tokens);
-                    foreach (int threads in new[] { 1, 2 })
-                    {
-                        using var backend = new CpuBackend(threads, tier);
-                        var y = new float[tokens * rows];
-                        backend.MatMul(weight, bias, x, y, tokens);
-                        AssertBitwiseEqual(expected, y, $"{tier} {type} threads {threads} [{rows}x{columns}] tokens {tokens} bias {bias.Length > 0}");
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Q4_K and Q6_K on both sides of <see cref="CpuKernels.PanelMinTokens"/>, bit for bit against the order each side claims
-    /// (<see cref="MatMulKQuant"/>): odd row counts (a short last 8-row panel), 256·odd columns, ragged last token tiles (33,
-    /// 70), with and without bias, one and two threads; 131328 columns split 33 tokens into 28-token chunks that repack every panel.
-    /// </summary>
-    [Theory]
-    [MemberData(nameof(KPanelTiers))]
-    public void KPanelGemmMatchesRepackedOrder(SimdTier tier, TensorDType type)
-    {
-        var random = new Random(37);
-        foreach (var (rows, columns, counts) in new[] { (13, 256, new[] { 31, 32, 33, 70 }), (37, 768, [5, 32, 33, 70]), (13, 131328, [33]) })
-        {
-            var weight = RandomWeight(random, type, rows, columns, out byte[] bytes);
-            foreach (int tokens in counts)
-            {
-                var x = RandomFloats(random, tokens * columns);
-                foreach (var bias in new[] { [], RandomFloats(random, rows) })
-                {
-                    var expected = MatMulKQuant(type, bytes, bias, x, rows, columns, tokens);
+                    var expected = IsKQuant(type)
+                        ? MatMulKQuant(type, bytes, bias, x, rows, columns, tokens)
+                        : MatMulQ8OrQ4(type, bytes, bias, x, rows, columns, tokens);
                     foreach (int threads in new[] { 1, 2 })
                     {
                         using var backend = new CpuBackend(threads, tier);
