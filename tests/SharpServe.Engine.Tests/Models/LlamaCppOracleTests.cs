@@ -178,14 +178,16 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
 
     /// <summary>
     /// llama.cpp's Q4_K_M mix (create-model --dtype q4_k_m: Q6_K output/tied embedding and use_more_bits layers' attn_v
-    /// and ffn_down, Q4_K elsewhere) against llama.cpp, with the Q4_K bound: the mix only adds Q6_K matrices, which agree
-    /// within 7.6e-6 on their own.
+    /// and ffn_down, Q4_K elsewhere) against llama.cpp. The untied "kquant" file now follows llama.cpp's own route for a
+    /// whole prompt (its repacked Q4_K GEMM and that GEMM's activation quantizer, see the K-quant panel GEMM) and agrees
+    /// within 3.8e-6: held to Q6_K's 1e-3, where one flipped rounding tie (~0.1) fails. "wide" (tied) still flips one tie
+    /// (0.165 at one position) and keeps the Q4_K bound.
     /// </summary>
     [Theory]
-    [InlineData("wide", 64)]
-    [InlineData("kquant", 64)]
-    public void Q4_K_M_AgreesWithLlamaCpp(string shape, int chunk) =>
-        AssertKQuantAgrees(TestModels.Q4KMediumGguf(shape), $"{shape} Q4_K_M", chunk, Q4KTolerance);
+    [InlineData("wide", 64, Q4KTolerance)]
+    [InlineData("kquant", 64, Q6KTolerance)]
+    public void Q4_K_M_AgreesWithLlamaCpp(string shape, int chunk, float tolerance) =>
+        AssertKQuantAgrees(TestModels.Q4KMediumGguf(shape), $"{shape} Q4_K_M", chunk, tolerance);
 
     private void AssertKQuantAgrees(string path, string label, int chunk, float tolerance)
     {
