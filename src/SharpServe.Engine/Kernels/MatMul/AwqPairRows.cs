@@ -135,7 +135,10 @@ internal static unsafe class AwqPairRows
         return Vector512.FusedMultiplyAdd(scale, Vector512.ConvertToSingle(lanes), acc);
     }
 
-    /// <summary>32 bytes at <paramref name="source"/> in both halves.</summary>
+    /// <summary>
+    /// 32 bytes at <paramref name="source"/> in both halves. Not Avx512F.BroadcastVector256ToVector512: at these addresses
+    /// (base + 32·run) it gave runs 1–3 wrong activations here (.NET 10.0.12; not chased further), this form is exact.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<long> Both(void* source)
     {

@@ -20,6 +20,7 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// That is about 6 vector instructions per row and block in the JIT's output, where the 256-bit tile of
 /// <see cref="BiasedRows"/> unpacks each row's block in 128-bit halves and looks its scale up and broadcasts it per row:
 /// in cache on one thread (thread CPU time, medians of 3 interleaved runs) Q4_0 went from ~16 to ~22 GB/s (Q8_0: ~29).
+/// <see cref="AwqPairRows"/> runs Awq4 on the same tiles and shares <see cref="Quants"/>, <see cref="Dot"/> and <see cref="Nibbles"/>.
 /// </summary>
 internal static unsafe class Q4PairRows
 {
