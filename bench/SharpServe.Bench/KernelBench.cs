@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -361,6 +362,13 @@ public static class KernelBench
                 {
                     for (int r = 0; r < rows; r++)
                     {
+                        if (type == TensorDType.Awq4)
+                        {
+                            // Awq4 exists only as repacked at load, with no encoder: random groups in its layout instead.
+                            RandomAwqRow(random, memory.Span.Slice((int)(r * rowBytes), (int)rowBytes));
+                            continue;
+                        }
+
                         for (int i = 0; i < columns; i++)
                         {
                             row[i] = ((random.NextSingle() * 2) - 1) * 0.05f;
@@ -376,6 +384,19 @@ public static class KernelBench
 
         public int Out { get; }
         public int In { get; }
+
+        /// <summary>68-byte groups as the AWQ repacker writes them: fp16 scale, 4-bit zero, padding, 64 bytes of nibbles.</summary>
+        private static void RandomAwqRow(Random random, Span<byte> row)
+        {
+            for (int g = 0; g < row.Length; g += 68)
+            {
+                var group = row.Slice(g, 68);
+                BinaryPrimitives.WriteHalfLittleEndian(group, (Half)(0.001 + (0.05 * random.NextDouble())));
+                group[2] = (byte)random.Next(16);
+                group[3] = 0;
+                random.NextBytes(group[4..]);
+            }
+        }
         public long Bytes { get; }
         public int Copies { get; }
 

@@ -69,6 +69,42 @@ public sealed class AwqMatMulTests
     }
 
     /// <summary>
+    /// Below the panel GEMM every token count is streamed in ggml's Q4_0 order with AWQ's zero (<see cref="AwqReference.MatMul"/>),
+    /// bit for bit: the four-row tiles and, for one token on AVX-512 with VBMI and GFNI, the two-rows-a-register tiles.
+    /// Odd group counts (3, 5), one to three threads (row ranges of 13–20: short last tiles of the eight-row tile) and
+    /// with and without bias.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void MatchesGgmlOrderBitForBit(SimdTier tier)
+    {
+        var random = new Random(17);
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var backend = new CpuBackend(threads, tier);
+            foreach (var (rows, columns) in new[] { (8, 384), (40, 640), (16, 128) })
+            {
+                var (qweight, qzeros, scales, _) = AwqReference.Random(random, rows, columns);
+                var weight = AwqRepacker.Repack("p.weight", qweight, qzeros, scales, "test");
+                foreach (int tokens in new[] { 1, 2, 5 })
+                {
+                    var bias = tokens == 2 ? [] : Enumerable.Range(0, rows).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+                    var x = Enumerable.Range(0, tokens * columns).Select(_ => (float)((random.NextDouble() * 4) - 2)).ToArray();
+                    var y = new float[tokens * rows];
+                    backend.MatMul(weight, bias, x, y, tokens);
+                    var expected = AwqReference.MatMul(qweight, qzeros, scales, bias, x, tokens);
+                    for (int i = 0; i < y.Length; i++)
+                    {
+                        Assert.True(
+                            BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                            $"{tier}, {threads} threads, {rows}×{columns}, {tokens} tokens: y[{i / rows}, {i % rows}] = {y[i]}, ggml order {expected[i]}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// x = 127·e_t quantizes exactly (d = 1, q = 127), so y[t, o] = 127·s·(q − z) rounded once: the matmul reads every
     /// weight back at the place the AutoAWQ layout gives it. Feeding all `in` one-hot rows at once also covers the
     /// multi-token path (the panel GEMM's interleaved layout).

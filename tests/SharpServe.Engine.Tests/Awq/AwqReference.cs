@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using SharpServe.Engine.Loading;
+using SharpServe.Engine.Tests.Kernels;
 
 namespace SharpServe.Engine.Tests.Awq;
 
@@ -91,5 +92,51 @@ internal static class AwqReference
             new WeightTensor("p.qzeros", TensorDType.I32, [groups, outputs / 8], Pack(z, outputs, groups)),
             new WeightTensor("p.scales", TensorDType.F16, [groups, outputs], scales),
             w);
+    }
+
+    /// <summary>
+    /// The Awq4 GEMV's order, operation for operation, read from the AutoAWQ tensors: activations quantized per token as
+    /// llama.cpp does (<see cref="KernelReference.QuantizeActivations"/>); per (row, token) 8 f32 lanes, lane k collecting
+    /// per 32-value run the exact integer Σ (q − z)·x of products 4k..4k + 3 via fma(fp32(s)·fp32(x.d), lane, acc), runs in
+    /// order; then hsum_float_8 and the bias add (ggml_vec_dot_q4_0_q8_0's shape with AWQ's zero in place of 8).
+    /// </summary>
+    public static float[] MatMul(WeightTensor qweight, WeightTensor qzeros, WeightTensor scales, float[] bias, float[] x, int tokens)
+    {
+        int inputs = qweight.Shape[0];
+        int outputs = qweight.Shape[1] * 8;
+        var q = qweight.Data.Span;
+        var z = qzeros.Data.Span;
+        var s = scales.Data.Span;
+        var y = new float[tokens * outputs];
+        var lanes = new float[8];
+        for (int t = 0; t < tokens; t++)
+        {
+            var (xq, xd) = KernelReference.QuantizeActivations(x.AsSpan(t * inputs, inputs));
+            for (int o = 0; o < outputs; o++)
+            {
+                Array.Clear(lanes);
+                for (int b = 0; b < inputs / 32; b++)
+                {
+                    int g = b / 4;
+                    float d = (float)BinaryPrimitives.ReadHalfLittleEndian(s[(2 * ((g * outputs) + o))..]) * xd[b];
+                    int zero = Unpack(z, outputs / 8, g, o);
+                    for (int k = 0; k < 8; k++)
+                    {
+                        int dot = 0;
+                        for (int i = (32 * b) + (4 * k); i < (32 * b) + (4 * k) + 4; i++)
+                        {
+                            dot += (Unpack(q, outputs / 8, i, o) - zero) * xq[i];
+                        }
+
+                        lanes[k] = MathF.FusedMultiplyAdd(d, dot, lanes[k]);
+                    }
+                }
+
+                float sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+                y[(t * outputs) + o] = bias.Length == 0 ? sum : sum + bias[o];
+            }
+        }
+
+        return y;
     }
 }

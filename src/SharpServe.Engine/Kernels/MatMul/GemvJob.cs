@@ -29,7 +29,8 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
     /// Up to this many tokens Q8_0 is memory-bound: one-row tiles keep one weight stream per thread. Q4_0 and Awq4 always take
     /// four-row tiles: one row's blocks form a single fma chain whose latency bound their decode (measured 2026-12-06, Q4_0
     /// gate/up GEMV 20.5 → 25.1 GB/s median of 5, 2 threads); a tile's rows are adjacent, so it is still one linear stream.
-    /// A single Q4_0 token on AVX-512 with VBMI and GFNI goes to <see cref="Q4PairRows"/> (two rows per register).
+    /// A single Q4_0 or Awq4 token on AVX-512 with VBMI and GFNI goes to <see cref="Q4PairRows"/> or <see cref="AwqPairRows"/>
+    /// (two rows per register).
     /// </summary>
     private const int Q8SingleRowTokens = 2;
 
@@ -116,7 +117,15 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
 
                 break;
             case TensorDType.Awq4:
-                BiasedRows.Run<TS, TV, TN, FourTokens, AwqRows>(in _op, t0, r0, r1);
+                if (TN.Count == 1 && TS.Count == 16 && AwqPairRows.IsSupported)
+                {
+                    AwqPairRows.Run<TS, TV>(in _op, t0, r0, r1);
+                }
+                else
+                {
+                    BiasedRows.Run<TS, TV, TN, FourTokens, AwqRows>(in _op, t0, r0, r1);
+                }
+
                 break;
             case TensorDType.Q6_K:
                 Q6Rows.Run<TS, TV, TN>(in _op, t0, r0, r1);

@@ -20,13 +20,14 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// That is about 6 vector instructions per row and block in the JIT's output, where the 256-bit tile of
 /// <see cref="BiasedRows"/> unpacks each row's block in 128-bit halves and looks its scale up and broadcasts it per row:
 /// in cache on one thread (thread CPU time, medians of 3 interleaved runs) Q4_0 went from ~16 to ~22 GB/s (Q8_0: ~29).
+/// <see cref="AwqPairRows"/> runs Awq4 on the same tiles and shares <see cref="Quants"/>, <see cref="Dot"/> and <see cref="Nibbles"/>.
 /// </summary>
 internal static unsafe class Q4PairRows
 {
     private const int BlockBytes = 18;
 
     /// <summary>2^112: the exponent rebias <see cref="Simd512.F16EvenUnbiased"/> leaves to the caller.</summary>
-    private const float HalfRebias = 5.192296858534828e33f;
+    internal const float HalfRebias = 5.192296858534828e33f;
 
     /// <summary>
     /// Rows per tile: four 512-bit accumulators, each holding a pair of rows' 8 lanes. Eight rather than four rows share
@@ -147,21 +148,35 @@ internal static unsafe class Q4PairRows
 
     /// <summary>One block of rows A and B: 8 exact int32 lanes each, Σ (q − 8)·x over 4 values, as [A | B].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Lanes(Vector512<byte> a, Vector512<byte> b, Vector512<byte> nibbleIndices, Vector512<sbyte> x, Vector512<int> correction)
+    private static Vector512<int> Lanes(Vector512<byte> a, Vector512<byte> b, Vector512<byte> nibbleIndices, Vector512<sbyte> x, Vector512<int> correction) =>
+        Dot(Quants(a, b, nibbleIndices), x) + correction;
+
+    /// <summary>
+    /// 16 bytes of nibbles of rows A and B (where <paramref name="nibbleIndices"/> = <see cref="Nibbles"/> points) as their
+    /// 32 unsigned 4-bit values each, in element order: [A 0–15 | A 16–31 | B 0–15 | B 16–31].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<byte> Quants(Vector512<byte> a, Vector512<byte> b, Vector512<byte> nibbleIndices)
     {
         // [A's 16 bytes, again, B's, again], then the second copy of each shifted down a nibble: elements 0–15, 16–31.
         var packed = Avx512Vbmi.PermuteVar64x8x2(a, nibbleIndices, b);
-        var quants = Gfni.V512.GaloisFieldAffineTransform(packed, NibbleMatrices, 0);
-        var pairs = Avx512BW.MultiplyAddAdjacent(quants, x);
-        return Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create((short)1)) + correction;
+        return Gfni.V512.GaloisFieldAffineTransform(packed, NibbleMatrices, 0);
     }
+
+    /// <summary>
+    /// Σ u·x per 4 values, exact in int32 (ggml's 8 lanes per row, [A | B]): vpmaddubsw cannot saturate while the unsigned
+    /// weights stay below 32 (two products of at most 31·128).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> Dot(Vector512<byte> weights, Vector512<sbyte> x) =>
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(weights, x), Vector512.Create((short)1));
 
     /// <summary>
     /// vpermi2b indices: bytes 0–15 and 16–31 take A's bytes offset .. offset + 15, bytes 32–47 and 48–63 B's (index + 64).
     /// Built from ulong constants so that the JIT folds it into one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> Nibbles(int offset)
+    internal static Vector512<byte> Nibbles(int offset)
     {
         ulong low = 0x0706050403020100UL + ((ulong)offset * 0x0101010101010101UL);
         ulong high = low + 0x0808080808080808UL;
