@@ -81,21 +81,7 @@ internal static unsafe class AwqPairRows
                 rows67 = Pair(w6 + offset, w7 + offset, x0, x1, x2, x3, correction0, correction1, correction2, correction3, scale0, scale1, scale2, scale3, rows67);
             }
 
-            GgmlQ8.StoreTile<OneToken, FourTokens>(
-                op, t0, r, rowEnd,
-                rows01.GetLower(), default, default, default,
-                rows01.GetUpper(), default, default, default,
-                rows23.GetLower(), default, default, default,
-                rows23.GetUpper(), default, default, default);
-            if (r + 4 < rowEnd)
-            {
-                GgmlQ8.StoreTile<OneToken, FourTokens>(
-                    op, t0, r + 4, rowEnd,
-                    rows45.GetLower(), default, default, default,
-                    rows45.GetUpper(), default, default, default,
-                    rows67.GetLower(), default, default, default,
-                    rows67.GetUpper(), default, default, default);
-            }
+            Q4PairRows.StoreTile(op, t0, r, rowEnd, rows01, rows23, rows45, rows67);
         }
     }
 

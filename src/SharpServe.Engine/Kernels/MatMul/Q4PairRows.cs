@@ -104,21 +104,32 @@ internal static unsafe class Q4PairRows
                 rows67 = Pair(Avx512BW.MaskLoad(w6 + offset, oneBlock, default), Avx512BW.MaskLoad(w7 + offset, oneBlock, default), x0, default, correction0, default, scale0, default, rows67, both: false);
             }
 
+            StoreTile(op, t0, r, rowEnd, rows01, rows23, rows45, rows67);
+        }
+    }
+
+    /// <summary>
+    /// The tile's eight rows from its four row-pair accumulators ([row r | row r + 1], ...), each row's 8 lanes summed as
+    /// hsum_float_8 (+ bias); rows past <paramref name="rowEnd"/> (a short last tile's repeated rows) are not stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreTile(
+        in GemvOperands op, int t0, int r, int rowEnd, Vector512<float> rows01, Vector512<float> rows23, Vector512<float> rows45, Vector512<float> rows67)
+    {
+        GgmlQ8.StoreTile<OneToken, FourTokens>(
+            op, t0, r, rowEnd,
+            rows01.GetLower(), default, default, default,
+            rows01.GetUpper(), default, default, default,
+            rows23.GetLower(), default, default, default,
+            rows23.GetUpper(), default, default, default);
+        if (r + 4 < rowEnd)
+        {
             GgmlQ8.StoreTile<OneToken, FourTokens>(
-                op, t0, r, rowEnd,
-                rows01.GetLower(), default, default, default,
-                rows01.GetUpper(), default, default, default,
-                rows23.GetLower(), default, default, default,
-                rows23.GetUpper(), default, default, default);
-            if (r + 4 < rowEnd)
-            {
-                GgmlQ8.StoreTile<OneToken, FourTokens>(
-                    op, t0, r + 4, rowEnd,
-                    rows45.GetLower(), default, default, default,
-                    rows45.GetUpper(), default, default, default,
-                    rows67.GetLower(), default, default, default,
-                    rows67.GetUpper(), default, default, default);
-            }
+                op, t0, r + 4, rowEnd,
+                rows45.GetLower(), default, default, default,
+                rows45.GetUpper(), default, default, default,
+                rows67.GetLower(), default, default, default,
+                rows67.GetUpper(), default, default, default);
         }
     }
 
