@@ -115,35 +115,25 @@ public sealed class HeadTypesTests(ITestOutputHelper output)
         }
 
         byte[] good = File.ReadAllBytes(file);
-        switch (damage)
+        if (!CacheFileDamage.TryApply(file, good, damage))
         {
-            case "truncated":
-                File.WriteAllBytes(file, good[..(good.Length / 2)]);
-                break;
-            case "garbage header":
-                var bytes = (byte[])good.Clone();
-                bytes.AsSpan(4, 60).Fill(0xEE);
-                File.WriteAllBytes(file, bytes);
-                break;
-            default:
-                // Same identity and names, but output.weight stored as Q8_0: only the per-tensor check can tell.
-                string relabelled = file + ".relabelled";
-                using (var cached = GgufReader.Open(file))
+            // Same identity and names, but output.weight stored as Q8_0: only the per-tensor check can tell.
+            string relabelled = file + ".relabelled";
+            using (var cached = GgufReader.Open(file))
+            {
+                string identity = (string)cached.Metadata.Entries[QuantizedWeightCache.SourceIdentityKey].Value!;
+                var writer = new GgufWriter();
+                writer.AddString(QuantizedWeightCache.SourceIdentityKey, identity);
+                foreach (var tensor in cached.Tensors.Values)
                 {
-                    string identity = (string)cached.Metadata.Entries[QuantizedWeightCache.SourceIdentityKey].Value!;
-                    var writer = new GgufWriter();
-                    writer.AddString(QuantizedWeightCache.SourceIdentityKey, identity);
-                    foreach (var tensor in cached.Tensors.Values)
-                    {
-                        var type = tensor.Name == "output.weight" ? TensorDType.Q8_0 : tensor.Type;
-                        writer.AddTensor(tensor.Name, type, tensor.Shape, stream => stream.Write(new byte[TensorDTypeInfo.ByteSize(type, tensor.ElementCount)]));
-                    }
-
-                    writer.Write(relabelled);
+                    var type = tensor.Name == "output.weight" ? TensorDType.Q8_0 : tensor.Type;
+                    writer.AddTensor(tensor.Name, type, tensor.Shape, stream => stream.Write(new byte[TensorDTypeInfo.ByteSize(type, tensor.ElementCount)]));
                 }
 
-                File.Move(relabelled, file, overwrite: true);
-                break;
+                writer.Write(relabelled);
+            }
+
+            File.Move(relabelled, file, overwrite: true);
         }
 
         using var rebuilt = ModelLoader.Load(model, options, threads: 2);
