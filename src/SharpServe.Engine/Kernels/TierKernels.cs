@@ -24,11 +24,11 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly NativeScratch _xPairs = new();         // [tokens, columns] f32, x deinterleaved for F16/BF16 GEMV
     private readonly NativeScratch _xQuants = new();        // [groups of 4 tokens, columns / 32, 4, 32] int8, Q8_0 activations (for Q8_0 and Q4_0 weights), see QuantizeJob
     private readonly NativeScratch _xScales = new();        // [groups, columns / 32, 4] f32 + 3 padding, Q8_0 activation scales
-    private readonly NativeScratch _xCorrections = new();   // [groups, columns / 32, 4, 8] int32, Q8_0 activation −128·Σ q per lane (K-quants: their integer sums)
+    private readonly NativeScratch _xCorrections = new();   // [groups, columns / 32, 4, 8] int32, Q8_0 activation −128·Σ q per lane (K-quants: their integer sums; nibble panels: pair sums)
     private readonly NativeScratch _xt = new();             // [columns, paddedTokens] f32, GEMM packed activations
     private readonly NativeScratch _panels = new();         // [threads, 8, Depth] f32, GEMM weight panels
     private readonly NativeScratch _runningSums = new();    // [rows rounded up to 8, paddedTokens] f32, GEMM running sums (yt)
-    private readonly NativeScratch _int8Panels = new();     // [threads, columns / 32, 320 bytes] Q8_0/Q4_0 panel GEMM weight panels, see WeightPanel (KWeightPanel for Q4_K/Q6_K)
+    private readonly NativeScratch _int8Panels = new();     // [threads, PanelBytes] panel GEMM weight panels, see WeightPanel (KWeightPanel for Q4_K/Q6_K, NibblePanel for 4-bit on AVX-512BW)
     private readonly NativeScratch _ropeTable = new();      // [headDim] f32, cos then sin
     private readonly NativeScratch _scores = new();         // [threads, group, padded context] f32, attention probabilities
     private readonly NativeScratch _lanes = new();          // [threads, group, Count, headDim] f32, attention lane partial outputs
@@ -145,13 +145,15 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         int paddedTokens = PanelGemmJob<TS, TV>.PaddedTokens(tokens);
         byte* quants = (byte*)_xQuants.Ensure((long)paddedTokens * columns);
         float* scales = (float*)_xScales.Ensure((long)paddedTokens * (columns / 32) * sizeof(float));
+        int* pairSums = PanelGemmJob<TS, TV>.UsesNibbles(type) ? (int*)_xCorrections.Ensure((long)paddedTokens * (columns / 32) * sizeof(int)) : null;
         int quantizeParts = Math.Min(pool.Threads, paddedTokens);
-        _panelQuantize.Set(x, tokens, paddedTokens, columns, quants, scales, quantizeParts);
+        _panelQuantize.Set(x, tokens, paddedTokens, columns, quants, scales, pairSums, quantizeParts);
         pool.Run(_panelQuantize, quantizeParts);
 
-        byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * WeightPanel.Bytes(columns));
-        int parts = Math.Min((rows + WeightPanel.Rows - 1) / WeightPanel.Rows, pool.Threads * 4);
-        _panelGemm.Set(type, weights, rows, columns, quants, scales, null, tokens, bias, y, panels, parts);
+        byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * PanelGemmJob<TS, TV>.PanelBytes(type, columns));
+        int panelRows = PanelGemmJob<TS, TV>.PanelRows(type);
+        int parts = Math.Min((rows + panelRows - 1) / panelRows, pool.Threads * 4);
+        _panelGemm.Set(type, weights, rows, columns, quants, scales, pairSums, tokens, bias, y, panels, parts);
         pool.Run(_panelGemm, parts);
     }
 
@@ -165,7 +167,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         _kPanelQuantize.Set(type, x, tokens, paddedTokens, columns, quants, scales, sums, quantizeParts);
         pool.Run(_kPanelQuantize, quantizeParts);
 
-        byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * KWeightPanel.Bytes(columns));
+        byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * PanelGemmJob<TS, TV>.PanelBytes(type, columns));
         int parts = Math.Min((rows + KWeightPanel.Rows - 1) / KWeightPanel.Rows, pool.Threads * 4);
         _panelGemm.Set(type, weights, rows, columns, (byte*)quants, scales, sums, tokens, bias, y, panels, parts);
         pool.Run(_panelGemm, parts);

@@ -69,7 +69,7 @@ internal static unsafe class KWeightPanel
 
             for (int c = 0; c < 8; c++)
             {
-                WeightPanel.Interleave<TS, TV>(chunks + (Rows * c), packed + (256 * c));
+                WeightPanel.Interleave<TS, TV>(chunks + (Rows * c), packed + (256 * c), 32);
             }
         }
     }

@@ -6,10 +6,11 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// Multi-token y = x·Wᵀ + b for Q8_0, Q4_0, Awq4, Q4_K and Q6_K weights as an int8 panel GEMM: parts split the 8-row blocks;
-/// each block is packed once per token chunk into the worker's panel (<see cref="WeightPanel"/>, 10 bytes a column, or
-/// for the K-quants <see cref="KWeightPanel"/>, ~11; in L1/L2) and reused by every tile of the chunk (<see cref="PanelTile"/>,
-/// 8 tokens, or <see cref="KPanelTile"/>, 4 with two chains each). Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
+/// Multi-token y = x·Wᵀ + b for Q8_0, Q4_0, Awq4, Q4_K and Q6_K weights as an int8 panel GEMM: parts split the row blocks;
+/// each block is packed once per token chunk into the worker's panel (<see cref="WeightPanel"/>, 8 rows, 10 bytes a column;
+/// for the K-quants <see cref="KWeightPanel"/>, ~11; Q4_0 and Awq4 on AVX-512BW <see cref="NibblePanel"/>, 32 rows; in L1/L2)
+/// and reused by every tile of the chunk (<see cref="PanelTile"/>, 8 tokens; <see cref="KPanelTile"/>, 4 with two chains
+/// each; <see cref="NibbleTile"/>, 6, and 4 for the rest). Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
 /// so they stay in the last-level cache however many tokens come (the weights are then re-read and repacked once per chunk).
 /// Activations: <see cref="PanelQuantizeJob{TS, TV}"/> or <see cref="KPanelQuantizeJob{TS, TV}"/>, padded to whole tiles.
 /// </summary>
@@ -33,7 +34,7 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
     private int _columns;
     private byte* _quants;     // [paddedTokens, columns / 32, 32] x + 128; K-quants: [paddedTokens, columns] Q8_K
     private float* _scales;    // [paddedTokens, columns / 32]; K-quants: [paddedTokens, columns / 256]
-    private int* _sums;        // K-quants: [paddedTokens, columns / 16], see KPanelQuantizeJob
+    private int* _sums;        // K-quants: [paddedTokens, columns / 16], see KPanelQuantizeJob; nibbles: [paddedTokens, columns / 32] pair sums
     private int _tokens;
     private float* _bias;      // [rows] or null
     private float* _y;         // [tokens, rows]
@@ -42,12 +43,19 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
 
     public static bool IsKQuant(TensorDType type) => type is TensorDType.Q4_K or TensorDType.Q6_K;
 
+    /// <summary>Whether <paramref name="type"/> runs on <see cref="NibblePanel"/>s: 4-bit weights on the 512-bit tier with AVX-512BW.</summary>
+    public static bool UsesNibbles(TensorDType type) => type is TensorDType.Q4_0 or TensorDType.Awq4 && TS.Count == 16 && NibbleTile.IsSupported;
+
+    /// <summary>Rows of one panel.</summary>
+    public static int PanelRows(TensorDType type) => IsKQuant(type) ? KWeightPanel.Rows : UsesNibbles(type) ? NibblePanel.Rows : WeightPanel.Rows;
+
     public static int PaddedTokens(int tokens) => (tokens + TileTokens - 1) / TileTokens * TileTokens;
 
     /// <summary>One worker's panel bytes.</summary>
-    public static long PanelBytes(TensorDType type, int columns) => IsKQuant(type) ? KWeightPanel.Bytes(columns) : WeightPanel.Bytes(columns);
+    public static long PanelBytes(TensorDType type, int columns)
+        => IsKQuant(type) ? KWeightPanel.Bytes(columns) : UsesNibbles(type) ? NibblePanel.Bytes(columns) : WeightPanel.Bytes(columns);
 
-    /// <summary>sums: the K-quants' (null for the others).</summary>
+    /// <summary>sums: the K-quants' (see <see cref="KPanelQuantizeJob{TS, TV}"/>) or the nibble tiles' pair sums (see <see cref="PanelQuantizeJob{TS, TV}"/>); null for the others.</summary>
     public void Set(TensorDType type, byte* weights, int rows, int columns, byte* quants, float* scales, int* sums, int tokens, float* bias, float* y, byte* panels, int parts)
     {
         _type = type;
@@ -67,11 +75,12 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int worker)
     {
-        int rowBlocks = (_rows + WeightPanel.Rows - 1) / WeightPanel.Rows;
+        int panelRows = PanelRows(_type);
+        int rowBlocks = (_rows + panelRows - 1) / panelRows;
         int firstBlock = (int)((long)rowBlocks * part / _parts);
         int endBlock = (int)((long)rowBlocks * (part + 1) / _parts);
         bool kQuant = IsKQuant(_type);
-        int tileTokens = kQuant ? KPanelTile.Tokens : TileTokens;
+        bool nibbles = UsesNibbles(_type);
         byte* panel = _panels + (worker * PanelBytes(_type, _columns));
         int chunkTokens = Math.Max(TileTokens, ChunkBytes / _columns / TileTokens * TileTokens);
         for (int c0 = 0; c0 < _tokens; c0 += chunkTokens)
@@ -79,38 +88,74 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
             int c1 = Math.Min(_tokens, c0 + chunkTokens);
             for (int block = firstBlock; block < endBlock; block++)
             {
-                int row0 = block * WeightPanel.Rows;
-                int validRows = Math.Min(WeightPanel.Rows, _rows - row0);
+                int row0 = block * panelRows;
+                int validRows = Math.Min(panelRows, _rows - row0);
+                float* bias = _bias == null ? null : _bias + row0;
                 if (kQuant)
                 {
                     KWeightPanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
+                    KTiles(panel, row0, validRows, bias, c0, c1);
+                }
+                else if (nibbles)
+                {
+                    NibblePanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
+                    NibbleTiles(panel, row0, validRows, bias, c0, c1);
                 }
                 else
                 {
                     WeightPanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
+                    for (int t0 = c0; t0 < c1; t0 += TileTokens)
+                    {
+                        PanelTile.Run<TS, TV, EightTokens>(
+                            panel, _quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 32)), _columns, bias, Y(t0, row0), _rows, validRows, c1 - t0);
+                    }
                 }
+            }
+        }
+    }
 
-                float* bias = _bias == null ? null : _bias + row0;
-                for (int t0 = c0; t0 < c1; t0 += tileTokens)
-                {
-                    float* y = _y + ((long)t0 * _rows) + row0;
-                    if (_type == TensorDType.Q4_K)
-                    {
-                        KPanelTile.Run<TS, TV, Q4KPanel>(
-                            panel, (sbyte*)_quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 256)), _sums + ((long)t0 * (_columns / 16)),
-                            _columns, bias, y, _rows, validRows, c1 - t0);
-                    }
-                    else if (kQuant)
-                    {
-                        KPanelTile.Run<TS, TV, Q6KPanel>(
-                            panel, (sbyte*)_quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 256)), _sums + ((long)t0 * (_columns / 16)),
-                            _columns, bias, y, _rows, validRows, c1 - t0);
-                    }
-                    else
-                    {
-                        PanelTile.Run<TS, TV, EightTokens>(panel, _quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 32)), _columns, bias, y, _rows, validRows, c1 - t0);
-                    }
-                }
+    private float* Y(int t0, int row0) => _y + ((long)t0 * _rows) + row0;
+
+    private void KTiles(byte* panel, int row0, int validRows, float* bias, int c0, int c1)
+    {
+        for (int t0 = c0; t0 < c1; t0 += KPanelTile.Tokens)
+        {
+            sbyte* x = (sbyte*)_quants + ((long)t0 * _columns);
+            float* xd = _scales + ((long)t0 * (_columns / 256));
+            int* xs = _sums + ((long)t0 * (_columns / 16));
+            if (_type == TensorDType.Q4_K)
+            {
+                KPanelTile.Run<TS, TV, Q4KPanel>(panel, x, xd, xs, _columns, bias, Y(t0, row0), _rows, validRows, c1 - t0);
+            }
+            else
+            {
+                KPanelTile.Run<TS, TV, Q6KPanel>(panel, x, xd, xs, _columns, bias, Y(t0, row0), _rows, validRows, c1 - t0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The chunk's tokens, padded to whole <see cref="TileTokens"/> (n, even), as 6-token tiles and one or two 4-token ones
+    /// for n mod 6 = 4 or 2: no tile computes more than the padding.
+    /// </summary>
+    private void NibbleTiles(byte* panel, int row0, int validRows, float* bias, int c0, int c1)
+    {
+        int n = PaddedTokens(c1 - c0);
+        int fours = n % 6 == 0 ? 0 : n % 6 == 4 ? 1 : 2;
+        int sixesEnd = c0 + (n - (4 * fours));
+        int blocks = _columns / 32;
+        for (int t0 = c0; t0 < c1; t0 += t0 < sixesEnd ? 6 : 4)
+        {
+            sbyte* x = (sbyte*)_quants + ((long)t0 * _columns);
+            float* xd = _scales + ((long)t0 * blocks);
+            int* xp = _sums + ((long)t0 * blocks);
+            if (t0 < sixesEnd)
+            {
+                NibbleTile.Run<SixTokens>(panel, x, xd, xp, _columns, bias, Y(t0, row0), _rows, validRows, c1 - t0);
+            }
+            else
+            {
+                NibbleTile.Run<FourTokens>(panel, x, xd, xp, _columns, bias, Y(t0, row0), _rows, validRows, c1 - t0);
             }
         }
     }

@@ -7,10 +7,12 @@ namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
 /// The panel GEMM's activations (<see cref="PanelGemmJob{TS, TV}"/>): each token quantized to Q8_0 blocks by
-/// <see cref="ActivationQuantizer"/> (the same quants and scales as every other Q8_0 path), then stored as unsigned bytes
-/// x + 128 (= x ^ 0x80), the operand vpdpbusd takes unsigned; the weight panel carries the −128·Σw that undoes the offset.
+/// <see cref="ActivationQuantizer"/> (the same quants and scales as every other Q8_0 path). For <see cref="PanelTile"/> they
+/// are stored as unsigned bytes x + 128 (= x ^ 0x80), the operand vpdpbusd takes unsigned; the weight panel carries the
+/// −128·Σw that undoes the offset. For <see cref="NibbleTile"/> (given pair sums) they stay signed, and each block also gets
+/// its two pair sums: Σ x over the values 4g, 4g + 1 and over 4g + 2, 4g + 3 (g = 0..7), int16 each, low then high.
 /// Token-major, so a micro-kernel reads each of its tokens' blocks as one contiguous run. Tokens past the real ones, up to
-/// a whole tile, are zero (0x80, scale 0): the tile computes them and never stores them.
+/// a whole tile, are zero (scale 0): the tile computes them and never stores them.
 /// </summary>
 internal sealed unsafe class PanelQuantizeJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
@@ -20,12 +22,14 @@ internal sealed unsafe class PanelQuantizeJob<TS, TV> : IParallelWork
     private int _tokens;
     private int _paddedTokens;
     private int _columns;
-    private byte* _quants;     // [paddedTokens, columns / 32, 32] x + 128
+    private byte* _quants;     // [paddedTokens, columns / 32, 32] x + 128, or x given pair sums
     private float* _scales;    // [paddedTokens, columns / 32]
+    private int* _pairSums;    // [paddedTokens, columns / 32] two int16, or null
     private int _parts;
 
-    public void Set(float* x, int tokens, int paddedTokens, int columns, byte* quants, float* scales, int parts)
+    public void Set(float* x, int tokens, int paddedTokens, int columns, byte* quants, float* scales, int* pairSums, int parts)
     {
+        _pairSums = pairSums;
         _x = x;
         _tokens = tokens;
         _paddedTokens = paddedTokens;
@@ -44,18 +48,47 @@ internal sealed unsafe class PanelQuantizeJob<TS, TV> : IParallelWork
         {
             byte* quants = _quants + (t * _columns);
             float* scales = _scales + (t * blocks);
+            int* pairSums = _pairSums + (t * blocks);
             if (t >= _tokens)
             {
-                new Span<byte>(quants, _columns).Fill(0x80);
+                new Span<byte>(quants, _columns).Fill(_pairSums == null ? (byte)0x80 : (byte)0);
                 new Span<float>(scales, blocks).Clear();
+                if (_pairSums != null)
+                {
+                    new Span<int>(pairSums, blocks).Clear();
+                }
+
                 continue;
             }
 
             ActivationQuantizer.Quantize<TS, TV>(_x + (t * _columns), _columns, (sbyte*)quants, scales, null, 1);
+            if (_pairSums != null)
+            {
+                for (int b = 0; b < blocks; b++)
+                {
+                    pairSums[b] = PairSums((sbyte*)quants + (32 * b));
+                }
+
+                continue;
+            }
+
             for (int i = 0; i < _columns; i += 32)
             {
                 (Vector256.Load(quants + i) ^ Vector256.Create((byte)0x80)).Store(quants + i);
             }
         }
+    }
+
+    /// <summary>A block's Σ x over values 4g, 4g + 1 (low int16) and over 4g + 2, 4g + 3 (high int16); |Σ| ≤ 16·127 each.</summary>
+    private static int PairSums(sbyte* block)
+    {
+        int low = 0, high = 0;
+        for (int i = 0; i < 32; i += 4)
+        {
+            low += block[i] + block[i + 1];
+            high += block[i + 2] + block[i + 3];
+        }
+
+        return (ushort)(short)low | (high << 16);
     }
 }

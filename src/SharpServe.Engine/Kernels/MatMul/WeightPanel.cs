@@ -46,10 +46,15 @@ internal static unsafe class WeightPanel
             for (int r = 0; r < Rows; r++)
             {
                 scales[r] = 0;
-                rows[r] = r < validRows ? Block(type, weights + ((row0 + r) * rowBytes), b, halfTable, out scales[r]) : default;
+                rows[r] = default;
+                if (r < validRows)
+                {
+                    var values = Block(type, weights + ((row0 + r) * rowBytes), b, halfTable, out scales[r], out byte zero);
+                    rows[r] = (values - Vector256.Create(zero)).AsInt32();
+                }
             }
 
-            Interleave<TS, TV>(rows, packed);
+            Interleave<TS, TV>(rows, packed, 32);
 
             // 128·Σw per row: vpdpbusd of the panel against bytes of 128, the same (exact) dot the tile runs.
             var sum = Vector256<int>.Zero;
@@ -62,45 +67,51 @@ internal static unsafe class WeightPanel
         }
     }
 
-    /// <summary>Block b of one row as 32 int8 values (8 groups of 4), and its f32 scale.</summary>
+    /// <summary>
+    /// Block b of one row as 32 bytes (8 groups of 4) and its f32 scale: Q8_0's int8 quants (<paramref name="zero"/> 0), or
+    /// Q4_0's and Awq4's unsigned nibbles with the zero they are taken from (8, or the 128-value group's z): w = nibble − zero.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Block(TensorDType type, byte* row, int b, float* halfTable, out float scale)
+    public static Vector256<byte> Block(TensorDType type, byte* row, int b, float* halfTable, out float scale, out byte zero)
     {
         if (type == TensorDType.Q8_0)
         {
             scale = halfTable[*(ushort*)(row + (b * 34L))];
-            return Vector256.Load((int*)(row + (b * 34L) + 2));
+            zero = 0;
+            return Vector256.Load(row + (b * 34L) + 2);
         }
 
         if (type == TensorDType.Q4_0)
         {
             scale = halfTable[*(ushort*)(row + (b * 18L))];
-            return Unpack(row + (b * 18L) + 2, 8);
+            zero = 8;
+            return Unpack(row + (b * 18L) + 2);
         }
 
         // Awq4: run b % 4 of its 128-value group (fp16 scale, zero, padding, 4 runs of 16 bytes).
         byte* group = row + (b / 4 * AwqGroupBytes);
         scale = halfTable[*(ushort*)group];
-        return Unpack(group + 4 + (16 * (b % 4)), group[2]);
+        zero = group[2];
+        return Unpack(group + 4 + (16 * (b % 4)));
     }
 
     /// <summary>
-    /// 32 packed nibbles as int8 values nibble − <paramref name="zero"/> (element j &lt; 16 in byte j's low nibble, j + 16 in
-    /// its high one: Q4_0's order, which AwqRepacker keeps for each 32-value run).
+    /// 32 packed nibbles as bytes 0..15 (element j &lt; 16 in byte j's low nibble, j + 16 in its high one: Q4_0's order, which
+    /// AwqRepacker keeps for each 32-value run).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Unpack(byte* nibbles16, byte zero)
+    private static Vector256<byte> Unpack(byte* nibbles16)
     {
         var nibbles = Vector128.Load(nibbles16);
-        return (Vector256.Create(nibbles & Vector128.Create((byte)0x0F), Vector128.ShiftRightLogical(nibbles, 4)) - Vector256.Create(zero)).AsInt32();
+        return Vector256.Create(nibbles & Vector128.Create((byte)0x0F), Vector128.ShiftRightLogical(nibbles, 4));
     }
 
     /// <summary>
-    /// packed[g, r] = rows[r][g]: an 8×8 transpose of 4-byte groups. With AVX2 in 24 shuffles and 8 stores (the per-group
+    /// packed[g, r] = rows[r][g] (group g's 32 bytes at packed + g·<paramref name="groupStride"/>): an 8×8 transpose of 4-byte groups. With AVX2 in 24 shuffles and 8 stores (the per-group
     /// stores were a quarter of a 32-token step's panel GEMM); the scalar tier keeps the plain loop, so both are tested.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Interleave<TS, TV>(Vector256<int>* rows, byte* packed)
+    public static void Interleave<TS, TV>(Vector256<int>* rows, byte* packed, int groupStride)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
@@ -110,7 +121,7 @@ internal static unsafe class WeightPanel
             {
                 for (int g = 0; g < 8; g++)
                 {
-                    *(int*)(packed + (32 * g) + (4 * r)) = rows[r].GetElement(g);
+                    *(int*)(packed + (groupStride * g) + (4 * r)) = rows[r].GetElement(g);
                 }
             }
 
@@ -137,14 +148,13 @@ internal static unsafe class WeightPanel
         var u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32();
         var u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
 
-        int* o = (int*)packed;
-        Avx2.Permute2x128(u0, u4, 0x20).Store(o);
-        Avx2.Permute2x128(u1, u5, 0x20).Store(o + 8);
-        Avx2.Permute2x128(u2, u6, 0x20).Store(o + 16);
-        Avx2.Permute2x128(u3, u7, 0x20).Store(o + 24);
-        Avx2.Permute2x128(u0, u4, 0x31).Store(o + 32);
-        Avx2.Permute2x128(u1, u5, 0x31).Store(o + 40);
-        Avx2.Permute2x128(u2, u6, 0x31).Store(o + 48);
-        Avx2.Permute2x128(u3, u7, 0x31).Store(o + 56);
+        Avx2.Permute2x128(u0, u4, 0x20).Store((int*)packed);
+        Avx2.Permute2x128(u1, u5, 0x20).Store((int*)(packed + groupStride));
+        Avx2.Permute2x128(u2, u6, 0x20).Store((int*)(packed + (2 * groupStride)));
+        Avx2.Permute2x128(u3, u7, 0x20).Store((int*)(packed + (3 * groupStride)));
+        Avx2.Permute2x128(u0, u4, 0x31).Store((int*)(packed + (4 * groupStride)));
+        Avx2.Permute2x128(u1, u5, 0x31).Store((int*)(packed + (5 * groupStride)));
+        Avx2.Permute2x128(u2, u6, 0x31).Store((int*)(packed + (6 * groupStride)));
+        Avx2.Permute2x128(u3, u7, 0x31).Store((int*)(packed + (7 * groupStride)));
     }
 }
