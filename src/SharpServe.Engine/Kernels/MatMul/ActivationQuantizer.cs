@@ -33,7 +33,7 @@ internal static unsafe class ActivationQuantizer
             float amax = TS.MaxAcross(max);
             float inverse = amax != 0f ? 127f / amax : 0f;
             long index = (long)block * interleave;
-            scales[index] = (float)(Half)(amax / 127f);
+            scales[index] = RoundToHalf(amax / 127f);
             sbyte* q = quants + (index * 32);
             for (int i = 0; i < 32; i += TS.Count)
             {
@@ -50,5 +50,26 @@ internal static unsafe class ActivationQuantizer
                 corrections[(index * 8) + lane] = -128 * (q[4 * lane] + q[(4 * lane) + 1] + q[(4 * lane) + 2] + q[(4 * lane) + 3]);
             }
         }
+    }
+
+    /// <summary>
+    /// (float)(Half)value for a non-negative finite value, with the common case inline: on half's normal range below
+    /// 65520, round-to-nearest-even to 10 mantissa bits is an add and a mask on the f32 bits (a carry into the exponent is
+    /// the right result too); subnormals, zero and what overflows to infinity take the runtime's conversion. The software
+    /// conversion had been ~45 % of the quantizer's time. Equal to the cast for every such f32 (checked exhaustively).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float RoundToHalf(float value)
+    {
+        const uint SmallestNormal = 0x38800000;   // 2^-14
+        const uint FirstOverflow = 0x477FF000;    // 65520, the first value that rounds to infinity
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (bits - SmallestNormal < FirstOverflow - SmallestNormal)
+        {
+            bits += 0xFFFu + ((bits >> 13) & 1u);
+            return BitConverter.UInt32BitsToSingle(bits & 0xFFFFE000u);
+        }
+
+        return (float)(Half)value;
     }
 }
