@@ -155,6 +155,11 @@ internal sealed unsafe class GemmJob<TS, TV> : IParallelWork
                     }
                 }
 
+                if (block + 1 < endBlock && _type != TensorDType.F32)
+                {
+                    PrefetchPanel(row0 + GemmTiles.Rows, k0, depth);
+                }
+
                 float* sums = _yt + ((long)row0 * _paddedTokens);
                 for (int t0 = 0; t0 < _paddedTokens;)
                 {
@@ -173,6 +178,26 @@ internal sealed unsafe class GemmJob<TS, TV> : IParallelWork
         }
 
         Transpose(firstBlock * GemmTiles.Rows, Math.Min(_rows, endBlock * GemmTiles.Rows));
+    }
+
+    /// <summary>
+    /// Asks for the next panel's weights (8 rows × depth values of this k chunk, short runs in 8 rows that the hardware
+    /// prefetcher does not pick up in time) while the current panel's tiles run.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchPanel(int row0, int k0, int depth)
+    {
+        int rows = Math.Min(GemmTiles.Rows, _rows - row0);
+        long bytes = TensorDTypeInfo.ByteSize(_type, depth);
+        long offset = TensorDTypeInfo.ByteSize(_type, k0);
+        for (int r = 0; r < rows; r++)
+        {
+            byte* start = _weights + ((row0 + r) * _rowBytes) + offset;
+            for (long b = 0; b < bytes; b += 64)
+            {
+                TS.Prefetch(start + b);
+            }
+        }
     }
 
     /// <summary>y[t, r] = yt[r, t] (+ bias[r]) for rows [rowStart, rowEnd); without a bias nothing is added, as in ggml, so −0 stays −0.</summary>
