@@ -46,7 +46,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// <see cref="AwqRows"/>) below <see cref="CpuKernels.PanelMinTokens"/> tokens and the int8 panel GEMM
     /// (<see cref="PanelGemmJob{TS, TV}"/>) from there; all on Q8_0-quantized activations as llama.cpp does. Q6_K and Q4_K take
     /// their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) below PanelMinTokens and the K-quant panel GEMM
-    /// (<see cref="PanelGemmJob{TS, TV}"/> with <see cref="KPanelTile"/>) from there, on Q8_K activations.
+    /// (<see cref="PanelGemmJob{TS, TV}"/> with <see cref="KPanelTile"/>, or <see cref="KWideTile"/> on the 512-bit tier) from there, on Q8_K activations.
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
@@ -165,8 +165,9 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         _kPanelQuantize.Set(type, x, tokens, paddedTokens, columns, quants, scales, sums, quantizeParts);
         pool.Run(_kPanelQuantize, quantizeParts);
 
-        byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * KWeightPanel.Bytes(columns));
-        int parts = Math.Min((rows + KWeightPanel.Rows - 1) / KWeightPanel.Rows, pool.Threads * 4);
+        byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * PanelGemmJob<TS, TV>.PanelBytes(type, columns));
+        int panelRows = PanelGemmJob<TS, TV>.PanelRows(type);
+        int parts = Math.Min((rows + panelRows - 1) / panelRows, pool.Threads * 4);
         _panelGemm.Set(type, weights, rows, columns, (byte*)quants, scales, sums, tokens, bias, y, panels, parts);
         pool.Run(_panelGemm, parts);
     }

@@ -9,7 +9,8 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// Multi-token y = x·Wᵀ + b for Q8_0, Q4_0, Awq4, Q4_K and Q6_K weights as an int8 panel GEMM: parts split the 8-row blocks;
 /// each block is packed once per token chunk into the worker's panel (<see cref="WeightPanel"/>, 10 bytes a column, or
 /// for the K-quants <see cref="KWeightPanel"/>, ~11; in L1/L2) and reused by every tile of the chunk (<see cref="PanelTile"/>,
-/// 8 tokens, or <see cref="KPanelTile"/>, 4 with two chains each). Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
+/// 8 tokens, or <see cref="KPanelTile"/>, 4 with two chains each; on the 512-bit tier the K-quants take 32-row <see cref="KWidePanel"/>s
+/// and <see cref="KWideTile"/>, 6 tokens). Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
 /// so they stay in the last-level cache however many tokens come (the weights are then re-read and repacked once per chunk).
 /// Activations: <see cref="PanelQuantizeJob{TS, TV}"/> or <see cref="KPanelQuantizeJob{TS, TV}"/>, padded to whole tiles.
 /// </summary>
@@ -44,8 +45,15 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
 
     public static int PaddedTokens(int tokens) => (tokens + TileTokens - 1) / TileTokens * TileTokens;
 
+    /// <summary>Whether this tier's K-quant panels are <see cref="KWidePanel"/>s (32 rows, <see cref="KWideTile"/>) rather than <see cref="KWeightPanel"/>s.</summary>
+    private static bool Wide(TensorDType type) => IsKQuant(type) && KWideTile.Runs<TS, TV>();
+
+    /// <summary>Rows of one panel: the unit parts split.</summary>
+    public static int PanelRows(TensorDType type) => Wide(type) ? KWidePanel.Rows : WeightPanel.Rows;
+
     /// <summary>One worker's panel bytes.</summary>
-    public static long PanelBytes(TensorDType type, int columns) => IsKQuant(type) ? KWeightPanel.Bytes(columns) : WeightPanel.Bytes(columns);
+    public static long PanelBytes(TensorDType type, int columns)
+        => Wide(type) ? KWidePanel.Bytes(columns) : IsKQuant(type) ? KWeightPanel.Bytes(columns) : WeightPanel.Bytes(columns);
 
     /// <summary>sums: the K-quants' (null for the others).</summary>
     public void Set(TensorDType type, byte* weights, int rows, int columns, byte* quants, float* scales, int* sums, int tokens, float* bias, float* y, byte* panels, int parts)
@@ -67,10 +75,12 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int worker)
     {
-        int rowBlocks = (_rows + WeightPanel.Rows - 1) / WeightPanel.Rows;
+        int panelRows = PanelRows(_type);
+        int rowBlocks = (_rows + panelRows - 1) / panelRows;
         int firstBlock = (int)((long)rowBlocks * part / _parts);
         int endBlock = (int)((long)rowBlocks * (part + 1) / _parts);
         bool kQuant = IsKQuant(_type);
+        bool wide = Wide(_type);
         int tileTokens = kQuant ? KPanelTile.Tokens : TileTokens;
         byte* panel = _panels + (worker * PanelBytes(_type, _columns));
         int chunkTokens = Math.Max(TileTokens, ChunkBytes / _columns / TileTokens * TileTokens);
@@ -79,8 +89,25 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
             int c1 = Math.Min(_tokens, c0 + chunkTokens);
             for (int block = firstBlock; block < endBlock; block++)
             {
-                int row0 = block * WeightPanel.Rows;
-                int validRows = Math.Min(WeightPanel.Rows, _rows - row0);
+                int row0 = block * panelRows;
+                int validRows = Math.Min(panelRows, _rows - row0);
+                float* bias = _bias == null ? null : _bias + row0;
+                if (wide)
+                {
+                    KWidePanel.Pack(_type, _weights, _columns, row0, validRows, panel);
+                    int paddedEnd = Math.Min(c0 + chunkTokens, PaddedTokens(_tokens));
+                    if (_type == TensorDType.Q4_K)
+                    {
+                        WideTiles<Q4KPanel>(panel, c0, c1, paddedEnd, row0, validRows, bias);
+                    }
+                    else
+                    {
+                        WideTiles<Q6KPanel>(panel, c0, c1, paddedEnd, row0, validRows, bias);
+                    }
+
+                    continue;
+                }
+
                 if (kQuant)
                 {
                     KWeightPanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
@@ -90,7 +117,6 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
                     WeightPanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
                 }
 
-                float* bias = _bias == null ? null : _bias + row0;
                 for (int t0 = c0; t0 < c1; t0 += tileTokens)
                 {
                     float* y = _y + ((long)t0 * _rows) + row0;
@@ -111,6 +137,32 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
                         PanelTile.Run<TS, TV, EightTokens>(panel, _quants + ((long)t0 * _columns), _scales + ((long)t0 * (_columns / 32)), _columns, bias, y, _rows, validRows, c1 - t0);
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Tokens [c0, c1) of one <see cref="KWidePanel"/>: 6-token tiles, and the rest of the chunk's padded tokens
+    /// [c0, paddedEnd) (an even count: rest 0, 2 or 4 after the sixes) as one or two 4-token tiles, never past the padding.
+    /// </summary>
+    private void WideTiles<TF>(byte* panel, int c0, int c1, int paddedEnd, int row0, int validRows, float* bias)
+        where TF : struct, IKPanelFormat
+    {
+        int fours = ((paddedEnd - c0) % 6) switch { 4 => 1, 2 => 2, _ => 0 };
+        int sixesEnd = paddedEnd - (4 * fours);
+        for (int t0 = c0; t0 < c1; t0 += t0 < sixesEnd ? 6 : 4)
+        {
+            sbyte* x = (sbyte*)_quants + ((long)t0 * _columns);
+            float* xd = _scales + ((long)t0 * (_columns / 256));
+            int* xs = _sums + ((long)t0 * (_columns / 16));
+            float* y = _y + ((long)t0 * _rows) + row0;
+            if (t0 < sixesEnd)
+            {
+                KWideTile.Run<TF, SixTokens>(panel, x, xd, xs, _columns, bias, y, _rows, validRows, c1 - t0);
+            }
+            else
+            {
+                KWideTile.Run<TF, FourTokens>(panel, x, xd, xs, _columns, bias, y, _rows, validRows, c1 - t0);
             }
         }
     }

@@ -33,3 +33,8 @@ internal readonly struct EightTokens : ITokenGroup
 {
     public static int Count => 8;
 }
+
+internal readonly struct SixTokens : ITokenGroup
+{
+    public static int Count => 6;
+}
