@@ -18,9 +18,10 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// Registers: per token and half an int16 sum and an int32 main (24 for six tokens), the two halves' weights, a broadcast and
 /// the scales; f and g live in L1 (touched once per 64 values). The JIT keeps all of them in zmm0–27 (no spills in the loop).
 /// Against <see cref="KPanelTile"/> at 128 tokens, `bench kernels --only gemm --tokens 128 --quick --cpu-time --threads 1`
-/// (shared 2-core Zen 5, medians of 3 interleaved, ms): Q4_K q/o 3.38 → 2.16, k/v 0.66 → 0.54, gate/up 19.7 → 13.2,
-/// down 19.8 → 12.9; Q6_K q/o 3.65 → 1.95, k/v 0.67 → 0.45, gate/up 17.6 → 10.6, down 21.4 → 11.4. Four-token tiles only
-/// were within 3 % of six (2.19, 0.50, 13.5, 13.0; 1.94, 0.46, 10.9, 11.8), so six, with 4-token tiles for the rest.
+/// (shared 2-core Zen 5 at load 4–5, medians of 3 interleaved, ms, with <see cref="KWidePanel"/>'s transposing pack):
+/// Q4_K q/o 3.59 → 2.40, k/v 0.92 → 0.52, gate/up 20.4 → 12.6, down 20.3 → 14.5; Q6_K q/o 3.10 → 1.74, k/v 0.63 → 0.52,
+/// gate/up 18.0 → 10.2, down 18.5 → 10.7. Before that pack (scalar int stores), four-token tiles only were within 3 % of
+/// six (one set of 3 interleaved runs), so six, with 4-token tiles for the rest.
 /// </summary>
 internal static unsafe class KWideTile
 {

@@ -94,7 +94,7 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
                 float* bias = _bias == null ? null : _bias + row0;
                 if (wide)
                 {
-                    KWidePanel.Pack(_type, _weights, _columns, row0, validRows, panel);
+                    KWidePanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
                     int paddedEnd = Math.Min(c0 + chunkTokens, PaddedTokens(_tokens));
                     if (_type == TensorDType.Q4_K)
                     {
