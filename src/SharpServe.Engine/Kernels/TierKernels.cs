@@ -46,7 +46,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// <see cref="AwqRows"/>) below <see cref="CpuKernels.PanelMinTokens"/> tokens and the int8 panel GEMM
     /// (<see cref="PanelGemmJob{TS, TV}"/>) from there; all on Q8_0-quantized activations as llama.cpp does. Q6_K and Q4_K take
     /// their rows (<see cref="Q6Rows"/>, <see cref="Q4KRows"/>) below PanelMinTokens and the K-quant panel GEMM
-    /// (<see cref="PanelGemmJob{TS, TV}"/> with <see cref="KPanelTile"/>) from there, on Q8_K activations.
+    /// (<see cref="PanelGemmJob{TS, TV}"/> with <see cref="KPanelTile"/>, or <see cref="KWideTile"/> on the 512-bit tier) from there, on Q8_K activations.
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
@@ -150,11 +150,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         _panelQuantize.Set(x, tokens, paddedTokens, columns, quants, scales, pairSums, quantizeParts);
         pool.Run(_panelQuantize, quantizeParts);
 
-        byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * PanelGemmJob<TS, TV>.PanelBytes(type, columns));
-        int panelRows = PanelGemmJob<TS, TV>.PanelRows(type);
-        int parts = Math.Min((rows + panelRows - 1) / panelRows, pool.Threads * 4);
-        _panelGemm.Set(type, weights, rows, columns, quants, scales, pairSums, tokens, bias, y, panels, parts);
-        pool.Run(_panelGemm, parts);
+        RunPanelGemm(type, weights, rows, columns, quants, scales, pairSums, tokens, bias, y);
     }
 
     private void KPanelGemm(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
@@ -167,9 +163,16 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         _kPanelQuantize.Set(type, x, tokens, paddedTokens, columns, quants, scales, sums, quantizeParts);
         pool.Run(_kPanelQuantize, quantizeParts);
 
+        RunPanelGemm(type, weights, rows, columns, (byte*)quants, scales, sums, tokens, bias, y);
+    }
+
+    /// <summary>The panel GEMM on quantized activations: parts split the row panels, each worker packs into its own panel.</summary>
+    private void RunPanelGemm(TensorDType type, byte* weights, int rows, int columns, byte* quants, float* scales, int* sums, int tokens, float* bias, float* y)
+    {
         byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * PanelGemmJob<TS, TV>.PanelBytes(type, columns));
-        int parts = Math.Min((rows + KWeightPanel.Rows - 1) / KWeightPanel.Rows, pool.Threads * 4);
-        _panelGemm.Set(type, weights, rows, columns, (byte*)quants, scales, sums, tokens, bias, y, panels, parts);
+        int panelRows = PanelGemmJob<TS, TV>.PanelRows(type);
+        int parts = Math.Min((rows + panelRows - 1) / panelRows, pool.Threads * 4);
+        _panelGemm.Set(type, weights, rows, columns, quants, scales, sums, tokens, bias, y, panels, parts);
         pool.Run(_panelGemm, parts);
     }
 

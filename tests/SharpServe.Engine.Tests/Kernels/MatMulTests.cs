@@ -225,7 +225,8 @@ public sealed class MatMulTests
     /// The panel GEMMs on both sides of <see cref="CpuKernels.PanelMinTokens"/>, bit for bit against the order each side
     /// claims: Q8_0 and Q4_0 (<see cref="MatMulQ8OrQ4"/>; 32·odd columns, and 131104 columns that split 33 tokens into
     /// 24-token chunks repacking every panel), Q4_K and Q6_K (<see cref="MatMulKQuant"/>; 256·odd columns, and 131328 columns:
-    /// 28-token chunks). Odd row counts (a short last 8-row panel), ragged last token tiles (33, 70), with and without bias,
+    /// 28-token chunks). Odd row counts (a short last 8-row panel; 29: a 32-row K-quant panel whose second 16-row half is short),
+/// ragged last token tiles (33, 70; 40 ends in a 4-token K-quant tile on the 512-bit tier), with and without bias,
     /// one and two threads.
     /// </summary>
     [Theory]
@@ -235,7 +236,7 @@ public sealed class MatMulTests
     {
         var random = new Random(31);
         var cases = IsKQuant(type)
-            ? new[] { (13, 256, new[] { 31, 32, 33, 70 }), (37, 768, [5, 32, 33, 70]), (13, 131328, [33]) }
+            ? new[] { (13, 256, new[] { 31, 32, 33, 70 }), (37, 768, [5, 32, 33, 70]), (29, 512, [40]), (13, 131328, [33]) }
             : new[] { (13, 96, new[] { 5, 8, 31, 32, 33, 70 }), (37, 1056, [5, 8, 31, 32, 33, 70]), (13, 131104, [33]) };
         foreach (var (rows, columns, counts) in cases)
         {

@@ -8,8 +8,9 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// <summary>
 /// The K-quant panel GEMM's activations (<see cref="PanelGemmJob{TS, TV}"/> with <see cref="KPanelTile"/>): each token quantized to Q8_K by
 /// <see cref="Q8KActivations"/> (the same quants and scales as the row kernels), token-major int8, plus per token the exact
-/// integer sums the tile starts from: Q6_K −32·Σ q8 per 16 values (its unsigned q's offset), Q4_K Σ q8 per 32 values (its
-/// min term). Q4_K tokens in whole groups of 4 take ggml_quantize_mat_q8_K_4x8's scale (1/iscale), the rest the row
+/// integer sums the tile starts from: Q6_K −32·Σ q8 per 16 values (its unsigned q's offset; for <see cref="KWideTile"/> as two
+/// int16 in one int32, −32·Σ over the values k ≡ 0,1 and over k ≡ 2,3 mod 4, its two vpmaddubsw lanes), Q4_K Σ q8 per 32
+/// values (its min term). Q4_K tokens in whole groups of 4 take ggml_quantize_mat_q8_K_4x8's scale (1/iscale), the rest the row
 /// quantizer's, as llama.cpp's repacked Q4_K GEMM and GEMV see them (Q6_K is not repacked there: the row quantizer's for all).
 /// Tokens past the real ones, up to a whole tile, are zero (quants, scale and sums): the tile computes them and never stores them.
 /// </summary>
@@ -24,7 +25,7 @@ internal sealed unsafe class KPanelQuantizeJob<TS, TV> : IParallelWork
     private int _columns;
     private sbyte* _quants;    // [paddedTokens, columns]
     private float* _scales;    // [paddedTokens, columns / 256]
-    private int* _sums;        // [paddedTokens, columns / 16]: Q6_K per 16 values, Q4_K per 32 in the first half
+    private int* _sums;        // [paddedTokens, columns / 16]: Q6_K per 16 values (wide tile: two int16), Q4_K per 32 in the first half
     private int _parts;
 
     public void Set(TensorDType type, float* x, int tokens, int paddedTokens, int columns, sbyte* quants, float* scales, int* sums, int parts)
@@ -64,13 +65,17 @@ internal sealed unsafe class KPanelQuantizeJob<TS, TV> : IParallelWork
             int span = q6k ? 16 : 32;
             for (int i = 0; i < _columns / span; i++, quants += span)
             {
-                int sum = 0;
-                for (int j = 0; j < span; j++)
+                // Lane sums: vpmaddubsw pairs values k ≡ 0,1 and k ≡ 2,3 (mod 4) of each 4-value group.
+                int pairs01 = 0, pairs23 = 0;
+                for (int j = 0; j < span; j += 4)
                 {
-                    sum += quants[j];
+                    pairs01 += quants[j] + quants[j + 1];
+                    pairs23 += quants[j + 2] + quants[j + 3];
                 }
 
-                sums[i] = q6k ? -32 * sum : sum;
+                sums[i] = !q6k ? pairs01 + pairs23
+                    : PanelGemmJob<TS, TV>.WideTier ? (ushort)(-32 * pairs01) | (-32 * pairs23 << 16)
+                    : -32 * (pairs01 + pairs23);
             }
         }
     }

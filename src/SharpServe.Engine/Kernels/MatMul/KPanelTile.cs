@@ -23,6 +23,8 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// it depends only on the mins and the activations' sums. Measured against the previous tile (one chain per token, f, g and
 /// d·d_x in registers: 20 vectors), `bench kernels --only gemm --tokens 128`, 2 threads, medians of 3 interleaved, GFLOP/s:
 /// Q6_K gate/up 291 → 342, down 235 → 354, q/o 273 → 327; Q4_K unchanged (~300; one thread at 64 tokens 119 → 167 on down).
+/// Runs on the 256-bit and scalar tiers; the 512-bit tier takes <see cref="KWideTile"/> (32 rows × 6 tokens on vpmaddubsw,
+/// same bits), 1.5–1.9× faster there at 128 tokens (one thread, CPU time, medians of 3 interleaved, shared machine).
 /// </summary>
 internal static unsafe class KPanelTile
 {

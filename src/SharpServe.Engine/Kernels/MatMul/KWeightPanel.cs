@@ -11,7 +11,8 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// [8 rows][4 bytes] (one 32-byte load = 4 values of each row, <see cref="WeightPanel.Interleave{TS, TV}"/>), then per
 /// sub-block an int32 vector of the 8 rows' scales (Q4_K: 8 sub-blocks of 32, the 6-bit sc; Q6_K: 16 of 16, the int8
 /// scale), the rows' d as f32, and for Q4_K the rows' dmin as f32 and per sub-block an int32 vector of their 6-bit mins.
-/// One layout serves both types (Q6_K leaves the min fields unused). Rows past the matrix are zero.
+/// One layout serves both types (Q6_K leaves the min fields unused). Rows past the matrix are zero. The 512-bit tier packs
+/// <see cref="KWidePanel"/>s (32 rows, int16 scale pairs) instead, from the same unpacking helpers.
 /// </summary>
 internal static unsafe class KWeightPanel
 {
@@ -57,13 +58,15 @@ internal static unsafe class KWeightPanel
                 }
 
                 byte* block = weights + ((row0 + r) * rowBytes) + ((long)b * blockBytes);
+                int* scales = (int*)(packed + ScalesOffset) + r;
+                float* d = (float*)(packed + DOffset) + r;
                 if (type == TensorDType.Q4_K)
                 {
-                    UnpackQ4K(block, chunks + r, packed, r);
+                    UnpackQ4K(block, chunks + r, Rows, scales, (int*)(packed + MinsOffset) + r, Rows, d, (float*)(packed + DMinOffset) + r);
                 }
                 else
                 {
-                    UnpackQ6K(block, chunks + r, packed, r);
+                    UnpackQ6K(block, chunks + r, Rows, scales, Rows, d);
                 }
             }
 
@@ -74,36 +77,40 @@ internal static unsafe class KWeightPanel
         }
     }
 
-    /// <summary>One Q4_K row's super-block: chunk c to chunks[8c], its scales, mins, d and dmin to row r of the packed fields.</summary>
+    /// <summary>
+    /// One Q4_K row's super-block: its 32-value chunk c (values 32c.., in order) to chunks[chunkStride·c], the scale and min
+    /// of sub-block j to scales[laneStride·j] and mins[laneStride·j], d and dmin to *d and *dmin. Shared with <see cref="KWidePanel"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UnpackQ4K(byte* block, Vector256<int>* chunks, byte* packed, int r)
+    internal static void UnpackQ4K(byte* block, Vector256<int>* chunks, int chunkStride, int* scales, int* mins, int laneStride, float* d, float* dmin)
     {
         // 64-value group g: byte j holds chunk 2g's element j in its low nibble and chunk 2g + 1's in its high one.
         var low = Vector256.Create((byte)0x0F);
         for (int g = 0; g < 4; g++)
         {
             var nibbles = Vector256.Load(block + 16 + (32 * g));
-            chunks[Rows * 2 * g] = (nibbles & low).AsInt32();
-            chunks[Rows * ((2 * g) + 1)] = ((nibbles.AsUInt16() >> 4).AsByte() & low).AsInt32();
+            chunks[chunkStride * 2 * g] = (nibbles & low).AsInt32();
+            chunks[chunkStride * ((2 * g) + 1)] = ((nibbles.AsUInt16() >> 4).AsByte() & low).AsInt32();
         }
 
-        var (scales, mins) = Q4KRows.ScalesAndMins(block + 4);
-        int* scaleLanes = (int*)(packed + ScalesOffset) + r;
-        int* minLanes = (int*)(packed + MinsOffset) + r;
+        var (blockScales, blockMins) = Q4KRows.ScalesAndMins(block + 4);
         for (int j = 0; j < 8; j++)
         {
-            scaleLanes[Rows * j] = scales.GetElement(j);
-            minLanes[Rows * j] = mins.GetElement(j);
+            scales[laneStride * j] = blockScales.GetElement(j);
+            mins[laneStride * j] = blockMins.GetElement(j);
         }
 
         float* halfTable = HalfTable.Pointer;
-        ((float*)(packed + DOffset))[r] = halfTable[*(ushort*)block];
-        ((float*)(packed + DMinOffset))[r] = halfTable[*(ushort*)(block + 2)];
+        *d = halfTable[*(ushort*)block];
+        *dmin = halfTable[*(ushort*)(block + 2)];
     }
 
-    /// <summary>One Q6_K row's super-block (layout in <see cref="Q6Rows"/>): chunk c to chunks[8c], its 16 scales and d to row r.</summary>
+    /// <summary>
+    /// One Q6_K row's super-block (layout in <see cref="Q6Rows"/>): chunk c to chunks[chunkStride·c], sub-block j's scale to
+    /// scales[laneStride·j], d to *d. Shared with <see cref="KWidePanel"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UnpackQ6K(byte* block, Vector256<int>* chunks, byte* packed, int r)
+    internal static void UnpackQ6K(byte* block, Vector256<int>* chunks, int chunkStride, int* scales, int laneStride, float* d)
     {
         for (int h = 0; h < 2; h++)
         {
@@ -111,18 +118,17 @@ internal static unsafe class KWeightPanel
             var qlHigh = Vector256.Load(block + (64 * h) + 32).AsUInt16();
             var qh = Vector256.Load(block + 128 + (32 * h)).AsUInt16();
             int c = 4 * h;
-            chunks[Rows * c] = Q6Rows.Quants(qlLow, qh << 4).AsInt32();
-            chunks[Rows * (c + 1)] = Q6Rows.Quants(qlHigh, qh << 2).AsInt32();
-            chunks[Rows * (c + 2)] = Q6Rows.Quants(qlLow >> 4, qh).AsInt32();
-            chunks[Rows * (c + 3)] = Q6Rows.Quants(qlHigh >> 4, qh >> 2).AsInt32();
+            chunks[chunkStride * c] = Q6Rows.Quants(qlLow, qh << 4).AsInt32();
+            chunks[chunkStride * (c + 1)] = Q6Rows.Quants(qlHigh, qh << 2).AsInt32();
+            chunks[chunkStride * (c + 2)] = Q6Rows.Quants(qlLow >> 4, qh).AsInt32();
+            chunks[chunkStride * (c + 3)] = Q6Rows.Quants(qlHigh >> 4, qh >> 2).AsInt32();
         }
 
-        int* scaleLanes = (int*)(packed + ScalesOffset) + r;
         for (int j = 0; j < 16; j++)
         {
-            scaleLanes[Rows * j] = ((sbyte*)block)[192 + j];
+            scales[laneStride * j] = ((sbyte*)block)[192 + j];
         }
 
-        ((float*)(packed + DOffset))[r] = HalfTable.Pointer[*(ushort*)(block + 208)];
+        *d = HalfTable.Pointer[*(ushort*)(block + 208)];
     }
 }

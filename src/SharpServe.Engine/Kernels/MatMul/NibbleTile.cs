@@ -17,8 +17,6 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// </summary>
 internal static unsafe class NibbleTile
 {
-    public static bool IsSupported => Avx512BW.IsSupported;
-
     /// <summary>
     /// y[t0 + t, row0 + r] for t &lt; <paramref name="validTokens"/>, r &lt; <paramref name="validRows"/>. x, xd and xp point at
     /// token t0's quants ([TN.Count, columns]), scales and pair sums ([TN.Count, columns / 32]: Σ x of each block's values

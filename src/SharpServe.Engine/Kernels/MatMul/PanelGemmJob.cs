@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Kernels.Threading;
 using SharpServe.Engine.Loading;
@@ -8,9 +9,11 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// <summary>
 /// Multi-token y = x·Wᵀ + b for Q8_0, Q4_0, Awq4, Q4_K and Q6_K weights as an int8 panel GEMM: parts split the row blocks;
 /// each block is packed once per token chunk into the worker's panel (<see cref="WeightPanel"/>, 8 rows, 10 bytes a column;
-/// for the K-quants <see cref="KWeightPanel"/>, ~11; Q4_0 and Awq4 on AVX-512BW <see cref="NibblePanel"/>, 32 rows; in L1/L2)
+/// for the K-quants <see cref="KWeightPanel"/>, ~11; in L1/L2)
 /// and reused by every tile of the chunk (<see cref="PanelTile"/>, 8 tokens; <see cref="KPanelTile"/>, 4 with two chains
-/// each; <see cref="NibbleTile"/>, 6, and 4 for the rest). Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
+/// each). On the 512-bit tier with AVX-512BW (<see cref="WideTier"/>) the 4-bit formats take 32-row panels and 6-token
+/// vpmaddubsw tiles instead: Q4_0 and Awq4 <see cref="NibblePanel"/> and <see cref="NibbleTile"/>, the K-quants
+/// <see cref="KWidePanel"/> and <see cref="KWideTile"/>; Q8_0 stays on vpdpbusd. Chunks bound the activations a panel streams past to <see cref="ChunkBytes"/>,
 /// so they stay in the last-level cache however many tokens come (the weights are then re-read and repacked once per chunk).
 /// Activations: <see cref="PanelQuantizeJob{TS, TV}"/> or <see cref="KPanelQuantizeJob{TS, TV}"/>, padded to whole tiles.
 /// </summary>
@@ -34,7 +37,7 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
     private int _columns;
     private byte* _quants;     // [paddedTokens, columns / 32, 32] x + 128; K-quants: [paddedTokens, columns] Q8_K
     private float* _scales;    // [paddedTokens, columns / 32]; K-quants: [paddedTokens, columns / 256]
-    private int* _sums;        // K-quants: [paddedTokens, columns / 16], see KPanelQuantizeJob; nibbles: [paddedTokens, columns / 32] pair sums
+    private int* _sums;        // K-quants: [paddedTokens, columns / 16], see KPanelQuantizeJob; nibble panels: [paddedTokens, columns / 32] pair sums
     private int _tokens;
     private float* _bias;      // [rows] or null
     private float* _y;         // [tokens, rows]
@@ -43,17 +46,27 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
 
     public static bool IsKQuant(TensorDType type) => type is TensorDType.Q4_K or TensorDType.Q6_K;
 
-    /// <summary>Whether <paramref name="type"/> runs on <see cref="NibblePanel"/>s: 4-bit weights on the 512-bit tier with AVX-512BW.</summary>
-    public static bool UsesNibbles(TensorDType type) => type is TensorDType.Q4_0 or TensorDType.Awq4 && TS.Count == 16 && NibbleTile.IsSupported;
+    /// <summary>
+    /// Whether this tier runs the 4-bit formats on 512-bit vpmaddubsw tiles (32-row panels): .NET has no 512-bit vpdpbusd,
+    /// and on this Zen 5 a 512-bit vpmaddubsw + vpaddw pair does twice the multiply-adds of a 256-bit vpdpbusd. A constant for the JIT.
+    /// </summary>
+    public static bool WideTier => TS.Count == 16 && Avx512BW.IsSupported;
 
-    /// <summary>Rows of one panel.</summary>
-    public static int PanelRows(TensorDType type) => IsKQuant(type) ? KWeightPanel.Rows : UsesNibbles(type) ? NibblePanel.Rows : WeightPanel.Rows;
+    /// <summary>Whether <paramref name="type"/> runs on <see cref="NibblePanel"/>s.</summary>
+    public static bool UsesNibbles(TensorDType type) => type is TensorDType.Q4_0 or TensorDType.Awq4 && WideTier;
+
+    /// <summary>Whether <paramref name="type"/> runs on <see cref="KWidePanel"/>s.</summary>
+    private static bool Wide(TensorDType type) => IsKQuant(type) && WideTier;
+
+    /// <summary>Rows of one panel: the unit parts split.</summary>
+    public static int PanelRows(TensorDType type)
+        => UsesNibbles(type) ? NibblePanel.Rows : Wide(type) ? KWidePanel.Rows : IsKQuant(type) ? KWeightPanel.Rows : WeightPanel.Rows;
 
     public static int PaddedTokens(int tokens) => (tokens + TileTokens - 1) / TileTokens * TileTokens;
 
     /// <summary>One worker's panel bytes.</summary>
     public static long PanelBytes(TensorDType type, int columns)
-        => IsKQuant(type) ? KWeightPanel.Bytes(columns) : UsesNibbles(type) ? NibblePanel.Bytes(columns) : WeightPanel.Bytes(columns);
+        => UsesNibbles(type) ? NibblePanel.Bytes(columns) : Wide(type) ? KWidePanel.Bytes(columns) : IsKQuant(type) ? KWeightPanel.Bytes(columns) : WeightPanel.Bytes(columns);
 
     /// <summary>sums: the K-quants' (see <see cref="KPanelQuantizeJob{TS, TV}"/>) or the nibble tiles' pair sums (see <see cref="PanelQuantizeJob{TS, TV}"/>); null for the others.</summary>
     public void Set(TensorDType type, byte* weights, int rows, int columns, byte* quants, float* scales, int* sums, int tokens, float* bias, float* y, byte* panels, int parts)
@@ -81,6 +94,7 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
         int endBlock = (int)((long)rowBlocks * (part + 1) / _parts);
         bool kQuant = IsKQuant(_type);
         bool nibbles = UsesNibbles(_type);
+        bool wide = Wide(_type);
         byte* panel = _panels + (worker * PanelBytes(_type, _columns));
         int chunkTokens = Math.Max(TileTokens, ChunkBytes / _columns / TileTokens * TileTokens);
         for (int c0 = 0; c0 < _tokens; c0 += chunkTokens)
@@ -91,7 +105,12 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
                 int row0 = block * panelRows;
                 int validRows = Math.Min(panelRows, _rows - row0);
                 float* bias = _bias == null ? null : _bias + row0;
-                if (kQuant)
+                if (wide)
+                {
+                    KWidePanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
+                    WideTiles(panel, row0, validRows, bias, c0, c1);
+                }
+                else if (kQuant)
                 {
                     KWeightPanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
                     KTiles(panel, row0, validRows, bias, c0, c1);
@@ -135,14 +154,18 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
     }
 
     /// <summary>
-    /// The chunk's tokens, padded to whole <see cref="TileTokens"/> (n, even), as 6-token tiles and one or two 4-token ones
-    /// for n mod 6 = 4 or 2: no tile computes more than the padding.
+    /// Where a wide chunk's 6-token tiles end: its tokens padded to whole <see cref="TileTokens"/> (n, even) are 6-token tiles
+    /// and then one or two 4-token ones for n mod 6 = 4 or 2, so no tile computes more than the padding.
     /// </summary>
-    private void NibbleTiles(byte* panel, int row0, int validRows, float* bias, int c0, int c1)
+    private static int SixesEnd(int c0, int c1)
     {
         int n = PaddedTokens(c1 - c0);
-        int fours = n % 6 == 0 ? 0 : n % 6 == 4 ? 1 : 2;
-        int sixesEnd = c0 + (n - (4 * fours));
+        return c0 + n - (4 * (n % 6 == 0 ? 0 : n % 6 == 4 ? 1 : 2));
+    }
+
+    private void NibbleTiles(byte* panel, int row0, int validRows, float* bias, int c0, int c1)
+    {
+        int sixesEnd = SixesEnd(c0, c1);
         int blocks = _columns / 32;
         for (int t0 = c0; t0 < c1; t0 += t0 < sixesEnd ? 6 : 4)
         {
@@ -157,6 +180,38 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
             {
                 NibbleTile.Run<FourTokens>(panel, x, xd, xp, _columns, bias, Y(t0, row0), _rows, validRows, c1 - t0);
             }
+        }
+    }
+
+    private void WideTiles(byte* panel, int row0, int validRows, float* bias, int c0, int c1)
+    {
+        int sixesEnd = SixesEnd(c0, c1);
+        for (int t0 = c0; t0 < c1; t0 += t0 < sixesEnd ? 6 : 4)
+        {
+            sbyte* x = (sbyte*)_quants + ((long)t0 * _columns);
+            float* xd = _scales + ((long)t0 * (_columns / 256));
+            int* xs = _sums + ((long)t0 * (_columns / 16));
+            if (_type == TensorDType.Q4_K)
+            {
+                WideTile<Q4KPanel>(panel, x, xd, xs, bias, Y(t0, row0), validRows, c1 - t0, t0 < sixesEnd);
+            }
+            else
+            {
+                WideTile<Q6KPanel>(panel, x, xd, xs, bias, Y(t0, row0), validRows, c1 - t0, t0 < sixesEnd);
+            }
+        }
+    }
+
+    private void WideTile<TF>(byte* panel, sbyte* x, float* xd, int* xs, float* bias, float* y, int validRows, int validTokens, bool six)
+        where TF : struct, IKPanelFormat
+    {
+        if (six)
+        {
+            KWideTile.Run<TF, SixTokens>(panel, x, xd, xs, _columns, bias, y, _rows, validRows, validTokens);
+        }
+        else
+        {
+            KWideTile.Run<TF, FourTokens>(panel, x, xd, xs, _columns, bias, y, _rows, validRows, validTokens);
         }
     }
 }
