@@ -90,6 +90,54 @@ public sealed class AttentionTests
         }
     }
 
+    /// <summary>
+    /// An f32 cache (read in place) and an f16 cache holding the same, f16-exact values (each block widened to f32 first)
+    /// must give the same bits: after the widening the arithmetic is the f32 cache's, four keys' dots and four positions'
+    /// lanes at a time included. Blocks of 16 (lane-aligned), a 37-token prefill ending mid-block, a decode token and a
+    /// chunk, head_dim 16 and 128, one and two threads.
+    /// </summary>
+    [Theory]
+    [InlineData(16)]
+    [InlineData(128)]
+    public void F32AndF16CachesOfTheSameValuesGiveTheSameBits(int headDim)
+    {
+        const int blockSize = 16, blocks = 12, kvHeads = 2, group = 3;
+        int heads = kvHeads * group;
+        int kvDim = kvHeads * headDim;
+        var random = new Random(headDim);
+        var metadata = new AttentionMetadata(blockSize);
+        metadata.AddSequence(37, 0, [4, 0, 9]);
+        metadata.AddSequence(1, 40, [2, 7, 11]);
+        metadata.AddSequence(5, 17, [1, 10]);
+        var keys = RandomFloats(random, blocks * blockSize * kvDim).Select(x => (float)(Half)x).ToArray();
+        var values = RandomFloats(random, blocks * blockSize * kvDim).Select(x => (float)(Half)x).ToArray();
+        var q = RandomFloats(random, metadata.TokenCount * heads * headDim, 4f);
+        foreach (var tier in SimdTiers.Supported)
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var backend = new CpuBackend(threads, tier);
+                var outputs = new List<float[]>();
+                foreach (var dtype in new[] { KvCacheDType.Float32, KvCacheDType.Float16 })
+                {
+                    var cache = new KvLayerCache(blocks * blockSize, kvDim, dtype);
+                    Write(cache, keys, values, slot: 0);
+                    var output = new float[q.Length];
+                    backend.Attention(q, cache, metadata, heads, kvHeads, headDim, output);
+                    outputs.Add(output);
+                }
+
+                Assert.All(outputs[0], x => Assert.True(float.IsFinite(x)));
+                for (int i = 0; i < q.Length; i++)
+                {
+                    Assert.True(
+                        BitConverter.SingleToInt32Bits(outputs[0][i]) == BitConverter.SingleToInt32Bits(outputs[1][i]),
+                        $"{tier} threads {threads} token {i / (heads * headDim)} head {i / headDim % heads} dim {i % headDim}: f32 cache {outputs[0][i]:R}, f16 cache {outputs[1][i]:R}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void RejectsBlockTablesOutsideTheCache()
     {

@@ -92,7 +92,16 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
             {
                 float* query = q + ((long)g * headDim);
                 float* row = scores + ((long)g * _scoreStride) + start;
-                for (int j = 0; j < count; j++)
+                int j = 0;
+                if (oneAccumulator)
+                {
+                    for (; j + 4 <= count; j += 4)
+                    {
+                        GgmlAttentionMath.DotOneAccumulator4<TS, TV>(keys + ((long)j * stride), stride, query, headDim, _scale, row + j);
+                    }
+                }
+
+                for (; j < count; j++)
                 {
                     float* key = keys + ((long)j * stride);
                     float dot = oneAccumulator
@@ -126,7 +135,19 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
             {
                 float* probabilities = scores + ((long)g * _scoreStride) + start;
                 float* headLanes = lanes + ((long)g * TS.Count * headDim);
-                for (int j = 0; j < count; j++)
+                int j = 0;
+
+                // Four positions at a time while they take four consecutive lanes (a block start need not be lane-aligned).
+                if (headDim % TS.Count == 0 && TS.Count >= 4)
+                {
+                    for (; j + 4 <= count && ((start + j) % TS.Count) + 4 <= TS.Count; j += 4)
+                    {
+                        float* lane = headLanes + ((long)((start + j) % TS.Count) * headDim);
+                        GgmlAttentionMath.AccumulateLanes4<TS, TV>(lane, headDim, values + ((long)j * stride), stride, probabilities + j, headDim);
+                    }
+                }
+
+                for (; j < count; j++)
                 {
                     float* lane = headLanes + ((long)((start + j) % TS.Count) * headDim);
                     GgmlAttentionMath.AccumulateLane<TS, TV>(lane, values + ((long)j * stride), probabilities[j], headDim);
