@@ -18,61 +18,102 @@ internal static unsafe class KWeightPanel
 {
     public const int Rows = WeightPanel.Rows;
 
-    public const int ScalesOffset = 2048;   // [16 sub-blocks][8 rows] int32
-    public const int DOffset = 2560;        // [8 rows] f32
-    public const int DMinOffset = 2592;     // [8 rows] f32, Q4_K
-    public const int MinsOffset = 2624;     // [8 sub-blocks][8 rows] int32, Q4_K
+    private const int Size = TensorDTypeInfo.Q4_KBlockSize;
+
+    public static int ScalesOffset => ScalesOffsetOf(Rows);
+
+    public static int DOffset => DOffsetOf(Rows);
+
+    public static int DMinOffset => DMinOffsetOf(Rows);
+
+    public static int MinsOffset => MinsOffsetOf(Rows);
 
     /// <summary>Bytes of one packed super-block (256 columns × 8 rows).</summary>
-    public const int SuperBlockBytes = 2880;
-
-    private const int Size = TensorDTypeInfo.Q4_KBlockSize;
+    public static int SuperBlockBytes => SuperBlockBytesOf(Rows);
 
     /// <summary>Panel bytes of a matrix with <paramref name="columns"/> columns.</summary>
     public static long Bytes(int columns) => (long)(columns / Size) * SuperBlockBytes;
+
+    /// <summary>Where a panel of <paramref name="rows"/> rows keeps [16 sub-blocks][rows] int32 scales: after 256 quant bytes a row.</summary>
+    internal static int ScalesOffsetOf(int rows) => 256 * rows;
+
+    /// <summary>[rows] f32 d.</summary>
+    internal static int DOffsetOf(int rows) => ScalesOffsetOf(rows) + (64 * rows);
+
+    /// <summary>[rows] f32 dmin (Q4_K).</summary>
+    internal static int DMinOffsetOf(int rows) => DOffsetOf(rows) + (4 * rows);
+
+    /// <summary>[8 sub-blocks][rows] int32 mins (Q4_K).</summary>
+    internal static int MinsOffsetOf(int rows) => DMinOffsetOf(rows) + (4 * rows);
+
+    internal static int SuperBlockBytesOf(int rows) => MinsOffsetOf(rows) + (32 * rows);
 
     /// <summary>Packs rows [row0, row0 + validRows) of the [rows, columns] Q4_K or Q6_K matrix at weights; validRows ≤ 8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack<TS, TV>(TensorDType type, byte* weights, int columns, int row0, int validRows, byte* panel)
         where TS : struct, ISimd<TV>
         where TV : struct
+        => PackRows<TS, TV>(type, weights, columns, row0, validRows, panel, Rows, scalePairs: false);
+
+    /// <summary>
+    /// Packs a panel of <paramref name="rows"/> rows (8 here, 32 for <see cref="KWidePanel"/>): quants as [8 chunks][8 groups]
+    /// [rows][4 bytes], interleaved 8 rows at a time; with <paramref name="scalePairs"/> each scale becomes the same int16
+    /// twice in its int32 (vpmaddwd's operand).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackRows<TS, TV>(TensorDType type, byte* weights, int columns, int row0, int validRows, byte* panel, int rows, bool scalePairs)
+        where TS : struct, ISimd<TV>
+        where TV : struct
     {
+        int superBlockBytes = SuperBlockBytesOf(rows);
+        int scalesOffset = ScalesOffsetOf(rows);
         int blocks = columns / Size;
         long rowBytes = TensorDTypeInfo.ByteSize(type, columns);
         int blockBytes = (int)(rowBytes / blocks);
-        var chunks = stackalloc Vector256<int>[8 * Rows];   // [chunk][row]: 32 quants of one row
+        var chunks = stackalloc Vector256<int>[8 * rows];   // [chunk][row]: 32 quants of one row
         for (int b = 0; b < blocks; b++)
         {
-            byte* packed = panel + ((long)b * SuperBlockBytes);
-            new Span<byte>(packed + ScalesOffset, SuperBlockBytes - ScalesOffset).Clear();
-            for (int r = 0; r < Rows; r++)
+            byte* packed = panel + ((long)b * superBlockBytes);
+            new Span<byte>(packed + scalesOffset, superBlockBytes - scalesOffset).Clear();
+            int* scales = (int*)(packed + scalesOffset);
+            for (int r = 0; r < rows; r++)
             {
                 if (r >= validRows)
                 {
                     for (int c = 0; c < 8; c++)
                     {
-                        chunks[(Rows * c) + r] = default;
+                        chunks[(rows * c) + r] = default;
                     }
 
                     continue;
                 }
 
                 byte* block = weights + ((row0 + r) * rowBytes) + ((long)b * blockBytes);
-                int* scales = (int*)(packed + ScalesOffset) + r;
-                float* d = (float*)(packed + DOffset) + r;
+                float* d = (float*)(packed + DOffsetOf(rows)) + r;
                 if (type == TensorDType.Q4_K)
                 {
-                    UnpackQ4K(block, chunks + r, Rows, scales, (int*)(packed + MinsOffset) + r, Rows, d, (float*)(packed + DMinOffset) + r);
+                    UnpackQ4K(block, chunks + r, rows, scales + r, (int*)(packed + MinsOffsetOf(rows)) + r, rows, d, (float*)(packed + DMinOffsetOf(rows)) + r);
                 }
                 else
                 {
-                    UnpackQ6K(block, chunks + r, Rows, scales, Rows, d);
+                    UnpackQ6K(block, chunks + r, rows, scales + r, rows, d);
                 }
             }
 
+            // Chunk c's 8 groups × 8 rows at a time, transposed to [group][row] (scattering single ints was ~¼ of a tile's time).
             for (int c = 0; c < 8; c++)
             {
-                WeightPanel.Interleave<TS, TV>(chunks + (Rows * c), packed + (256 * c), 32);
+                for (int o = 0; o < rows; o += 8)
+                {
+                    WeightPanel.Interleave<TS, TV>(chunks + (rows * c) + o, packed + (4 * rows * 8 * c) + (4 * o), 4 * rows);
+                }
+            }
+
+            // sc → (sc, sc) as int16: vpmaddwd then gives sc·(pair0 + pair1) = sc·s_sub exactly.
+            for (int i = 0; scalePairs && i < 16 * rows; i += 8)
+            {
+                var scale = Vector256.Load(scales + i);
+                ((scale & Vector256.Create(0xFFFF)) | (scale << 16)).Store(scales + i);
             }
         }
     }
