@@ -20,6 +20,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly PanelQuantizeJob<TS, TV> _panelQuantize = new();
     private readonly KPanelQuantizeJob<TS, TV> _kPanelQuantize = new();
     private readonly AttentionJob<TS, TV> _attention = new();
+    private readonly PointwiseJob<TS, TV> _pointwise = new();
 
     private readonly NativeScratch _xPairs = new();         // [tokens, columns] f32, x deinterleaved for F16/BF16 GEMV
     private readonly NativeScratch _xQuants = new();        // [groups of 4 tokens, columns / 32, 4, 32] int8, Q8_0 activations (for Q8_0 and Q4_0 weights), see QuantizeJob
@@ -29,7 +30,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly NativeScratch _panels = new();         // [threads, 8, Depth] f32, GEMM weight panels
     private readonly NativeScratch _runningSums = new();    // [rows rounded up to 8, paddedTokens] f32, GEMM running sums (yt)
     private readonly NativeScratch _int8Panels = new();     // [threads, PanelBytes] panel GEMM weight panels, see WeightPanel (KWeightPanel for Q4_K/Q6_K, NibblePanel for 4-bit on AVX-512BW)
-    private readonly NativeScratch _ropeTable = new();      // [headDim] f32, cos then sin
+    private readonly NativeScratch _ropeTable = new();      // [threads, headDim] f32, cos then sin
     private readonly NativeScratch _scores = new();         // [threads, group, padded context] f32, attention probabilities
     private readonly NativeScratch _lanes = new();          // [threads, group, Count, headDim] f32, attention lane partial outputs
     private readonly NativeScratch _widenedKv = new();      // [threads, blockSize, headDim] f32, a 16-bit cache block's K or V rows
@@ -96,16 +97,25 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         }
     }
 
-    public override void RmsNorm(float* x, float* weight, float eps, float* y, int tokens, int dim) =>
-        RmsNormKernel.Run<TS, TV>(x, weight, eps, y, tokens, dim);
+    public override void RmsNorm(float* x, float* weight, float eps, float* y, int tokens, int dim)
+    {
+        _pointwise.SetRmsNorm(x, weight, eps, y, tokens, dim, Math.Min(pool.Threads, tokens));
+        pool.Run(_pointwise, Math.Min(pool.Threads, tokens));
+    }
 
     public override void Rope(float* x, int* positions, int tokens, int heads, int headDim, float theta)
     {
-        float* table = (float*)_ropeTable.Ensure((long)headDim * sizeof(float));
-        RopeKernel.Run<TS, TV>(x, positions, tokens, heads, headDim, theta, table);
+        float* tables = (float*)_ropeTable.Ensure((long)pool.Threads * headDim * sizeof(float));
+        _pointwise.SetRope(x, positions, tokens, heads, headDim, theta, tables, Math.Min(pool.Threads, tokens));
+        pool.Run(_pointwise, Math.Min(pool.Threads, tokens));
     }
 
-    public override void SiluMul(float* gate, float* up, float* y, long count) => VectorOps.SiluMul<TS, TV>(gate, up, y, count);
+    public override void SiluMul(float* gate, float* up, float* y, long count)
+    {
+        int parts = count < PointwiseJob<TS, TV>.MinParallelElements ? 1 : pool.Threads;
+        _pointwise.SetSiluMul(gate, up, y, count, parts);
+        pool.Run(_pointwise, parts);
+    }
 
     public override void Add(float* x, float* y, long count) => VectorOps.Add<TS, TV>(x, y, count);
 

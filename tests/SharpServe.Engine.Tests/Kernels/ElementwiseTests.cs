@@ -90,6 +90,45 @@ public sealed class ElementwiseTests
         }
     }
 
+    /// <summary>
+    /// SiluMul, RmsNorm and Rope split across two threads (SiluMul from 32K elements, by whole vectors; the others by
+    /// tokens) give one thread's bits: sizes whose halves are not whole vectors, and more threads than tokens.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void TwoThreadsGiveOneThreadsBits(SimdTier tier)
+    {
+        var random = new Random(8);
+        using var one = new CpuBackend(1, tier);
+        using var two = new CpuBackend(2, tier);
+        foreach (int n in new[] { 1000, 40_007, 70_001 })
+        {
+            var gate = RandomFloats(random, n, 20f);
+            var up = RandomFloats(random, n, 3f);
+            var (y1, y2) = (new float[n], new float[n]);
+            one.SiluMul(gate, up, y1);
+            two.SiluMul(gate, up, y2);
+            Assert.Equal(y1.Select(BitConverter.SingleToInt32Bits), y2.Select(BitConverter.SingleToInt32Bits));
+        }
+
+        foreach (int tokens in new[] { 1, 5, 33 })
+        {
+            const int Dim = 96, Heads = 3, HeadDim = 32;
+            var x = RandomFloats(random, tokens * Dim, 5f);
+            var weight = RandomFloats(random, Dim, 2f);
+            var (y1, y2) = (new float[x.Length], new float[x.Length]);
+            one.RmsNorm(x, weight, 1e-6f, y1, tokens);
+            two.RmsNorm(x, weight, 1e-6f, y2, tokens);
+            Assert.Equal(y1.Select(BitConverter.SingleToInt32Bits), y2.Select(BitConverter.SingleToInt32Bits));
+
+            var positions = Enumerable.Range(0, tokens).Select(t => (t * 37) + 3).ToArray();
+            var (r1, r2) = ((float[])x.Clone(), (float[])x.Clone());
+            one.Rope(r1, positions, Heads, HeadDim, 1e6f);
+            two.Rope(r2, positions, Heads, HeadDim, 1e6f);
+            Assert.Equal(r1.Select(BitConverter.SingleToInt32Bits), r2.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
     public void SiluMulAndAddMatchReference(SimdTier tier)
