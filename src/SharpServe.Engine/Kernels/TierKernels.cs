@@ -34,6 +34,8 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly NativeScratch _scores = new();         // [threads, group, padded context] f32, attention probabilities
     private readonly NativeScratch _lanes = new();          // [threads, group, Count, headDim] f32, attention lane partial outputs
     private readonly NativeScratch _widenedKv = new();      // [threads, blockSize, headDim] f32, a 16-bit cache block's K or V rows
+    private readonly NativeScratch _valuesT = new();        // per prefill-sized sequence [kvHeads, headDim, padded context] f32, transposed values
+    private readonly NativeScratch _valuesTOffsets = new(); // [sequences] long, where each sequence's transposed values start (−1: none)
     private readonly NativeScratch _tokenSequence = new();  // [tokens] int, sequence index of each token
 
     /// <summary>
@@ -138,13 +140,31 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         int kvDim = kvHeads * headDim;
         var keyRows = new KvHeadRows(keys, kvType, kvDim, metadata.BlockSize);
         var valueRows = new KvHeadRows(values, kvType, kvDim, metadata.BlockSize);
-        _attention.Set(q, output, keyRows, valueRows, widened, scores, scoreStride, lanes, heads, kvHeads, headDim, metadata, tokenSequence);
+        long* valuesTOffsets = (long*)_valuesTOffsets.Ensure((long)metadata.Sequences.Length * sizeof(long));
+        long transposed = 0;
+        for (int s = 0; s < metadata.Sequences.Length; s++)
+        {
+            var sequence = metadata.Sequences[s];
+            bool transposes = AttentionJob<TS, TV>.TransposesValues(sequence.TokenCount, headDim);
+            valuesTOffsets[s] = transposes ? transposed : -1;
+            transposed += transposes ? (long)kvDim * AttentionJob<TS, TV>.PaddedContext(sequence.ContextLength) : 0;
+        }
+
+        float* valuesT = transposed > 0 ? (float*)_valuesT.Ensure(transposed * sizeof(float)) : null;
+        _attention.Set(q, output, keyRows, valueRows, widened, scores, scoreStride, lanes, heads, kvHeads, headDim, metadata, tokenSequence, valuesT, valuesTOffsets);
+        if (transposed > 0)
+        {
+            _attention.Begin(AttentionPhase.TransposeValues);
+            pool.Run(_attention, metadata.Sequences.Length * kvHeads);
+        }
+
+        _attention.Begin(AttentionPhase.Compute);
         pool.Run(_attention, metadata.TokenCount * kvHeads);
     }
 
     public override void Dispose()
     {
-        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xCorrections, _xt, _panels, _runningSums, _int8Panels, _ropeTable, _scores, _lanes, _widenedKv, _tokenSequence })
+        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xCorrections, _xt, _panels, _runningSums, _int8Panels, _ropeTable, _scores, _lanes, _widenedKv, _valuesT, _valuesTOffsets, _tokenSequence })
         {
             scratch.Dispose();
         }

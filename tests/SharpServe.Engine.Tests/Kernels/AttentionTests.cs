@@ -138,6 +138,56 @@ public sealed class AttentionTests
         }
     }
 
+    /// <summary>
+    /// A 45-token prefill (its values transposed once, weighted values as dots along positions) must give, token for token,
+    /// the bits of the same tokens attended one at a time (decode steps: lanes in memory), for head_dim 128 and 24 (no whole
+    /// vector of 16), f32 and f16 caches, every tier, one and two threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void PrefillGivesTheBitsOfOneTokenAtATime(SimdTier tier)
+    {
+        const int blockSize = 16, blocks = 4, kvHeads = 2, group = 3, tokens = 45;
+        int[] blockTable = [3, 0, 2];
+        foreach (int headDim in new[] { 128, 24 })
+        {
+            int heads = kvHeads * group;
+            int kvDim = kvHeads * headDim;
+            var random = new Random(headDim + 1);
+            var keys = RandomFloats(random, tokens * kvDim);
+            var values = RandomFloats(random, tokens * kvDim);
+            var q = RandomFloats(random, tokens * heads * headDim, 4f);
+            foreach (var dtype in new[] { KvCacheDType.Float32, KvCacheDType.Float16 })
+            {
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    using var backend = new CpuBackend(threads, tier);
+                    var cache = new KvLayerCache(blocks * blockSize, kvDim, dtype);
+                    var prefill = new AttentionMetadata(blockSize);
+                    prefill.AddSequence(tokens, 0, blockTable);
+                    backend.StoreKv(keys, values, prefill, cache);
+                    var together = new float[q.Length];
+                    backend.Attention(q, cache, prefill, heads, kvHeads, headDim, together);
+
+                    int row = heads * headDim;
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        var step = new AttentionMetadata(blockSize);
+                        step.AddSequence(1, t, blockTable);
+                        var alone = new float[row];
+                        backend.Attention(q.AsSpan(t * row, row), cache, step, heads, kvHeads, headDim, alone);
+                        for (int i = 0; i < row; i++)
+                        {
+                            Assert.True(
+                                BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(together[(t * row) + i]),
+                                $"{tier} {dtype} head_dim {headDim} threads {threads} token {t} [{i}]: alone {alone[i]:R}, in the prefill {together[(t * row) + i]:R}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void RejectsBlockTablesOutsideTheCache()
     {

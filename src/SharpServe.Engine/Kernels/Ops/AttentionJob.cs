@@ -10,6 +10,9 @@ namespace SharpServe.Engine.Kernels.Ops;
 /// One part = one (token, KV head): all query heads of that group are done together, one cache block at a
 /// time, so each cached K/V row is fetched from memory once and reused from L1. A 16-bit cache's block is widened
 /// to f32 first (<see cref="KvHeadRows"/>); the arithmetic after that is the f32 cache's.
+/// A sequence with many tokens in the step (a prefill chunk) first has its values transposed once per KV head
+/// (<see cref="AttentionPhase.TransposeValues"/>: [headDim, padded context] f32), and its tokens' weighted values then run
+/// as dots along positions with the Count lanes in registers (<see cref="WeightedValuesTransposed"/>).
 /// </summary>
 internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
@@ -29,9 +32,14 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     private float _scale;           // 1/sqrt(headDim), applied to each dot as ggml's soft_max does
     private AttentionMetadata? _metadata;
     private int* _tokenSequence;    // [tokens] index into metadata.Sequences
+    private float* _valuesT;        // per transposed (sequence, KV head): [headDim, padded context] f32 values
+    private long* _valuesTOffsets;  // [sequences] where a sequence's [kvHeads, headDim, padded context] block starts, or −1
+    private AttentionPhase _phase;
 
-    public void Set(float* q, float* output, KvHeadRows keys, KvHeadRows values, float* widened, float* scores, int scoreStride, float* lanes, int heads, int kvHeads, int headDim, AttentionMetadata metadata, int* tokenSequence)
+    public void Set(float* q, float* output, KvHeadRows keys, KvHeadRows values, float* widened, float* scores, int scoreStride, float* lanes, int heads, int kvHeads, int headDim, AttentionMetadata metadata, int* tokenSequence, float* valuesT, long* valuesTOffsets)
     {
+        _valuesT = valuesT;
+        _valuesTOffsets = valuesTOffsets;
         _q = q;
         _output = output;
         _keys = keys;
@@ -48,9 +56,24 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         _tokenSequence = tokenSequence;
     }
 
+    /// <summary>Whether a sequence with <paramref name="tokens"/> tokens in the step gets its values transposed (enough tokens to pay for it, head_dim in whole groups of 8).</summary>
+    public static bool TransposesValues(int tokens, int headDim) => tokens >= 16 && headDim % 8 == 0;
+
+    /// <summary>A sequence's padded context: the transposed rows' length, whole vectors of positions.</summary>
+    public static int PaddedContext(int context) => (context + TS.Count - 1) / TS.Count * TS.Count;
+
+    /// <summary>Selects the phase the next dispatch runs: parts are (sequence, KV head) for the transpose, (token, KV head) after.</summary>
+    public void Begin(AttentionPhase phase) => _phase = phase;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int worker)
     {
+        if (_phase == AttentionPhase.TransposeValues)
+        {
+            TransposeValues(part / _kvHeads, part % _kvHeads, worker);
+            return;
+        }
+
         var metadata = _metadata!;
         int token = part / _kvHeads;
         int kvHead = part % _kvHeads;
@@ -121,6 +144,19 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         }
 
         // Weighted values: position p adds into lane p mod Count, as tinyBLAS's vector accumulator lanes do.
+        long transposed = _valuesTOffsets[_tokenSequence[token]];
+        if (transposed >= 0)
+        {
+            int stride = PaddedContext(metadata.Sequences[_tokenSequence[token]].ContextLength);
+            float* valuesT = _valuesT + transposed + ((long)kvHead * headDim * stride);
+            for (int g = 0; g < group; g++)
+            {
+                WeightedValuesTransposed(valuesT, stride, scores + ((long)g * _scoreStride), padded, headDim, output + ((long)g * headDim));
+            }
+
+            return;
+        }
+
         new Span<float>(lanes, group * TS.Count * headDim).Clear();
         for (int start = 0, block = 0; start < context; start += blockSize, block++)
         {
@@ -160,4 +196,95 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
             GgmlAttentionMath.SumLanes<TS, TV>(lanes + ((long)g * TS.Count * headDim), headDim, output + ((long)g * headDim));
         }
     }
+
+    /// <summary>
+    /// valuesT[d, p] = V[p, d] of one KV head for positions [0, context) of sequence s, zero up to its padded context, so
+    /// every later read of a whole vector of positions is finite.
+    /// </summary>
+    private void TransposeValues(int s, int kvHead, int worker)
+    {
+        long offset = _valuesTOffsets[s];
+        if (offset < 0)
+        {
+            return;
+        }
+
+        var sequence = _metadata!.Sequences[s];
+        int blockSize = _metadata.BlockSize;
+        int context = sequence.ContextLength;
+        int stride = PaddedContext(context);
+        int headDim = _headDim;
+        float* valuesT = _valuesT + offset + ((long)kvHead * headDim * stride);  // [headDim, stride]
+        float* widened = _widened + ((long)worker * blockSize * headDim);
+        for (int start = 0, block = 0; start < context; start += blockSize, block++)
+        {
+            int count = Math.Min(blockSize, context - start);
+            float* rows = _values.Read<TS, TV>(sequence.BlockTable[block], count, kvHead * headDim, headDim, widened, out int rowStride);
+            for (int j = 0; j < count; j++)
+            {
+                for (int d = 0; d < headDim; d++)
+                {
+                    valuesT[((long)d * stride) + start + j] = rows[((long)j * rowStride) + d];
+                }
+            }
+        }
+
+        for (int d = 0; d < headDim; d++)
+        {
+            new Span<float>(valuesT + ((long)d * stride) + context, stride - context).Clear();
+        }
+    }
+
+    /// <summary>
+    /// output[d] = Σ_p probabilities[p]·valuesT[d, p] for p &lt; padded, as one Count-wide accumulator along positions per d
+    /// (lane l takes the positions ≡ l mod Count, in order: the memory lanes' chains) and TS.Sum's halving tree (SumLanes'
+    /// tree), so the same bits as the lane path: positions past the token's context have probability 0 and finite values,
+    /// and adding ±0 changes no lane (each starts at +0, which ±0 products cannot turn into −0). Eight d at a time, with
+    /// one probability load shared by eight sequential rows: no stores, where the lanes in memory took a load, an fma and
+    /// a store per position and vector of head_dim.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void WeightedValuesTransposed(float* valuesT, int stride, float* probabilities, int padded, int headDim, float* output)
+    {
+        for (int d = 0; d < headDim; d += 8)
+        {
+            float* r0 = valuesT + ((long)d * stride);
+            float* r1 = r0 + stride;
+            float* r2 = r1 + stride;
+            float* r3 = r2 + stride;
+            float* r4 = r3 + stride;
+            float* r5 = r4 + stride;
+            float* r6 = r5 + stride;
+            float* r7 = r6 + stride;
+            TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero, a6 = TS.Zero, a7 = TS.Zero;
+            for (int p = 0; p < padded; p += TS.Count)
+            {
+                TV w = TS.Load(probabilities + p);
+                a0 = TS.MultiplyAdd(TS.Load(r0 + p), w, a0);
+                a1 = TS.MultiplyAdd(TS.Load(r1 + p), w, a1);
+                a2 = TS.MultiplyAdd(TS.Load(r2 + p), w, a2);
+                a3 = TS.MultiplyAdd(TS.Load(r3 + p), w, a3);
+                a4 = TS.MultiplyAdd(TS.Load(r4 + p), w, a4);
+                a5 = TS.MultiplyAdd(TS.Load(r5 + p), w, a5);
+                a6 = TS.MultiplyAdd(TS.Load(r6 + p), w, a6);
+                a7 = TS.MultiplyAdd(TS.Load(r7 + p), w, a7);
+            }
+
+            output[d] = TS.Sum(a0);
+            output[d + 1] = TS.Sum(a1);
+            output[d + 2] = TS.Sum(a2);
+            output[d + 3] = TS.Sum(a3);
+            output[d + 4] = TS.Sum(a4);
+            output[d + 5] = TS.Sum(a5);
+            output[d + 6] = TS.Sum(a6);
+            output[d + 7] = TS.Sum(a7);
+        }
+    }
+}
+
+/// <summary>The two dispatches of an attention call.</summary>
+internal enum AttentionPhase
+{
+    TransposeValues,
+    Compute,
 }
