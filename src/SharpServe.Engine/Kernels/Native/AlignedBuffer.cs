@@ -5,18 +5,21 @@ namespace SharpServe.Engine.Kernels.Native;
 
 /// <summary>
 /// Native memory aligned to a cache line, exposed as <see cref="Memory{T}"/>: benchmarks build
-/// weights in it without unsafe code, laid out like a memory-mapped model file (aligned, outside the GC heap).
+/// weights in it without unsafe code, laid out like a memory-mapped model file (aligned, outside the GC heap, in huge pages
+/// where <see cref="MappedFile"/> maps files in them).
 /// </summary>
 public sealed unsafe class AlignedBuffer : MemoryManager<byte>
 {
     private const int Alignment = 64;
     private byte* _pointer;
+    private byte* _hugePages;   // _pointer when it came from HugePages.Allocate
 
     public AlignedBuffer(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         Length = bytes;
-        _pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
+        _hugePages = bytes >= HugePages.Size && HugePages.Available() ? HugePages.Allocate(bytes) : null;
+        _pointer = _hugePages != null ? _hugePages : (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
         NativeMemory.Clear(_pointer, (nuint)bytes);
     }
 
@@ -34,10 +37,16 @@ public sealed unsafe class AlignedBuffer : MemoryManager<byte>
 
     protected override void Dispose(bool disposing)
     {
-        if (_pointer != null)
+        if (_hugePages != null)
+        {
+            HugePages.Free(_hugePages, Length);
+        }
+        else if (_pointer != null)
         {
             NativeMemory.AlignedFree(_pointer);
-            _pointer = null;
         }
+
+        _pointer = null;
+        _hugePages = null;
     }
 }

@@ -6,21 +6,25 @@ namespace SharpServe.Engine.Kernels.Native;
 /// <summary>
 /// A read-only memory map of a whole file. Slices are handed out as <see cref="ReadOnlyMemory{T}"/>
 /// that point straight into the mapping, so weights are used in place and shared through the page
-/// cache by every process that maps the same file. Pointers stay inside this class.
+/// cache by every process that maps the same file. On Linux with transparent huge pages the file is mapped in
+/// 2 MiB pages (<see cref="HugePages"/>). Pointers stay inside this class.
 /// </summary>
 public sealed unsafe class MappedFile : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _base;
+    private readonly bool _hugePages;   // mapped by HugePages.MapFile, unmapped by HugePages.Free
+    private bool _disposed;
 
-    private MappedFile(string path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePtr)
+    private MappedFile(string path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePtr, bool hugePages)
     {
         Path = path;
         Length = length;
         _map = map;
         _view = view;
         _base = basePtr;
+        _hugePages = hugePages;
     }
 
     public string Path { get; }
@@ -33,11 +37,16 @@ public sealed unsafe class MappedFile : IDisposable
         using (var handle = File.OpenHandle(path))
         {
             length = RandomAccess.GetLength(handle);
+            byte* huge = length > 0 && HugePages.Available() ? HugePages.MapFile(handle, length) : null;
+            if (huge != null)
+            {
+                return new MappedFile(path, length, null, null, huge, hugePages: true);
+            }
         }
 
         if (length == 0)
         {
-            return new MappedFile(path, 0, null, null, null);
+            return new MappedFile(path, 0, null, null, null, hugePages: false);
         }
 
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, mapName: null, 0, MemoryMappedFileAccess.Read);
@@ -45,7 +54,7 @@ public sealed unsafe class MappedFile : IDisposable
         byte* ptr = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref ptr);
         ptr += view.PointerOffset;
-        return new MappedFile(path, length, map, view, ptr);
+        return new MappedFile(path, length, map, view, ptr, hugePages: false);
     }
 
     /// <summary>A view of bytes [offset, offset + length); the caller has checked the range.</summary>
@@ -66,6 +75,17 @@ public sealed unsafe class MappedFile : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_hugePages)
+        {
+            HugePages.Free(_base, Length);
+        }
+
         if (_view is not null)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();
