@@ -244,7 +244,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
             xQuants = (sbyte*)_xQuants.Ensure((long)tokens * columns);
             xScales = (float*)_xScales.Ensure((((long)tokens * (columns / 32)) + 3) * sizeof(float));
             xCorrections = (int*)_xCorrections.Ensure((long)tokens * (columns / 4) * sizeof(int));
-            int quantizeParts = Math.Min(pool.Threads, tokens);
+            int quantizeParts = QuantizeJob<TS, TV>.Parts(tokens, columns, pool.Threads);
             _quantize.Set(x, tokens, columns, xQuants, xScales, xCorrections, quantizeParts);
             pool.Run(_quantize, quantizeParts);
         }

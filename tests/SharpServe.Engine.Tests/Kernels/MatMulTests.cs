@@ -140,6 +140,30 @@ public sealed class MatMulTests
     }
 
     /// <summary>
+    /// One token of a long row (decode's down_proj input) is quantized in block ranges, one per thread: an odd block count
+    /// (131, split 65/66) must give the reference's bits on every tier, with one and two threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void LongSingleRowQuantizedInBlockRangesMatchesReference(SimdTier tier)
+    {
+        const int Rows = 5, Columns = 131 * 32;
+        var random = new Random(77);
+        foreach (var type in new[] { TensorDType.Q8_0, TensorDType.Q4_0 })
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var backend = new CpuBackend(threads, tier);
+                var weight = RandomWeight(random, type, Rows, Columns, out byte[] bytes);
+                var x = RandomFloats(random, Columns);
+                var y = new float[Rows];
+                backend.MatMul(weight, [], x, y, 1);
+                AssertBitwiseEqual(MatMulQ8OrQ4(type, bytes, [], x, Rows, Columns, 1), y, $"{tier} {type} threads {threads}");
+            }
+        }
+    }
+
+    /// <summary>
     /// Q8_0, Q4_0, Q6_K and Q4_K against plain f32 math on the dequantized weights (no activation quantization): they may only
     /// differ by the activation rounding, |x − d·q| ≤ d/2 + 127·d·2⁻¹¹ (Q8_0's fp16 scale) ≤ 0.57·d per value
     /// (Q8_K for the K-quants: f32 scale, d/2, taken as 0.51·d), so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, a ragged last group, and (33) the panel GEMM.

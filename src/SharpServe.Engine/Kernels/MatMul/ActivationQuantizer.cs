@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SharpServe.Engine.Kernels.Simd;
 
 namespace SharpServe.Engine.Kernels.MatMul;
@@ -42,6 +44,15 @@ internal static unsafe class ActivationQuantizer
 
             if (corrections == null)
             {
+                continue;
+            }
+
+            if (TS.Count > 1 && Avx2.IsSupported)
+            {
+                // Σ of each 4 quants: vpmaddubsw against ones (adjacent pairs, int16), then vpmaddwd against ones; exact.
+                var pairs = Avx2.MultiplyAddAdjacent(Vector256<byte>.One, Vector256.Load(q));
+                var quads = Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One);
+                (quads * -128).Store(corrections + (index * 8));
                 continue;
             }
 
