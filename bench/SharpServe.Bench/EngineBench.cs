@@ -28,30 +28,35 @@ public static class EngineBench
     {
         LlamaCppLog.Install();
         var options = BenchOptions.Parse(args);
-        var machine = new MachineLimits(
-            MemoryBandwidth.MeasureGBps(options.Threads),
-            ArithmeticPeak.MeasureFloat32GFlops(options.Threads),
-            ArithmeticPeak.MeasureInt8Gops(options.Threads));
-        Console.Error.WriteLine(EngineTable.Limits(machine, options.Threads));
-        var rows = new List<EngineTableRow>();
+        var probe = new BandwidthProbe(options.Threads);
+        var peaks = (Float32: ArithmeticPeak.MeasureFloat32GFlops(options.Threads), Int8: ArithmeticPeak.MeasureInt8Gops(options.Threads));
+        MachineLimits Machine() => new(probe.BestGBps, peaks.Float32, peaks.Int8);
+        Console.Error.WriteLine(EngineTable.Limits(Machine(), options.Threads, probe.Probes));
+        var results = new List<FormatResult>();
         foreach (var format in options.Formats)
         {
-            rows.AddRange(MeasureFormat(format, options, machine));
+            results.Add(MeasureFormat(format, options, probe));
 
             // Written after every format, so a long run that is stopped keeps the formats it finished.
             if (options.Markdown is { } markdown)
             {
-                File.WriteAllLines(markdown, Report(options, machine, rows));
+                File.WriteAllLines(markdown, Report(options, Machine(), probe.Probes, results));
             }
         }
 
-        Report(options, machine, rows).ForEach(Console.WriteLine);
+        Report(options, Machine(), probe.Probes, results).ForEach(Console.WriteLine);
         return 0;
     }
 
-    private static List<string> Report(BenchOptions options, MachineLimits machine, IReadOnlyList<EngineTableRow> rows) =>
+    private static List<string> Report(BenchOptions options, MachineLimits machine, int probes, IReadOnlyList<FormatResult> results)
+    {
+        var rows = results.SelectMany(result => result.Rows(machine)).ToList();
+        return Report(options, machine, probes, rows);
+    }
+
+    private static List<string> Report(BenchOptions options, MachineLimits machine, int probes, IReadOnlyList<EngineTableRow> rows) =>
     [
-        EngineTable.Limits(machine, options.Threads),
+        EngineTable.Limits(machine, options.Threads, probes),
         Invariant($"median of {options.Repeats} interleaved repeats after warm-up; decode: {options.DecodeTokens} tokens of one sequence after a {DecodePrompt}-token prompt; prefill: one {options.PrefillTokens}-token prompt; batched: {options.BatchedSteps} decode-only steps of {options.BatchedSequences} sequences after {options.BatchedPrompt}-token prompts"),
         "limit: the roofline of the phase — weight bytes streamed per forward pass ÷ bandwidth, or FLOPs (2 × matmul params per token, LM head per sampled row, 4 × heads × head_dim × layers per attended key) ÷ the format's peak (f32 FMA for f16/bf16, int8 dot for integer formats), whichever is slower",
         .. EngineTable.PeerNote(options.Formats),
@@ -59,7 +64,7 @@ public static class EngineBench
         .. EngineTable.Lines(rows),
     ];
 
-    private static List<EngineTableRow> MeasureFormat(BenchFormat format, BenchOptions options, MachineLimits machine)
+    private static FormatResult MeasureFormat(BenchFormat format, BenchOptions options, BandwidthProbe probe)
     {
         string path = format.EnsureFile(options.Tokenizer);
         string? llamaPath = format.EnsureLlamaCppFile?.Invoke(options.Tokenizer);
@@ -86,6 +91,7 @@ public static class EngineBench
 
             for (int r = 0; r < options.Repeats; r++)
             {
+                probe.Measure();
                 foreach (var engine in engines)
                 {
                     engine.Measure(options);
@@ -94,12 +100,7 @@ public static class EngineBench
                 Console.Error.WriteLine($"{format.Name} repeat {r + 1}: {string.Join("; ", engines.Select(e => e.Last()))}");
             }
 
-            return [.. phases.Select((phase, i) =>
-            {
-                var limit = ours.Limit(phase, format.Peak, machine);
-                return new EngineTableRow(format.Label, phase.Name, limit, ours.Achieved(phase, i, limit),
-                    llama?.Achieved(phase, i, llama.Limit(phase, format.Peak, machine)));
-            })];
+            return new FormatResult(format, phases, ours.Results(), llama?.Results());
         }
         finally
         {
@@ -158,11 +159,8 @@ public static class EngineBench
 
         public string Last() => Invariant($"{name}: decode {_repeats[^1][0]:F2}, prefill {_repeats[^1][1]:F1}, batched {_repeats[^1][2]:F1} tok/s");
 
-        public PhaseLimit Limit(PhaseShape phase, PeakKind peak, MachineLimits machine) =>
-            Roofline.Limit(cost, phase, machine.BandwidthGBps, machine.Peak(peak));
-
-        public Achieved Achieved(PhaseShape phase, int index, PhaseLimit limit) =>
-            Roofline.Achieved(cost, phase, Median(_repeats.Select(r => r[index])), limit);
+        /// <summary>The median tokens/s of each phase (decode, prefill, batched) over the repeats, with this engine's cost.</summary>
+        public EngineResults Results() => new(cost, [.. Enumerable.Range(0, 3).Select(i => Median(_repeats.Select(r => r[i])))]);
 
         public void Dispose()
         {
@@ -177,6 +175,50 @@ public static class EngineBench
         {
             var sorted = values.Order().ToArray();
             return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+    }
+
+    /// <summary>An engine's median tokens/s per phase and the cost they are judged by.</summary>
+    private sealed record EngineResults(ModelCost Cost, double[] TokensPerS)
+    {
+        public Achieved Achieved(PhaseShape phase, int index, PeakKind peak, MachineLimits machine) =>
+            Roofline.Achieved(Cost, phase, TokensPerS[index], Limit(phase, peak, machine));
+
+        public PhaseLimit Limit(PhaseShape phase, PeakKind peak, MachineLimits machine) =>
+            Roofline.Limit(Cost, phase, machine.BandwidthGBps, machine.Peak(peak));
+    }
+
+    /// <summary>One format's measurements; its rows are judged against the limits known when the table is written.</summary>
+    private sealed record FormatResult(BenchFormat Format, PhaseShape[] Phases, EngineResults Ours, EngineResults? Theirs)
+    {
+        public IEnumerable<EngineTableRow> Rows(MachineLimits machine) => Phases.Select((phase, i) => new EngineTableRow(
+            Format.Label, phase.Name, Ours.Limit(phase, Format.Peak, machine), Ours.Achieved(phase, i, Format.Peak, machine),
+            Theirs?.Achieved(phase, i, Format.Peak, machine)));
+    }
+
+    /// <summary>
+    /// The read-bandwidth limit, probed before every repeat and taken as the best probe of the run: other tenants of a
+    /// shared machine take bandwidth for minutes at a time, and one probe in such a minute understated the limit by a third
+    /// (2026-12-07: 36 GB/s, then decode itself streamed 43).
+    /// </summary>
+    private sealed class BandwidthProbe
+    {
+        private readonly int _threads;
+
+        public BandwidthProbe(int threads)
+        {
+            _threads = threads;
+            Measure();
+        }
+
+        public double BestGBps { get; private set; }
+
+        public int Probes { get; private set; }
+
+        public void Measure()
+        {
+            BestGBps = Math.Max(BestGBps, MemoryBandwidth.MeasureGBps(_threads));
+            Probes++;
         }
     }
 
