@@ -111,7 +111,28 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
 
             int count = Math.Min(blockSize, context - start);
             float* keys = _keys.Read<TS, TV>(blockTable[block], count, headOffsetInSlot, headDim, widened, out int stride);
-            for (int g = 0; g < group; g++)
+            int pairs = oneAccumulator ? group / 2 * 2 : 0;
+            for (int g = 0; g < pairs; g += 2)
+            {
+                float* query0 = q + ((long)g * headDim);
+                float* query1 = query0 + headDim;
+                float* row0 = scores + ((long)g * _scoreStride) + start;
+                float* row1 = row0 + _scoreStride;
+                int j = 0;
+                for (; j + 4 <= count; j += 4)
+                {
+                    GgmlAttentionMath.DotOneAccumulator2x4<TS, TV>(keys + ((long)j * stride), stride, query0, query1, headDim, _scale, row0 + j, row1 + j);
+                }
+
+                for (; j < count; j++)
+                {
+                    float* key = keys + ((long)j * stride);
+                    row0[j] = GgmlAttentionMath.DotOneAccumulator<TS, TV>(key, query0, headDim) * _scale;
+                    row1[j] = GgmlAttentionMath.DotOneAccumulator<TS, TV>(key, query1, headDim) * _scale;
+                }
+            }
+
+            for (int g = pairs; g < group; g++)
             {
                 float* query = q + ((long)g * headDim);
                 float* row = scores + ((long)g * _scoreStride) + start;
@@ -149,7 +170,14 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         {
             int stride = PaddedContext(metadata.Sequences[_tokenSequence[token]].ContextLength);
             float* valuesT = _valuesT + transposed + ((long)kvHead * headDim * stride);
-            for (int g = 0; g < group; g++)
+            int g = 0;
+            for (; g + 2 <= group; g += 2)
+            {
+                float* probabilities = scores + ((long)g * _scoreStride);
+                WeightedValuesTransposed2(valuesT, stride, probabilities, probabilities + _scoreStride, padded, headDim, output + ((long)g * headDim), output + ((long)(g + 1) * headDim));
+            }
+
+            for (; g < group; g++)
             {
                 WeightedValuesTransposed(valuesT, stride, scores + ((long)g * _scoreStride), padded, headDim, output + ((long)g * headDim));
             }
@@ -278,6 +306,75 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
             output[d + 5] = TS.Sum(a5);
             output[d + 6] = TS.Sum(a6);
             output[d + 7] = TS.Sum(a7);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WeightedValuesTransposed"/> for two heads of the KV group at once: each vector of transposed values is
+    /// loaded once for both heads' probabilities (sixteen chains, eight d by two heads), halving the loads per fma and the
+    /// values' trips from L2. Every output keeps its own chain along positions and the same tree, so the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void WeightedValuesTransposed2(float* valuesT, int stride, float* probabilities0, float* probabilities1, int padded, int headDim, float* output0, float* output1)
+    {
+        for (int d = 0; d < headDim; d += 8)
+        {
+            float* r0 = valuesT + ((long)d * stride);
+            float* r1 = r0 + stride;
+            float* r2 = r1 + stride;
+            float* r3 = r2 + stride;
+            float* r4 = r3 + stride;
+            float* r5 = r4 + stride;
+            float* r6 = r5 + stride;
+            float* r7 = r6 + stride;
+            TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero, a6 = TS.Zero, a7 = TS.Zero;
+            TV b0 = TS.Zero, b1 = TS.Zero, b2 = TS.Zero, b3 = TS.Zero, b4 = TS.Zero, b5 = TS.Zero, b6 = TS.Zero, b7 = TS.Zero;
+            for (int p = 0; p < padded; p += TS.Count)
+            {
+                TV w = TS.Load(probabilities0 + p);
+                TV v = TS.Load(probabilities1 + p);
+                TV x0 = TS.Load(r0 + p);
+                TV x1 = TS.Load(r1 + p);
+                TV x2 = TS.Load(r2 + p);
+                TV x3 = TS.Load(r3 + p);
+                a0 = TS.MultiplyAdd(x0, w, a0);
+                a1 = TS.MultiplyAdd(x1, w, a1);
+                a2 = TS.MultiplyAdd(x2, w, a2);
+                a3 = TS.MultiplyAdd(x3, w, a3);
+                b0 = TS.MultiplyAdd(x0, v, b0);
+                b1 = TS.MultiplyAdd(x1, v, b1);
+                b2 = TS.MultiplyAdd(x2, v, b2);
+                b3 = TS.MultiplyAdd(x3, v, b3);
+                TV x4 = TS.Load(r4 + p);
+                TV x5 = TS.Load(r5 + p);
+                TV x6 = TS.Load(r6 + p);
+                TV x7 = TS.Load(r7 + p);
+                a4 = TS.MultiplyAdd(x4, w, a4);
+                a5 = TS.MultiplyAdd(x5, w, a5);
+                a6 = TS.MultiplyAdd(x6, w, a6);
+                a7 = TS.MultiplyAdd(x7, w, a7);
+                b4 = TS.MultiplyAdd(x4, v, b4);
+                b5 = TS.MultiplyAdd(x5, v, b5);
+                b6 = TS.MultiplyAdd(x6, v, b6);
+                b7 = TS.MultiplyAdd(x7, v, b7);
+            }
+
+            output0[d] = TS.Sum(a0);
+            output0[d + 1] = TS.Sum(a1);
+            output0[d + 2] = TS.Sum(a2);
+            output0[d + 3] = TS.Sum(a3);
+            output0[d + 4] = TS.Sum(a4);
+            output0[d + 5] = TS.Sum(a5);
+            output0[d + 6] = TS.Sum(a6);
+            output0[d + 7] = TS.Sum(a7);
+            output1[d] = TS.Sum(b0);
+            output1[d + 1] = TS.Sum(b1);
+            output1[d + 2] = TS.Sum(b2);
+            output1[d + 3] = TS.Sum(b3);
+            output1[d + 4] = TS.Sum(b4);
+            output1[d + 5] = TS.Sum(b5);
+            output1[d + 6] = TS.Sum(b6);
+            output1[d + 7] = TS.Sum(b7);
         }
     }
 }

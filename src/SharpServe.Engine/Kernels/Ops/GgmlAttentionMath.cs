@@ -59,6 +59,49 @@ internal static unsafe class GgmlAttentionMath
     }
 
     /// <summary>
+    /// <see cref="DotOneAccumulator4{TS, TV}"/> for two queries (two heads of one KV group) at once: eight independent chains,
+    /// each key chunk loaded once for both heads, so the fmas rather than their latency or the loads set the pace. Each
+    /// dot keeps its own chain in chunk order and the same tree, so the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DotOneAccumulator2x4<TS, TV>(float* key, long stride, float* query0, float* query1, int n, float scale, float* scores0, float* scores1)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
+        TV b0 = TS.Zero, b1 = TS.Zero, b2 = TS.Zero, b3 = TS.Zero;
+        float* k1 = key + stride;
+        float* k2 = k1 + stride;
+        float* k3 = k2 + stride;
+        for (int i = 0; i < n; i += TS.Count)
+        {
+            TV q0 = TS.Load(query0 + i);
+            TV q1 = TS.Load(query1 + i);
+            TV w0 = TS.Load(key + i);
+            TV w1 = TS.Load(k1 + i);
+            TV w2 = TS.Load(k2 + i);
+            TV w3 = TS.Load(k3 + i);
+            a0 = TS.MultiplyAdd(w0, q0, a0);
+            a1 = TS.MultiplyAdd(w1, q0, a1);
+            a2 = TS.MultiplyAdd(w2, q0, a2);
+            a3 = TS.MultiplyAdd(w3, q0, a3);
+            b0 = TS.MultiplyAdd(w0, q1, b0);
+            b1 = TS.MultiplyAdd(w1, q1, b1);
+            b2 = TS.MultiplyAdd(w2, q1, b2);
+            b3 = TS.MultiplyAdd(w3, q1, b3);
+        }
+
+        scores0[0] = TS.Sum(a0) * scale;
+        scores0[1] = TS.Sum(a1) * scale;
+        scores0[2] = TS.Sum(a2) * scale;
+        scores0[3] = TS.Sum(a3) * scale;
+        scores1[0] = TS.Sum(b0) * scale;
+        scores1[1] = TS.Sum(b1) * scale;
+        scores1[2] = TS.Sum(b2) * scale;
+        scores1[3] = TS.Sum(b3) * scale;
+    }
+
+    /// <summary>
     /// q·k as ggml_vec_dot_f32 computes it (n not a multiple of the width): four accumulators over 4·Count-wide
     /// steps, folded (0+2, 1+3, then 0+1) and tree-summed; the remaining elements added one at a time with FMA.
     /// </summary>
