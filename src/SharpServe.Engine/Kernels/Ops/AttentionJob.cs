@@ -111,47 +111,28 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
 
             int count = Math.Min(blockSize, context - start);
             float* keys = _keys.Read<TS, TV>(blockTable[block], count, headOffsetInSlot, headDim, widened, out int stride);
-            int pairs = oneAccumulator ? group / 2 * 2 : 0;
-            for (int g = 0; g < pairs; g += 2)
+            // Heads two at a time (an odd group's last head pairs with itself: both rows get the same values).
+            for (int g = 0; g < group; g += 2)
             {
+                int g1 = Math.Min(g + 1, group - 1);
                 float* query0 = q + ((long)g * headDim);
-                float* query1 = query0 + headDim;
+                float* query1 = q + ((long)g1 * headDim);
                 float* row0 = scores + ((long)g * _scoreStride) + start;
-                float* row1 = row0 + _scoreStride;
-                int j = 0;
-                for (; j + 4 <= count; j += 4)
-                {
-                    GgmlAttentionMath.DotOneAccumulator2x4<TS, TV>(keys + ((long)j * stride), stride, query0, query1, headDim, _scale, row0 + j, row1 + j);
-                }
-
-                for (; j < count; j++)
-                {
-                    float* key = keys + ((long)j * stride);
-                    row0[j] = GgmlAttentionMath.DotOneAccumulator<TS, TV>(key, query0, headDim) * _scale;
-                    row1[j] = GgmlAttentionMath.DotOneAccumulator<TS, TV>(key, query1, headDim) * _scale;
-                }
-            }
-
-            for (int g = pairs; g < group; g++)
-            {
-                float* query = q + ((long)g * headDim);
-                float* row = scores + ((long)g * _scoreStride) + start;
+                float* row1 = scores + ((long)g1 * _scoreStride) + start;
                 int j = 0;
                 if (oneAccumulator)
                 {
                     for (; j + 4 <= count; j += 4)
                     {
-                        GgmlAttentionMath.DotOneAccumulator4<TS, TV>(keys + ((long)j * stride), stride, query, headDim, _scale, row + j);
+                        GgmlAttentionMath.DotOneAccumulator2x4<TS, TV>(keys + ((long)j * stride), stride, query0, query1, headDim, _scale, row0 + j, row1 + j);
                     }
                 }
 
                 for (; j < count; j++)
                 {
                     float* key = keys + ((long)j * stride);
-                    float dot = oneAccumulator
-                        ? GgmlAttentionMath.DotOneAccumulator<TS, TV>(key, query, headDim)
-                        : GgmlAttentionMath.DotFourAccumulators<TS, TV>(key, query, headDim);
-                    row[j] = dot * _scale;
+                    row0[j] = Dot(key, query0, headDim, oneAccumulator) * _scale;
+                    row1[j] = Dot(key, query1, headDim, oneAccumulator) * _scale;
                 }
             }
         }
@@ -170,16 +151,11 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         {
             int stride = PaddedContext(metadata.Sequences[_tokenSequence[token]].ContextLength);
             float* valuesT = _valuesT + transposed + ((long)kvHead * headDim * stride);
-            int g = 0;
-            for (; g + 2 <= group; g += 2)
+            for (int g = 0; g < group; g += 2)
             {
-                float* probabilities = scores + ((long)g * _scoreStride);
-                WeightedValuesTransposed2(valuesT, stride, probabilities, probabilities + _scoreStride, padded, headDim, output + ((long)g * headDim), output + ((long)(g + 1) * headDim));
-            }
-
-            for (; g < group; g++)
-            {
-                WeightedValuesTransposed(valuesT, stride, scores + ((long)g * _scoreStride), padded, headDim, output + ((long)g * headDim));
+                int g1 = Math.Min(g + 1, group - 1);
+                WeightedValuesTransposed(
+                    valuesT, stride, scores + ((long)g * _scoreStride), scores + ((long)g1 * _scoreStride), padded, headDim, output + ((long)g * headDim), output + ((long)g1 * headDim));
             }
 
             return;
@@ -225,6 +201,12 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         }
     }
 
+    /// <summary>q·k in llama.cpp's order for this head_dim (see the score loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot(float* key, float* query, int headDim, bool oneAccumulator) => oneAccumulator
+        ? GgmlAttentionMath.DotOneAccumulator<TS, TV>(key, query, headDim)
+        : GgmlAttentionMath.DotFourAccumulators<TS, TV>(key, query, headDim);
+
     /// <summary>
     /// valuesT[d, p] = V[p, d] of one KV head for positions [0, context) of sequence s, zero up to its padded context, so
     /// every later read of a whole vector of positions is finite.
@@ -267,55 +249,12 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     /// output[d] = Σ_p probabilities[p]·valuesT[d, p] for p &lt; padded, as one Count-wide accumulator along positions per d
     /// (lane l takes the positions ≡ l mod Count, in order: the memory lanes' chains) and TS.Sum's halving tree (SumLanes'
     /// tree), so the same bits as the lane path: positions past the token's context have probability 0 and finite values,
-    /// and adding ±0 changes no lane (each starts at +0, which ±0 products cannot turn into −0). Eight d at a time, with
-    /// one probability load shared by eight sequential rows: no stores, where the lanes in memory took a load, an fma and
-    /// a store per position and vector of head_dim.
+    /// and adding ±0 changes no lane (each starts at +0, which ±0 products cannot turn into −0). Two heads of the KV group
+    /// at a time, eight d each: every vector of transposed values is loaded once for both heads' probabilities (sixteen
+    /// chains, no stores), where the lanes in memory took a load, an fma and a store per position and vector of head_dim.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedValuesTransposed(float* valuesT, int stride, float* probabilities, int padded, int headDim, float* output)
-    {
-        for (int d = 0; d < headDim; d += 8)
-        {
-            float* r0 = valuesT + ((long)d * stride);
-            float* r1 = r0 + stride;
-            float* r2 = r1 + stride;
-            float* r3 = r2 + stride;
-            float* r4 = r3 + stride;
-            float* r5 = r4 + stride;
-            float* r6 = r5 + stride;
-            float* r7 = r6 + stride;
-            TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero, a6 = TS.Zero, a7 = TS.Zero;
-            for (int p = 0; p < padded; p += TS.Count)
-            {
-                TV w = TS.Load(probabilities + p);
-                a0 = TS.MultiplyAdd(TS.Load(r0 + p), w, a0);
-                a1 = TS.MultiplyAdd(TS.Load(r1 + p), w, a1);
-                a2 = TS.MultiplyAdd(TS.Load(r2 + p), w, a2);
-                a3 = TS.MultiplyAdd(TS.Load(r3 + p), w, a3);
-                a4 = TS.MultiplyAdd(TS.Load(r4 + p), w, a4);
-                a5 = TS.MultiplyAdd(TS.Load(r5 + p), w, a5);
-                a6 = TS.MultiplyAdd(TS.Load(r6 + p), w, a6);
-                a7 = TS.MultiplyAdd(TS.Load(r7 + p), w, a7);
-            }
-
-            output[d] = TS.Sum(a0);
-            output[d + 1] = TS.Sum(a1);
-            output[d + 2] = TS.Sum(a2);
-            output[d + 3] = TS.Sum(a3);
-            output[d + 4] = TS.Sum(a4);
-            output[d + 5] = TS.Sum(a5);
-            output[d + 6] = TS.Sum(a6);
-            output[d + 7] = TS.Sum(a7);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="WeightedValuesTransposed"/> for two heads of the KV group at once: each vector of transposed values is
-    /// loaded once for both heads' probabilities (sixteen chains, eight d by two heads), halving the loads per fma and the
-    /// values' trips from L2. Every output keeps its own chain along positions and the same tree, so the same bits.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedValuesTransposed2(float* valuesT, int stride, float* probabilities0, float* probabilities1, int padded, int headDim, float* output0, float* output1)
+    private static void WeightedValuesTransposed(float* valuesT, int stride, float* probabilities0, float* probabilities1, int padded, int headDim, float* output0, float* output1)
     {
         for (int d = 0; d < headDim; d += 8)
         {

@@ -30,38 +30,10 @@ internal static unsafe class GgmlAttentionMath
     }
 
     /// <summary>
-    /// <see cref="DotOneAccumulator{TS, TV}"/> of four keys (rows <paramref name="stride"/> floats apart) against one query,
-    /// their chains interleaved: the same operations per key, but four independent fma chains in flight instead of a
-    /// single latency-bound one per call (a prefill's scores ran at ~32 cycles a dot, the chain's latency).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DotOneAccumulator4<TS, TV>(float* key, long stride, float* query, int n, float scale, float* scores)
-        where TS : struct, ISimd<TV>
-        where TV : struct
-    {
-        TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
-        float* k1 = key + stride;
-        float* k2 = k1 + stride;
-        float* k3 = k2 + stride;
-        for (int i = 0; i < n; i += TS.Count)
-        {
-            TV q = TS.Load(query + i);
-            a0 = TS.MultiplyAdd(TS.Load(key + i), q, a0);
-            a1 = TS.MultiplyAdd(TS.Load(k1 + i), q, a1);
-            a2 = TS.MultiplyAdd(TS.Load(k2 + i), q, a2);
-            a3 = TS.MultiplyAdd(TS.Load(k3 + i), q, a3);
-        }
-
-        scores[0] = TS.Sum(a0) * scale;
-        scores[1] = TS.Sum(a1) * scale;
-        scores[2] = TS.Sum(a2) * scale;
-        scores[3] = TS.Sum(a3) * scale;
-    }
-
-    /// <summary>
-    /// <see cref="DotOneAccumulator4{TS, TV}"/> for two queries (two heads of one KV group) at once: eight independent chains,
-    /// each key chunk loaded once for both heads, so the fmas rather than their latency or the loads set the pace. Each
-    /// dot keeps its own chain in chunk order and the same tree, so the same bits.
+    /// <see cref="DotOneAccumulator{TS, TV}"/> of four keys (rows <paramref name="stride"/> floats apart) against two queries (two
+    /// heads of one KV group): eight independent fma chains, each key chunk loaded once for both heads, so the fmas rather than
+    /// one chain's latency (a prefill's scores had run at ~32 cycles a dot) or the loads set the pace. Each dot keeps its own
+    /// chain in chunk order and the same tree, so the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void DotOneAccumulator2x4<TS, TV>(float* key, long stride, float* query0, float* query1, int n, float scale, float* scores0, float* scores1)
