@@ -249,71 +249,17 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     /// output[d] = Σ_p probabilities[p]·valuesT[d, p] for p &lt; padded, as one Count-wide accumulator along positions per d
     /// (lane l takes the positions ≡ l mod Count, in order: the memory lanes' chains) and TS.Sum's halving tree (SumLanes'
     /// tree), so the same bits as the lane path: positions past the token's context have probability 0 and finite values,
-    /// and adding ±0 changes no lane (each starts at +0, which ±0 products cannot turn into −0). Two heads of the KV group
-    /// at a time, eight d each: every vector of transposed values is loaded once for both heads' probabilities (sixteen
-    /// chains, no stores), where the lanes in memory took a load, an fma and a store per position and vector of head_dim.
+    /// and adding ±0 changes no lane (each starts at +0, which ±0 products cannot turn into −0); the scale 1 is exact. Two heads
+    /// of the KV group and four d at a time, the scores' tile: every vector of transposed values is loaded once for both heads'
+    /// probabilities (eight chains, no stores), where the lanes in memory took a load, an fma and a store per position and
+    /// vector of head_dim.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void WeightedValuesTransposed(float* valuesT, int stride, float* probabilities0, float* probabilities1, int padded, int headDim, float* output0, float* output1)
     {
-        for (int d = 0; d < headDim; d += 8)
+        for (int d = 0; d < headDim; d += 4)
         {
-            float* r0 = valuesT + ((long)d * stride);
-            float* r1 = r0 + stride;
-            float* r2 = r1 + stride;
-            float* r3 = r2 + stride;
-            float* r4 = r3 + stride;
-            float* r5 = r4 + stride;
-            float* r6 = r5 + stride;
-            float* r7 = r6 + stride;
-            TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero, a6 = TS.Zero, a7 = TS.Zero;
-            TV b0 = TS.Zero, b1 = TS.Zero, b2 = TS.Zero, b3 = TS.Zero, b4 = TS.Zero, b5 = TS.Zero, b6 = TS.Zero, b7 = TS.Zero;
-            for (int p = 0; p < padded; p += TS.Count)
-            {
-                TV w = TS.Load(probabilities0 + p);
-                TV v = TS.Load(probabilities1 + p);
-                TV x0 = TS.Load(r0 + p);
-                TV x1 = TS.Load(r1 + p);
-                TV x2 = TS.Load(r2 + p);
-                TV x3 = TS.Load(r3 + p);
-                a0 = TS.MultiplyAdd(x0, w, a0);
-                a1 = TS.MultiplyAdd(x1, w, a1);
-                a2 = TS.MultiplyAdd(x2, w, a2);
-                a3 = TS.MultiplyAdd(x3, w, a3);
-                b0 = TS.MultiplyAdd(x0, v, b0);
-                b1 = TS.MultiplyAdd(x1, v, b1);
-                b2 = TS.MultiplyAdd(x2, v, b2);
-                b3 = TS.MultiplyAdd(x3, v, b3);
-                TV x4 = TS.Load(r4 + p);
-                TV x5 = TS.Load(r5 + p);
-                TV x6 = TS.Load(r6 + p);
-                TV x7 = TS.Load(r7 + p);
-                a4 = TS.MultiplyAdd(x4, w, a4);
-                a5 = TS.MultiplyAdd(x5, w, a5);
-                a6 = TS.MultiplyAdd(x6, w, a6);
-                a7 = TS.MultiplyAdd(x7, w, a7);
-                b4 = TS.MultiplyAdd(x4, v, b4);
-                b5 = TS.MultiplyAdd(x5, v, b5);
-                b6 = TS.MultiplyAdd(x6, v, b6);
-                b7 = TS.MultiplyAdd(x7, v, b7);
-            }
-
-            output0[d] = TS.Sum(a0);
-            output0[d + 1] = TS.Sum(a1);
-            output0[d + 2] = TS.Sum(a2);
-            output0[d + 3] = TS.Sum(a3);
-            output0[d + 4] = TS.Sum(a4);
-            output0[d + 5] = TS.Sum(a5);
-            output0[d + 6] = TS.Sum(a6);
-            output0[d + 7] = TS.Sum(a7);
-            output1[d] = TS.Sum(b0);
-            output1[d + 1] = TS.Sum(b1);
-            output1[d + 2] = TS.Sum(b2);
-            output1[d + 3] = TS.Sum(b3);
-            output1[d + 4] = TS.Sum(b4);
-            output1[d + 5] = TS.Sum(b5);
-            output1[d + 6] = TS.Sum(b6);
-            output1[d + 7] = TS.Sum(b7);
+            GgmlAttentionMath.DotOneAccumulator2x4<TS, TV>(valuesT + ((long)d * stride), stride, probabilities0, probabilities1, padded, 1f, output0 + d, output1 + d);
         }
     }
 }
