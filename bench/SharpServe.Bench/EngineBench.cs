@@ -48,20 +48,14 @@ public static class EngineBench
         return 0;
     }
 
-    private static List<string> Report(BenchOptions options, MachineLimits machine, int probes, IReadOnlyList<FormatResult> results)
-    {
-        var rows = results.SelectMany(result => result.Rows(machine)).ToList();
-        return Report(options, machine, probes, rows);
-    }
-
-    private static List<string> Report(BenchOptions options, MachineLimits machine, int probes, IReadOnlyList<EngineTableRow> rows) =>
+    private static List<string> Report(BenchOptions options, MachineLimits machine, int probes, IReadOnlyList<FormatResult> results) =>
     [
         EngineTable.Limits(machine, options.Threads, probes),
         Invariant($"median of {options.Repeats} interleaved repeats after warm-up; decode: {options.DecodeTokens} tokens of one sequence after a {DecodePrompt}-token prompt; prefill: one {options.PrefillTokens}-token prompt; batched: {options.BatchedSteps} decode-only steps of {options.BatchedSequences} sequences after {options.BatchedPrompt}-token prompts"),
         "limit: the roofline of the phase — weight bytes streamed per forward pass ÷ bandwidth, or FLOPs (2 × matmul params per token, LM head per sampled row, 4 × heads × head_dim × layers per attended key) ÷ the format's peak (f32 FMA for f16/bf16, int8 dot for integer formats), whichever is slower",
         .. EngineTable.PeerNote(options.Formats),
         "",
-        .. EngineTable.Lines(rows),
+        .. EngineTable.Lines([.. results.SelectMany(result => result.Rows(machine))]),
     ];
 
     private static FormatResult MeasureFormat(BenchFormat format, BenchOptions options, BandwidthProbe probe)

@@ -5,9 +5,9 @@ using SharpServe.Engine.Kernels.Threading;
 namespace SharpServe.Engine.Kernels.MatMul;
 
 /// <summary>
-/// Quantizes many tokens' activations to Q8_0 blocks (<see cref="ActivationQuantizer"/>), tokens split across parts (a single
-/// long row: its blocks), in the order the tiles read them: groups of <see cref="GroupTokens"/> tokens, each group its blocks in order and a block
-/// its tokens side by side. A tile walks one group's blocks through one contiguous run; interleaving all tokens per block
+/// Quantizes many tokens' activations to Q8_0 blocks (<see cref="ActivationQuantizer"/>), tokens split across parts (a
+/// single long row: its blocks), in the order the tiles read them: groups of <see cref="GroupTokens"/> tokens, each group
+/// its blocks in order and a block its tokens side by side. A tile walks one group's blocks through one contiguous run; interleaving all tokens per block
 /// instead put a group's consecutive blocks 32·tokens bytes apart (4 KiB at 128 tokens), all in the same L1 sets.
 /// </summary>
 internal sealed unsafe class QuantizeJob<TS, TV> : IParallelWork
@@ -56,7 +56,7 @@ internal sealed unsafe class QuantizeJob<TS, TV> : IParallelWork
             int first = (int)((long)blocks * part / _parts);
             int last = (int)((long)blocks * (part + 1) / _parts);
             ActivationQuantizer.Quantize<TS, TV>(
-                _x + (32L * first), 32 * (last - first), _quants + (32L * first), _scales + first, _corrections == null ? null : _corrections + (8L * first), 1);
+                _x + (32L * first), 32 * (last - first), _quants + (32L * first), _scales + first, _corrections + (8L * first), 1);
             return;
         }
 

@@ -12,14 +12,19 @@ public sealed unsafe class AlignedBuffer : MemoryManager<byte>
 {
     private const int Alignment = 64;
     private byte* _pointer;
-    private byte* _hugePages;   // _pointer when it came from HugePages.Allocate
+    private readonly bool _inHugePages;   // _pointer came from HugePages.Allocate
 
     public AlignedBuffer(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         Length = bytes;
-        _hugePages = bytes >= HugePages.Size && HugePages.Available() ? HugePages.Allocate(bytes) : null;
-        _pointer = _hugePages != null ? _hugePages : (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
+        _pointer = bytes >= HugePages.Size && HugePages.Available() ? HugePages.Allocate(bytes) : null;
+        _inHugePages = _pointer != null;
+        if (!_inHugePages)
+        {
+            _pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
+        }
+
         NativeMemory.Clear(_pointer, (nuint)bytes);
     }
 
@@ -37,16 +42,20 @@ public sealed unsafe class AlignedBuffer : MemoryManager<byte>
 
     protected override void Dispose(bool disposing)
     {
-        if (_hugePages != null)
+        if (_pointer == null)
         {
-            HugePages.Free(_hugePages, Length);
+            return;
         }
-        else if (_pointer != null)
+
+        if (_inHugePages)
+        {
+            HugePages.Free(_pointer, Length);
+        }
+        else
         {
             NativeMemory.AlignedFree(_pointer);
         }
 
         _pointer = null;
-        _hugePages = null;
     }
 }
