@@ -117,6 +117,11 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
                 }
                 else if (nibbles)
                 {
+                    if (block + 1 < endBlock)
+                    {
+                        PrefetchRows(row0 + panelRows, Math.Min(panelRows, _rows - row0 - panelRows));
+                    }
+
                     NibblePanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
                     NibbleTiles(panel, row0, validRows, bias, c0, c1);
                 }
@@ -130,6 +135,25 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Starts loading the weight rows of the part's next nibble panel, one linear run, while this panel is packed and its
+    /// tiles run. Pack reads a panel's rows a block at a time, 32 streams a row apart, whose misses the tiles' arithmetic
+    /// never hid: with the model's weights in DRAM, a 32-token step's Q4_0 matmuls took 17–25 % less time with this
+    /// (gate/up 2.54 → 1.95 ms, lm_head 44 → 33 ms) and a 512-token prefill's 3 % less (per-op medians of alternating runs,
+    /// 2026-12-07). Only for the nibble panels: the same prefetch measured 0 % for Q8_0 and 0–20 % slower for the K-quants
+    /// (into L1 or L2; why was not pursued).
+    /// </summary>
+    private void PrefetchRows(int row0, int rows)
+    {
+        long rowBytes = TensorDTypeInfo.ByteSize(_type, _columns);
+        byte* start = _weights + (row0 * rowBytes);
+        long bytes = rows * rowBytes;
+        for (long line = 0; line < bytes; line += 64)
+        {
+            TS.Prefetch(start + line);
         }
     }
 
