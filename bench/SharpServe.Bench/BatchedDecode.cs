@@ -43,7 +43,9 @@ public sealed class SharpServeBatchedDecode : IBatchedDecodeSession
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(prompts);
         int blocksPerSequence = (prompts.Max(p => p.Length) + maxSteps) / KvCachePool.DefaultBlockSize + 1;
-        _runner = new ModelRunner(model.Model, new KvCachePool(model.Config, prompts.Length * blocksPerSequence));
+        var cache = new KvCachePool(model.Config, prompts.Length * blocksPerSequence);
+        cache.Prefault();
+        _runner = new ModelRunner(model.Model, cache);
         _vocab = model.Config.VocabSize;
         _logits = new float[prompts.Length * _vocab];
         var sequences = prompts.Select(_ => new SequenceState()).ToArray();

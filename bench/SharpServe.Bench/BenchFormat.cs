@@ -15,7 +15,7 @@ public enum PeakKind
 /// the file llama.cpp runs as its peer (null: no llama.cpp peer), and which arithmetic peak its matmuls reach for.
 /// </summary>
 /// <param name="EnsureFile">Creates (once) and returns SharpServe's file; the argument is the tokenizer path, if given.</param>
-/// <param name="Open">Loads SharpServe's file with this many threads.</param>
+/// <param name="Load">Loads SharpServe's file (quantizing at load, if the format does, with this many threads).</param>
 /// <param name="EnsureLlamaCppFile">Creates (once) and returns llama.cpp's file, or null when llama.cpp has no such format.</param>
 /// <param name="Cost">
 /// What SharpServe streams and computes per token; null counts it from the loaded checkpoint, which is right unless
@@ -24,7 +24,7 @@ public enum PeakKind
 public sealed record BenchFormat(
     string Name,
     Func<string?, string> EnsureFile,
-    Func<string, int, LoadedModel> Open,
+    Func<string, int, ModelCheckpoint> Load,
     Func<string?, string>? EnsureLlamaCppFile,
     PeakKind Peak,
     Func<LoadedModel, ModelCost>? Cost = null)
@@ -45,20 +45,23 @@ public sealed record BenchFormat(
         return Cost is { } cost ? cost(model) : ModelCost.FromCheckpoint(model.Checkpoint);
     }
 
+    /// <summary>Loads a file as it is stored (every format but int8 at load).</summary>
+    public static ModelCheckpoint LoadAsIs(string path, int threads) => ModelLoader.Load(path);
+
     /// <summary>A GGUF given on the command line, run by both engines; its matmul weights' type picks the peak.</summary>
     public static BenchFormat ForFile(string path)
     {
         using var checkpoint = ModelLoader.Load(path);
         var type = checkpoint.Tensors.Values.First(t => t.Shape.Length == 2 && t.Name != checkpoint.Names.TokenEmbedding).Type;
         var peak = type is TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 ? PeakKind.Float32Fma : PeakKind.Int8Dot;
-        return new BenchFormat(Path.GetFileName(path), _ => path, LoadedModel.Open, _ => path, peak);
+        return new BenchFormat(Path.GetFileName(path), _ => path, LoadAsIs, _ => path, peak);
     }
 
     /// <summary>A GGUF of <paramref name="type"/> that both engines load as it is.</summary>
     public static BenchFormat Gguf(string name, TensorDType type, PeakKind peak) => new(
         name,
         tokenizer => BenchModels.Ensure(type, tokenizer),
-        LoadedModel.Open,
+        LoadAsIs,
         tokenizer => BenchModels.Ensure(type, tokenizer),
         peak);
 
@@ -69,7 +72,7 @@ public sealed record BenchFormat(
     public static BenchFormat Int8AtLoad() => new(
         "int8",
         tokenizer => BenchModels.Ensure(TensorDType.BF16, tokenizer),
-        (path, threads) => LoadedModel.Open(path, new ModelLoadOptions(WeightQuantization.Int8), threads),
+        (path, threads) => ModelLoader.Load(path, new ModelLoadOptions(WeightQuantization.Int8), threads),
         tokenizer => BenchModels.Ensure(TensorDType.Q8_0, tokenizer),
         PeakKind.Int8Dot)
     {
@@ -83,7 +86,7 @@ public sealed record BenchFormat(
     public static BenchFormat AwqHf() => new(
         "awq",
         BenchModels.EnsureAwqHf,
-        LoadedModel.Open,
+        LoadAsIs,
         tokenizer => BenchModels.Ensure(TensorDType.Q4_0, tokenizer),
         PeakKind.Int8Dot)
     {
@@ -101,7 +104,7 @@ public static class BenchFormats
         BenchFormat.Gguf("bf16", TensorDType.BF16, PeakKind.Float32Fma),
         BenchFormat.Gguf("q4_0", TensorDType.Q4_0, PeakKind.Int8Dot),
         BenchFormat.Gguf("q6_k", TensorDType.Q6_K, PeakKind.Int8Dot),
-        new BenchFormat("q4_k_m", BenchModels.EnsureQ4KMedium, LoadedModel.Open, BenchModels.EnsureQ4KMedium, PeakKind.Int8Dot),
+        new BenchFormat("q4_k_m", BenchModels.EnsureQ4KMedium, BenchFormat.LoadAsIs, BenchModels.EnsureQ4KMedium, PeakKind.Int8Dot),
         BenchFormat.Int8AtLoad(),
         BenchFormat.AwqHf(),
     ];

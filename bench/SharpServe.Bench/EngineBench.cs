@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using LLama;
 using LLama.Common;
+using SharpServe.Engine.Kernels;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Models;
@@ -72,8 +73,14 @@ public static class EngineBench
             PhaseShape.Batched(options.BatchedSequences, options.BatchedPrompt + BatchedWarmUpSteps, options.BatchedSteps),
         };
 
-        using var model = format.Open(path, options.Threads);
-        var ours = new Engine("sharpserve", format.CostOf(model), new SharpServeSingle(model, options), new SharpServeBatchedDecode(model, batchedPrompts, maxBatchedSteps));
+        var checkpoint = format.Load(path, options.Threads);
+        var backend = new CpuBackend(options.Threads);
+        var timer = options.Profile ? new TimedBackend(backend) : null;
+        using var model = LoadedModel.FromCheckpoint(checkpoint, (IComputeBackend?)timer ?? backend);
+        var ours = new Engine("sharpserve", format.CostOf(model), new SharpServeSingle(model, options), new SharpServeBatchedDecode(model, batchedPrompts, maxBatchedSteps))
+        {
+            Profile = timer is null ? null : new PhaseProfile(format.Name, timer),
+        };
         using var llama = llamaPath is null ? null : OpenLlama(llamaPath, options, batchedPrompts, maxBatchedSteps);
         Engine[] engines = llama is null ? [ours] : [ours, llama];
         try
@@ -144,12 +151,17 @@ public static class EngineBench
             batched.Run(BatchedWarmUpSteps);
         }
 
+        /// <summary>With --profile, where SharpServe's phases spend their time, printed after each timed phase.</summary>
+        public PhaseProfile? Profile { get; init; }
+
         public void Measure(BenchOptions options) => _repeats.Add(
         [
-            single.Decode(Prompt(DecodePrompt), options.DecodeTokens),
-            single.Prefill(Prompt(options.PrefillTokens)),
-            batched.Run(options.BatchedSteps),
+            Phase("decode", () => single.Decode(Prompt(DecodePrompt), options.DecodeTokens)),
+            Phase("prefill", () => single.Prefill(Prompt(options.PrefillTokens))),
+            Phase("batched", () => batched.Run(options.BatchedSteps)),
         ]);
+
+        private double Phase(string phase, Func<double> run) => Profile is { } profile ? profile.Measure(phase, run) : run();
 
         public string Last() => Invariant($"{name}: decode {_repeats[^1][0]:F2}, prefill {_repeats[^1][1]:F1}, batched {_repeats[^1][2]:F1} tok/s");
 
@@ -218,8 +230,14 @@ public static class EngineBench
 
     private sealed class SharpServeSingle(LoadedModel model, BenchOptions options) : ISingleSequence
     {
-        private readonly ModelRunner _runner = new(model.Model, new KvCachePool(model.Config, (Math.Max(options.PrefillTokens, 128) + options.DecodeTokens) / KvCachePool.DefaultBlockSize + 2));
+        private readonly ModelRunner _runner = new(model.Model, Prefaulted(new KvCachePool(model.Config, (Math.Max(options.PrefillTokens, 128) + options.DecodeTokens) / KvCachePool.DefaultBlockSize + 2)));
         private readonly float[] _logits = new float[model.Config.VocabSize];
+
+        private static KvCachePool Prefaulted(KvCachePool cache)
+        {
+            cache.Prefault();
+            return cache;
+        }
 
         public double Prefill(int[] prompt)
         {
@@ -276,11 +294,11 @@ public static class EngineBench
 
     private sealed record BenchOptions(
         IReadOnlyList<BenchFormat> Formats, int Threads, int DecodeTokens, int PrefillTokens,
-        int BatchedSequences, int BatchedPrompt, int BatchedSteps, int Repeats, string? Tokenizer, string? Markdown)
+        int BatchedSequences, int BatchedPrompt, int BatchedSteps, int Repeats, string? Tokenizer, string? Markdown, bool Profile)
     {
         public static BenchOptions Parse(string[] args)
         {
-            var options = new BenchOptions(BenchFormats.All, 2, 32, 512, 32, 32, 16, 3, null, null);
+            var options = new BenchOptions(BenchFormats.All, 2, 32, 512, 32, 32, 16, 3, null, null, false);
             var files = new List<BenchFormat>();
             for (int i = 0; i < args.Length; i++)
             {
@@ -299,6 +317,7 @@ public static class EngineBench
                     case "--repeats": options = options with { Repeats = Number() }; break;
                     case "--tokenizer": options = options with { Tokenizer = Value() }; break;
                     case "--markdown": options = options with { Markdown = Value() }; break;
+                    case "--profile": options = options with { Profile = true }; break;
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }
             }

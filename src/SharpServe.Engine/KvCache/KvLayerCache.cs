@@ -34,6 +34,18 @@ public sealed class KvLayerCache
     public byte[] Keys { get; }    // [slots, kv_heads * head_dim] elements of DType
     public byte[] Values { get; }  // [slots, kv_heads * head_dim] elements of DType
 
+    /// <summary>Writes one byte of every 4 KiB page of K and V back unchanged, so the OS backs the arrays now (see <see cref="KvCachePool.Prefault"/>).</summary>
+    public void Prefault()
+    {
+        foreach (var array in new[] { Keys, Values })
+        {
+            for (long i = 0; i < array.LongLength; i += 4096)
+            {
+                Volatile.Write(ref array[i], Volatile.Read(ref array[i]));
+            }
+        }
+    }
+
     /// <summary>Copies the K and V of <paramref name="count"/> consecutive slots; the ranges must not overlap.</summary>
     public void CopySlots(int sourceSlot, int destinationSlot, int count)
     {

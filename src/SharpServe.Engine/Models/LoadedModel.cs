@@ -34,15 +34,32 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Binds an already loaded checkpoint (taking ownership of it) to a CPU backend.</summary>
     public static LoadedModel FromCheckpoint(ModelCheckpoint checkpoint, int threads)
     {
+        CpuBackend backend;
+        try
+        {
+            backend = new CpuBackend(threads);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+
+        return FromCheckpoint(checkpoint, backend);
+    }
+
+    /// <summary>Binds an already loaded checkpoint to <paramref name="backend"/>, taking ownership of both.</summary>
+    public static LoadedModel FromCheckpoint(ModelCheckpoint checkpoint, IComputeBackend backend)
+    {
         try
         {
             var weights = Qwen2WeightBinder.Bind(checkpoint);
-            var backend = new CpuBackend(threads);
             var tokenizer = checkpoint.Tokenizer is { } spec ? new Qwen2Tokenizer(spec) : null;
             return new LoadedModel(checkpoint, new Qwen2Model(checkpoint.Config, weights, backend), backend, tokenizer, weights.ResidentBytes());
         }
         catch
         {
+            backend.Dispose();
             checkpoint.Dispose();
             throw;
         }

@@ -4,7 +4,7 @@ using SharpServe.Engine.Tests.TestSupport;
 
 namespace SharpServe.Engine.Tests.KvCache;
 
-/// <summary>The pool's storage per dtype and <see cref="KvCachePool.CopyBlock"/>, the fork of a partly filled last block.</summary>
+/// <summary>The pool's storage per dtype, <see cref="KvCachePool.CopyBlock"/> (the fork of a partly filled last block) and <see cref="KvCachePool.Prefault"/>.</summary>
 public sealed class KvCachePoolTests
 {
     private const int Blocks = 6;
@@ -56,6 +56,30 @@ public sealed class KvCachePoolTests
                 Assert.Equal(before[l].Keys[(from * blockBytes)..((from + 1) * blockBytes)], pool.Layers[l].Keys[(block * blockBytes)..((block + 1) * blockBytes)]);
                 Assert.Equal(before[l].Values[(from * blockBytes)..((from + 1) * blockBytes)], pool.Layers[l].Values[(block * blockBytes)..((block + 1) * blockBytes)]);
             }
+        }
+    }
+
+    /// <summary>Prefault writes each page's byte back as it was: whatever the pool holds survives it (0 and every other value).</summary>
+    [Fact]
+    public void Prefault_KeepsEveryByte()
+    {
+        var pool = new KvCachePool(TestModels.OddShape, 3000, BlockSize);   // several 4 KiB pages per layer
+        var random = new Random(9);
+        foreach (var layer in pool.Layers)
+        {
+            random.NextBytes(layer.Keys);
+            random.NextBytes(layer.Values);
+        }
+
+        var before = pool.Layers.Select(layer => (Keys: layer.Keys.ToArray(), Values: layer.Values.ToArray())).ToArray();
+
+        pool.Prefault();
+
+        for (int l = 0; l < pool.Layers.Count; l++)
+        {
+            Assert.True(before[l].Keys.Length > 3 * 4096, "the pool should span several pages");
+            Assert.Equal(before[l].Keys, pool.Layers[l].Keys);
+            Assert.Equal(before[l].Values, pool.Layers[l].Values);
         }
     }
 

@@ -122,7 +122,7 @@ internal sealed unsafe class PanelGemmJob<TS, TV> : IParallelWork
                         PrefetchRows(row0 + panelRows, Math.Min(panelRows, _rows - row0 - panelRows));
                     }
 
-                    NibblePanel.Pack<TS, TV>(_type, _weights, _columns, row0, validRows, panel);
+                    NibblePanel.Pack(_type, _weights, _columns, row0, validRows, panel);
                     NibbleTiles(panel, row0, validRows, bias, c0, c1);
                 }
                 else

@@ -23,7 +23,8 @@ internal static unsafe class WeightPanel
     public const int ScalesOffset = 256;
     public const int CorrectionsOffset = 288;
 
-    private const int AwqGroupBytes = 68;
+    /// <summary>Bytes of one Awq4 128-value group: fp16 scale, zero, padding, then 4 runs of 16 nibble bytes.</summary>
+    internal const int AwqGroupBytes = 68;
 
     /// <summary>Panel bytes of a matrix with <paramref name="columns"/> columns.</summary>
     public static long Bytes(int columns) => (long)(columns / 32) * BlockBytes;

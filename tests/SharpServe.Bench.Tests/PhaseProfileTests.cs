@@ -1,0 +1,24 @@
+using SharpServe.Engine.Kernels;
+
+namespace SharpServe.Bench.Tests;
+
+public class PhaseProfileTests
+{
+    [Fact]
+    public void Lines_ListTheHeaviestOperationFirst_AndTheRestAsOutsideTheSeam()
+    {
+        var totals = new Dictionary<string, OperationTime>
+        {
+            ["rms_norm"] = new(56, TimeSpan.FromMilliseconds(10)),
+            ["matmul blk.*.ffn_up.weight"] = new(28, TimeSpan.FromMilliseconds(60)),
+        };
+
+        var lines = PhaseProfile.Lines("q4_0 batched", TimeSpan.FromMilliseconds(100), totals).ToArray();
+
+        Assert.Equal("profile q4_0 batched: 100.0 ms", lines[0]);
+        Assert.Equal(["matmul", "blk.*.ffn_up.weight", "60.0", "ms", "60.0", "%", "28"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["rms_norm", "10.0", "ms", "10.0", "%", "56"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["outside", "the", "seam", "30.0", "ms", "30.0", "%"], lines[3].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(4, lines.Length);
+    }
+}
