@@ -66,16 +66,18 @@ internal static unsafe class KWeightPanel
         where TV : struct
     {
         int superBlockBytes = SuperBlockBytesOf(rows);
-        int scalesOffset = ScalesOffsetOf(rows);
         int blocks = columns / Size;
         long rowBytes = TensorDTypeInfo.ByteSize(type, columns);
         int blockBytes = (int)(rowBytes / blocks);
-        var chunks = stackalloc Vector256<int>[8 * rows];   // [chunk][row]: 32 quants of one row
+        bool q4k = type == TensorDType.Q4_K;
+        var chunks = stackalloc Vector256<int>[8 * rows];        // [chunk][row]: 32 quants of one row
+        var rowScales = stackalloc Vector256<int>[2 * rows];     // [8 sub-blocks at a time][row]: Q6_K's 16 scales in two
+        var rowMins = stackalloc Vector256<int>[rows];           // [row]: Q4_K's 8 mins
         for (int b = 0; b < blocks; b++)
         {
             byte* packed = panel + ((long)b * superBlockBytes);
-            new Span<byte>(packed + scalesOffset, superBlockBytes - scalesOffset).Clear();
-            int* scales = (int*)(packed + scalesOffset);
+            float* d = (float*)(packed + DOffsetOf(rows));
+            float* dMin = (float*)(packed + DMinOffsetOf(rows));
             for (int r = 0; r < rows; r++)
             {
                 if (r >= validRows)
@@ -85,32 +87,46 @@ internal static unsafe class KWeightPanel
                         chunks[(rows * c) + r] = default;
                     }
 
+                    rowScales[r] = rowScales[rows + r] = rowMins[r] = default;
+                    d[r] = dMin[r] = 0;
                     continue;
                 }
 
                 byte* block = weights + ((row0 + r) * rowBytes) + ((long)b * blockBytes);
-                float* d = (float*)(packed + DOffsetOf(rows)) + r;
-                if (type == TensorDType.Q4_K)
+                if (q4k)
                 {
-                    UnpackQ4K(block, chunks + r, rows, scales + r, (int*)(packed + MinsOffsetOf(rows)) + r, rows, d, (float*)(packed + DMinOffsetOf(rows)) + r);
+                    UnpackQ4K(block, chunks + r, rows, rowScales + r, rowMins + r, d + r, dMin + r);
                 }
                 else
                 {
-                    UnpackQ6K(block, chunks + r, rows, scales + r, rows, d);
+                    UnpackQ6K(block, chunks + r, rows, rowScales + r, rows, d + r);
                 }
             }
 
-            // Chunk c's 8 groups × 8 rows at a time, transposed to [group][row] (scattering single ints was ~¼ of a tile's time).
-            for (int c = 0; c < 8; c++)
+            // Chunk c's 8 groups × 8 rows at a time, transposed to [group][row] (scattering single ints was ~¼ of a tile's time),
+            // and the same 8 × 8 transposes turn the rows' scale and min vectors into [sub-block][row] (one extract and store
+            // per value had cost a 32-token step's K-quant matmuls about a tenth of their time).
+            int* scales = (int*)(packed + ScalesOffsetOf(rows));
+            for (int o = 0; o < rows; o += 8)
             {
-                for (int o = 0; o < rows; o += 8)
+                for (int c = 0; c < 8; c++)
                 {
                     WeightPanel.Interleave<TS, TV>(chunks + (rows * c) + o, packed + (4 * rows * 8 * c) + (4 * o), 4 * rows);
+                }
+
+                WeightPanel.Interleave<TS, TV>(rowScales + o, (byte*)(scales + o), 4 * rows);
+                if (q4k)
+                {
+                    WeightPanel.Interleave<TS, TV>(rowMins + o, packed + MinsOffsetOf(rows) + (4 * o), 4 * rows);
+                }
+                else
+                {
+                    WeightPanel.Interleave<TS, TV>(rowScales + rows + o, (byte*)(scales + (8 * rows) + o), 4 * rows);
                 }
             }
 
             // sc → (sc, sc) as int16: vpmaddwd then gives sc·(pair0 + pair1) = sc·s_sub exactly.
-            for (int i = 0; scalePairs && i < 16 * rows; i += 8)
+            for (int i = 0; scalePairs && i < (q4k ? 8 : 16) * rows; i += 8)
             {
                 var scale = Vector256.Load(scales + i);
                 ((scale & Vector256.Create(0xFFFF)) | (scale << 16)).Store(scales + i);
@@ -119,11 +135,11 @@ internal static unsafe class KWeightPanel
     }
 
     /// <summary>
-    /// One Q4_K row's super-block: its 32-value chunk c (values 32c.., in order) to chunks[chunkStride·c], the scale and min
-    /// of sub-block j to scales[laneStride·j] and mins[laneStride·j], d and dmin to *d and *dmin. Shared with <see cref="KWidePanel"/>.
+    /// One Q4_K row's super-block: its 32-value chunk c (values 32c.., in order) to chunks[chunkStride·c], its 8 sub-block
+    /// scales and mins as int32 vectors, d and dmin to *d and *dmin.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void UnpackQ4K(byte* block, Vector256<int>* chunks, int chunkStride, int* scales, int* mins, int laneStride, float* d, float* dmin)
+    private static void UnpackQ4K(byte* block, Vector256<int>* chunks, int chunkStride, Vector256<int>* scales, Vector256<int>* mins, float* d, float* dmin)
     {
         // 64-value group g: byte j holds chunk 2g's element j in its low nibble and chunk 2g + 1's in its high one.
         var low = Vector256.Create((byte)0x0F);
@@ -135,23 +151,19 @@ internal static unsafe class KWeightPanel
         }
 
         var (blockScales, blockMins) = Q4KRows.ScalesAndMins(block + 4);
-        for (int j = 0; j < 8; j++)
-        {
-            scales[laneStride * j] = blockScales.GetElement(j);
-            mins[laneStride * j] = blockMins.GetElement(j);
-        }
-
+        *scales = Vector256.WidenLower(blockScales.ToVector256Unsafe());
+        *mins = blockMins;
         float* halfTable = HalfTable.Pointer;
         *d = halfTable[*(ushort*)block];
         *dmin = halfTable[*(ushort*)(block + 2)];
     }
 
     /// <summary>
-    /// One Q6_K row's super-block (layout in <see cref="Q6Rows"/>): chunk c to chunks[chunkStride·c], sub-block j's scale to
-    /// scales[laneStride·j], d to *d. Shared with <see cref="KWidePanel"/>.
+    /// One Q6_K row's super-block (layout in <see cref="Q6Rows"/>): chunk c to chunks[chunkStride·c], the scales of sub-blocks
+    /// 0–7 and 8–15 as int32 vectors to scales[0] and scales[halfStride], d to *d.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void UnpackQ6K(byte* block, Vector256<int>* chunks, int chunkStride, int* scales, int laneStride, float* d)
+    private static void UnpackQ6K(byte* block, Vector256<int>* chunks, int chunkStride, Vector256<int>* scales, int halfStride, float* d)
     {
         for (int h = 0; h < 2; h++)
         {
@@ -165,11 +177,9 @@ internal static unsafe class KWeightPanel
             chunks[chunkStride * (c + 3)] = Q6Rows.Quants(qlHigh >> 4, qh >> 2).AsInt32();
         }
 
-        for (int j = 0; j < 16; j++)
-        {
-            scales[laneStride * j] = ((sbyte*)block)[192 + j];
-        }
-
+        var int8Scales = Vector128.Load((sbyte*)block + 192);
+        scales[0] = Vector256.WidenLower(Vector128.WidenLower(int8Scales).ToVector256Unsafe());
+        scales[halfStride] = Vector256.WidenLower(Vector128.WidenUpper(int8Scales).ToVector256Unsafe());
         *d = HalfTable.Pointer[*(ushort*)(block + 208)];
     }
 }
