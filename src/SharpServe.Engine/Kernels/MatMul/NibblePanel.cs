@@ -44,15 +44,9 @@ internal static unsafe class NibblePanel
     {
         int blocks = columns / 32;
         long rowBytes = TensorDTypeInfo.ByteSize(type, columns);
-        float* halfTable = HalfTable.Pointer;
         var rows = stackalloc nint[Rows];
-        var rowOffsets = stackalloc int[Rows];   // bytes from row 0 to row r, for the scale gathers
-        for (int r = 0; r < Rows; r++)
-        {
-            // Rows past the matrix repeat the first row with scale 0: the tile computes them and never stores them.
-            rowOffsets[r] = (int)((r < validRows ? r : 0) * rowBytes);
-            rows[r] = (nint)(weights + (row0 * rowBytes) + rowOffsets[r]);
-        }
+        var rowOffsets = stackalloc int[Rows];
+        WeightPanel.LocateRows(weights + (row0 * rowBytes), rowBytes, validRows, Rows, rows, rowOffsets);
 
         var low = Vector512.Create((byte)0x0F);
         bool awq = type == TensorDType.Awq4;
@@ -63,7 +57,7 @@ internal static unsafe class NibblePanel
             int nibbleOffset = awq ? scaleOffset + 4 + (16 * (b % 4)) : scaleOffset + 2;
             Transpose(rows, nibbleOffset, low, packed);
             Transpose(rows + 16, nibbleOffset, low, packed + 64);
-            ScalesAndZeros((int*)((byte*)rows[0] + scaleOffset), rowOffsets, validRows, awq, halfTable, packed);
+            ScalesAndZeros((int*)((byte*)rows[0] + scaleOffset), rowOffsets, validRows, awq, packed);
         }
     }
 
@@ -73,7 +67,7 @@ internal static unsafe class NibblePanel
     /// pack about as much as its nibbles.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScalesAndZeros(int* rowZeroScale, int* rowOffsets, int validRows, bool awq, float* halfTable, byte* packed)
+    private static void ScalesAndZeros(int* rowZeroScale, int* rowOffsets, int validRows, bool awq, byte* packed)
     {
         float* scales = (float*)(packed + ScalesOffset);
         int* zeros = (int*)(packed + ZerosOffset);
@@ -81,8 +75,7 @@ internal static unsafe class NibblePanel
         {
             var valid = Vector256.LessThan(Vector256<int>.Indices + Vector256.Create(r), Vector256.Create(validRows));
             var dwords = Avx2.GatherVector256(rowZeroScale, Vector256.Load(rowOffsets + r), 1);
-            var d = Avx2.GatherVector256(halfTable, dwords & Vector256.Create(0xFFFF), 4);
-            (d.AsInt32() & valid).Store((int*)scales + r);
+            HalfTable.GatherLow(dwords, valid).Store(scales + r);
             var zero = awq ? (dwords >>> 16) & Vector256.Create(0xFF) : Vector256.Create(8);
             var negated = -zero & Vector256.Create(0xFFFF);
             ((negated | (negated << 16)) & valid).Store(zeros + r);

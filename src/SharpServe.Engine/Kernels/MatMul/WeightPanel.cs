@@ -68,7 +68,7 @@ internal static unsafe class WeightPanel
     /// <summary>
     /// Q8_0 on the 512-bit tier, 8 rows from <paramref name="first"/>: per block four vectors of two rows ([r | r + 4]) go
     /// through an 8 × 8 dword transpose (dword and qword unpacks, then 128-bit lane shuffles) straight into the panel, and
-    /// the scales are gathered; rows past the matrix repeat the first with scale 0 (the tile never stores them). The
+    /// the scales are gathered (rows past the matrix: see <see cref="LocateRows"/>). The
     /// per-row copies, the AVX2 transpose and the scalar scale loop had cost a 32-token step's Q8_0 matmuls about a third
     /// of their time.
     /// </summary>
@@ -77,16 +77,10 @@ internal static unsafe class WeightPanel
         where TV : struct
     {
         var rows = stackalloc nint[Rows];
-        var rowOffsets = stackalloc int[Rows];   // bytes from the first row to row r, for the scale gathers
-        for (int r = 0; r < Rows; r++)
-        {
-            rowOffsets[r] = (int)((r < validRows ? r : 0) * rowBytes);
-            rows[r] = (nint)(first + rowOffsets[r]);
-        }
-
+        var rowOffsets = stackalloc int[Rows];
+        LocateRows(first, rowBytes, validRows, Rows, rows, rowOffsets);
         var offsets = Vector256.Load(rowOffsets);
         var valid = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(validRows));
-        float* halfTable = HalfTable.Pointer;
         for (int b = 0; b < blocks; b++)
         {
             byte* packed = panel + ((long)b * BlockBytes);
@@ -112,9 +106,22 @@ internal static unsafe class WeightPanel
             Avx512F.Shuffle4x128(u0, u1, 0b11_01_11_01).Store((int*)(packed + 128));   // groups 4, 5
             Avx512F.Shuffle4x128(u2, u3, 0b11_01_11_01).Store((int*)(packed + 192));   // groups 6, 7
 
-            var d = Avx2.GatherVector256((int*)(first + at), offsets, 1) & Vector256.Create(0xFFFF);
-            (Avx2.GatherVector256(halfTable, d, 4).AsInt32() & valid).Store((int*)(packed + ScalesOffset));
+            HalfTable.GatherLow(Avx2.GatherVector256((int*)(first + at), offsets, 1), valid).Store((float*)(packed + ScalesOffset));
             StoreCorrections<TS, TV>(packed);
+        }
+    }
+
+    /// <summary>
+    /// Where the AVX-512 packs read a panel's <paramref name="count"/> rows: starts[r] and offsets[r] (bytes from
+    /// <paramref name="first"/>, for gathers). Rows past the matrix point at the first one; the packs give them scale 0 and
+    /// the tiles never store them.
+    /// </summary>
+    internal static void LocateRows(byte* first, long rowBytes, int validRows, int count, nint* starts, int* offsets)
+    {
+        for (int r = 0; r < count; r++)
+        {
+            offsets[r] = (int)((r < validRows ? r : 0) * rowBytes);
+            starts[r] = (nint)(first + offsets[r]);
         }
     }
 
