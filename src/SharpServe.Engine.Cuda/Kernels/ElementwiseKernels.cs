@@ -1,0 +1,28 @@
+using ILGPU;
+
+namespace SharpServe.Engine.Cuda.Kernels;
+
+/// <summary>Element-wise operations of the forward pass; grid-stride loops, so any launch size covers any length.</summary>
+internal static class ElementwiseKernels
+{
+    /// <summary>x += y. Both [count].</summary>
+    public static void Add(ArrayView<float> x, ArrayView<float> y)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < x.Length; i += stride)
+        {
+            x[i] += y[i];
+        }
+    }
+
+    /// <summary>y = silu(gate) · up = gate / (1 + e^−gate) · up, the CPU engine's formula. All [tokens, intermediate].</summary>
+    public static void SiluMul(ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        {
+            float g = gate[i];
+            y[i] = g / (1f + MathF.Exp(-g)) * up[i];
+        }
+    }
+}
