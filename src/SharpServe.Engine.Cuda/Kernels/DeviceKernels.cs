@@ -16,6 +16,8 @@ internal sealed class DeviceKernels
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>> _siluMul;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _rmsNorm;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, int, float> _rope;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<sbyte>, ArrayView<float>> _quantizeQ8;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<byte>, ArrayView<sbyte>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _gemvQ8;
     private readonly TypedKernels<F32Elements> _f32;
     private readonly TypedKernels<F16Elements> _f16;
     private readonly TypedKernels<Bf16Elements> _bf16;
@@ -32,6 +34,8 @@ internal sealed class DeviceKernels
         _siluMul = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.SiluMul);
         _rmsNorm = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(RmsNormKernel.Run);
         _rope = accelerator.LoadKernel<ArrayView<float>, ArrayView<int>, int, int, float>(RopeKernel.Run);
+        _quantizeQ8 = accelerator.LoadKernel<ArrayView<float>, ArrayView<sbyte>, ArrayView<float>>(Q8Kernels.Quantize);
+        _gemvQ8 = accelerator.LoadKernel<ArrayView<byte>, ArrayView<sbyte>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(Q8Kernels.Gemv);
         _f32 = new TypedKernels<F32Elements>(accelerator);
         _f16 = new TypedKernels<F16Elements>(accelerator);
         _bf16 = new TypedKernels<Bf16Elements>(accelerator);
@@ -95,6 +99,45 @@ internal sealed class DeviceKernels
         }
     }
 
+    /// <summary>Gemv's operation for many tokens (prefill): 32 × 32 output tiles through shared memory.</summary>
+    public void Gemm(AcceleratorStream stream, TensorDType type, ArrayView<byte> weights, ArrayView<float> x, ArrayView<float> bias, ArrayView<float> y, int rows, int columns, int tokens)
+    {
+        var config = new KernelConfig(
+            new Index2D((rows + GemmKernel.Tile - 1) / GemmKernel.Tile, (tokens + GemmKernel.Tile - 1) / GemmKernel.Tile),
+            new Index2D(GemmKernel.Tile, GemmKernel.GroupSize / GemmKernel.Tile));
+        switch (type)
+        {
+            case TensorDType.F32:
+                _f32.Gemm(stream, config, new F32Elements(weights.Cast<float>()), x, bias, y, rows, columns, tokens);
+                break;
+            case TensorDType.F16:
+                _f16.Gemm(stream, config, new F16Elements(weights.Cast<ushort>()), x, bias, y, rows, columns, tokens);
+                break;
+            case TensorDType.BF16:
+                _bf16.Gemm(stream, config, new Bf16Elements(weights.Cast<ushort>()), x, bias, y, rows, columns, tokens);
+                break;
+            default:
+                throw Unsupported(type, "matmul weights");
+        }
+    }
+
+    /// <summary>
+    /// Q8_0 activations for <see cref="GemvQ8"/>: x: [tokens, columns] (columns a multiple of 32) → quants: [tokens, columns]
+    /// int8, scales: [tokens, columns / 32]. The caller owns both scratch buffers.
+    /// </summary>
+    public void QuantizeQ8(AcceleratorStream stream, ArrayView<float> x, ArrayView<sbyte> quants, ArrayView<float> scales)
+    {
+        var config = new KernelConfig((scales.IntLength + Q8Kernels.GroupSize - 1) / Q8Kernels.GroupSize, Q8Kernels.GroupSize);
+        _quantizeQ8(stream, config, x, quants, scales);
+    }
+
+    /// <summary>weights: [rows, columns] in Q8_0; quants, scales: from <see cref="QuantizeQ8"/>; bias: [rows] or empty; y: [tokens, rows].</summary>
+    public void GemvQ8(AcceleratorStream stream, ArrayView<byte> weights, ArrayView<sbyte> quants, ArrayView<float> scales, ArrayView<float> bias, ArrayView<float> y, int rows, int columns, int tokens)
+    {
+        var config = new KernelConfig((rows + Q8Kernels.WarpsPerGroup - 1) / Q8Kernels.WarpsPerGroup, Q8Kernels.GroupSize);
+        _gemvQ8(stream, config, weights, quants, scales, bias, y, rows, columns, tokens);
+    }
+
     /// <summary>k, v: [tokens, kvDim]; slots: [tokens]; keys, values: [cache slots, kvDim] in <paramref name="cacheType"/>.</summary>
     public void StoreKv(AcceleratorStream stream, ArrayView<float> k, ArrayView<float> v, ArrayView<int> slots, TensorDType cacheType, ArrayView<byte> keys, ArrayView<byte> values, int kvDim)
     {
@@ -147,7 +190,7 @@ internal sealed class DeviceKernels
     }
 
     private static NotSupportedException Unsupported(TensorDType type, string what) =>
-        new($"the CUDA kernels read {what} in F32, F16 or BF16, not {type}");
+        new($"the CUDA kernels read {what} in F32, F16 or BF16 (and matmul weights in Q8_0 through GemvQ8), not {type}");
 
     private KernelConfig Elementwise(long length) =>
         new((int)Math.Clamp((length + 255) / 256, 1, _elementwiseGroups), 256);
@@ -161,6 +204,9 @@ internal sealed class DeviceKernels
 
         public Action<AcceleratorStream, KernelConfig, T, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> Gemv { get; } =
             accelerator.LoadKernel<T, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(GemvKernel.Run);
+
+        public Action<AcceleratorStream, KernelConfig, T, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> Gemm { get; } =
+            accelerator.LoadKernel<T, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(GemmKernel.Run);
 
         public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, T, T, int> StoreKv { get; } =
             accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, T, T, int>(StoreKvKernel.Run);

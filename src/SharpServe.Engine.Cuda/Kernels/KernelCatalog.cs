@@ -11,9 +11,9 @@ internal static class KernelCatalog
     /// <summary>The element types generic kernels are instantiated with (f32, f16, bf16 weights and caches).</summary>
     public static IReadOnlyList<Type> ElementTypes { get; } = [typeof(F32Elements), typeof(F16Elements), typeof(Bf16Elements)];
 
-    /// <summary>The classes holding kernels: each has one public static entry point, Run, Add or SiluMul.</summary>
+    /// <summary>The classes holding kernels: each has public static kernels (methods returning nothing).</summary>
     public static IReadOnlyList<Type> KernelClasses { get; } =
-        [typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(RopeKernel), typeof(EmbeddingKernel), typeof(GemvKernel), typeof(StoreKvKernel), typeof(PagedAttentionKernel)];
+        [typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(RopeKernel), typeof(EmbeddingKernel), typeof(GemvKernel), typeof(GemmKernel), typeof(Q8Kernels), typeof(StoreKvKernel), typeof(PagedAttentionKernel)];
 
     public static IEnumerable<(string Name, MethodInfo Method)> EntryPoints()
     {
