@@ -80,24 +80,8 @@ internal sealed class DeviceKernels
     }
 
     /// <summary>weights: [rows, columns] in <paramref name="type"/>; x: [tokens, columns]; bias: [rows] or empty; y: [tokens, rows].</summary>
-    public void Gemv(AcceleratorStream stream, TensorDType type, ArrayView<byte> weights, ArrayView<float> x, ArrayView<float> bias, ArrayView<float> y, int rows, int columns, int tokens)
-    {
-        var config = new KernelConfig((rows + GemvKernel.WarpsPerGroup - 1) / GemvKernel.WarpsPerGroup, GemvKernel.GroupSize);
-        switch (type)
-        {
-            case TensorDType.F32:
-                _f32.Gemv(stream, config, new F32Elements(weights.Cast<float>()), x, bias, y, rows, columns, tokens);
-                break;
-            case TensorDType.F16:
-                _f16.Gemv(stream, config, new F16Elements(weights.Cast<ushort>()), x, bias, y, rows, columns, tokens);
-                break;
-            case TensorDType.BF16:
-                _bf16.Gemv(stream, config, new Bf16Elements(weights.Cast<ushort>()), x, bias, y, rows, columns, tokens);
-                break;
-            default:
-                throw Unsupported(type, "matmul weights");
-        }
-    }
+    public void Gemv(AcceleratorStream stream, TensorDType type, ArrayView<byte> weights, ArrayView<float> x, ArrayView<float> bias, ArrayView<float> y, int rows, int columns, int tokens) =>
+        MatMul(stream, new KernelConfig((rows + GemvKernel.WarpsPerGroup - 1) / GemvKernel.WarpsPerGroup, GemvKernel.GroupSize), gemm: false, type, weights, x, bias, y, rows, columns, tokens);
 
     /// <summary>Gemv's operation for many tokens (prefill): 32 × 32 output tiles through shared memory.</summary>
     public void Gemm(AcceleratorStream stream, TensorDType type, ArrayView<byte> weights, ArrayView<float> x, ArrayView<float> bias, ArrayView<float> y, int rows, int columns, int tokens)
@@ -105,20 +89,7 @@ internal sealed class DeviceKernels
         var config = new KernelConfig(
             new Index2D((rows + GemmKernel.Tile - 1) / GemmKernel.Tile, (tokens + GemmKernel.Tile - 1) / GemmKernel.Tile),
             new Index2D(GemmKernel.Tile, GemmKernel.GroupSize / GemmKernel.Tile));
-        switch (type)
-        {
-            case TensorDType.F32:
-                _f32.Gemm(stream, config, new F32Elements(weights.Cast<float>()), x, bias, y, rows, columns, tokens);
-                break;
-            case TensorDType.F16:
-                _f16.Gemm(stream, config, new F16Elements(weights.Cast<ushort>()), x, bias, y, rows, columns, tokens);
-                break;
-            case TensorDType.BF16:
-                _bf16.Gemm(stream, config, new Bf16Elements(weights.Cast<ushort>()), x, bias, y, rows, columns, tokens);
-                break;
-            default:
-                throw Unsupported(type, "matmul weights");
-        }
+        MatMul(stream, config, gemm: true, type, weights, x, bias, y, rows, columns, tokens);
     }
 
     /// <summary>
@@ -186,6 +157,25 @@ internal sealed class DeviceKernels
                 break;
             default:
                 throw Unsupported(cacheType, "KV caches");
+        }
+    }
+
+    private void MatMul(
+        AcceleratorStream stream, KernelConfig config, bool gemm, TensorDType type, ArrayView<byte> weights, ArrayView<float> x, ArrayView<float> bias, ArrayView<float> y, int rows, int columns, int tokens)
+    {
+        switch (type)
+        {
+            case TensorDType.F32:
+                (gemm ? _f32.Gemm : _f32.Gemv)(stream, config, new F32Elements(weights.Cast<float>()), x, bias, y, rows, columns, tokens);
+                break;
+            case TensorDType.F16:
+                (gemm ? _f16.Gemm : _f16.Gemv)(stream, config, new F16Elements(weights.Cast<ushort>()), x, bias, y, rows, columns, tokens);
+                break;
+            case TensorDType.BF16:
+                (gemm ? _bf16.Gemm : _bf16.Gemv)(stream, config, new Bf16Elements(weights.Cast<ushort>()), x, bias, y, rows, columns, tokens);
+                break;
+            default:
+                throw Unsupported(type, "matmul weights");
         }
     }
 
