@@ -18,6 +18,7 @@ internal sealed class DeviceKernels
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, int, float> _rope;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<sbyte>, ArrayView<float>> _quantizeQ8;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<byte>, ArrayView<sbyte>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _gemvQ8;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int> _embeddingQ8;
     private readonly TypedKernels<F32Elements> _f32;
     private readonly TypedKernels<F16Elements> _f16;
     private readonly TypedKernels<Bf16Elements> _bf16;
@@ -36,6 +37,7 @@ internal sealed class DeviceKernels
         _rope = accelerator.LoadKernel<ArrayView<float>, ArrayView<int>, int, int, float>(RopeKernel.Run);
         _quantizeQ8 = accelerator.LoadKernel<ArrayView<float>, ArrayView<sbyte>, ArrayView<float>>(Q8Kernels.Quantize);
         _gemvQ8 = accelerator.LoadKernel<ArrayView<byte>, ArrayView<sbyte>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(Q8Kernels.Gemv);
+        _embeddingQ8 = accelerator.LoadKernel<ArrayView<byte>, ArrayView<int>, ArrayView<float>, int>(Q8Kernels.Embedding);
         _f32 = new TypedKernels<F32Elements>(accelerator);
         _f16 = new TypedKernels<F16Elements>(accelerator);
         _bf16 = new TypedKernels<Bf16Elements>(accelerator);
@@ -59,7 +61,7 @@ internal sealed class DeviceKernels
     public void Rope(AcceleratorStream stream, ArrayView<float> x, ArrayView<int> positions, int heads, int headDim, float theta) =>
         _rope(stream, new KernelConfig(positions.IntLength, RopeKernel.GroupSize), x, positions, heads, headDim, MathF.Pow(theta, -2f / headDim));
 
-    /// <summary>table: [vocab, columns] in <paramref name="type"/>; ids: [tokens]; y: [tokens, columns].</summary>
+    /// <summary>table: [vocab, columns] in <paramref name="type"/> (F32, F16, BF16 or Q8_0); ids: [tokens]; y: [tokens, columns].</summary>
     public void Embedding(AcceleratorStream stream, TensorDType type, ArrayView<byte> table, ArrayView<int> ids, ArrayView<float> y, int columns)
     {
         var config = new KernelConfig(ids.IntLength, EmbeddingKernel.GroupSize);
@@ -73,6 +75,9 @@ internal sealed class DeviceKernels
                 break;
             case TensorDType.BF16:
                 _bf16.Embedding(stream, config, new Bf16Elements(table.Cast<ushort>()), ids, y, columns);
+                break;
+            case TensorDType.Q8_0:
+                _embeddingQ8(stream, new KernelConfig(ids.IntLength, Q8Kernels.GroupSize), table, ids, y, columns);
                 break;
             default:
                 throw Unsupported(type, "embedding tables");
@@ -180,7 +185,7 @@ internal sealed class DeviceKernels
     }
 
     private static NotSupportedException Unsupported(TensorDType type, string what) =>
-        new($"the CUDA kernels read {what} in F32, F16 or BF16 (and matmul weights in Q8_0 through GemvQ8), not {type}");
+        new($"the CUDA kernels read {what} in F32, F16, BF16 or Q8_0, not {type}");
 
     private KernelConfig Elementwise(long length) =>
         new((int)Math.Clamp((length + 255) / 256, 1, _elementwiseGroups), 256);

@@ -84,4 +84,20 @@ internal static class Q8Kernels
             }
         }
     }
+
+    /// <summary>
+    /// y[t, :] = table[ids[t], :] dequantized (d · q, as ggml's dequantize_row_q8_0). table: [vocab, columns / 32 blocks of 34
+    /// bytes]; y: [tokens, columns]. Launch: tokens groups of <see cref="GroupSize"/>.
+    /// </summary>
+    public static void Embedding(ArrayView<byte> table, ArrayView<int> ids, ArrayView<float> y, int columns)
+    {
+        int token = Grid.IdxX;
+        long row = (long)ids[token] * (columns / BlockSize) * BlockBytes;
+        for (int c = Group.IdxX; c < columns; c += GroupSize)
+        {
+            long block = row + ((long)(c / BlockSize) * BlockBytes);
+            float scale = DeviceNumbers.F16ToFloat((ushort)(table[block] | (table[block + 1] << 8)));
+            y[((long)token * columns) + c] = scale * (sbyte)table[block + 2 + (c % BlockSize)];
+        }
+    }
 }

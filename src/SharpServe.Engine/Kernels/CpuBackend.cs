@@ -7,12 +7,13 @@ using SharpServe.Engine.Memory;
 namespace SharpServe.Engine.Kernels;
 
 /// <summary>
-/// The CPU implementation of <see cref="IComputeBackend"/>. Checks every shape (the kernels use raw
+/// The CPU implementation of <see cref="IComputeBackend"/> (the seam's methods are in CpuBackend.Seam.cs; the span methods
+/// here are what they call, and what kernel tests and benchmarks use). Checks every shape (the kernels use raw
 /// pointers, so a bad length must fail here rather than read past a buffer), pins the spans and hands
 /// them to the kernels of the chosen <see cref="SimdTier"/>. Weights are used in place. Use from one
 /// thread at a time; matmul and attention are split across <see cref="Threads"/> threads.
 /// </summary>
-public sealed unsafe class CpuBackend : IComputeBackend
+public sealed unsafe partial class CpuBackend : IComputeBackend
 {
     private readonly WorkerPool _pool;
     private readonly CpuKernels _kernels;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
+using SharpServe.Engine.Memory;
 
 namespace SharpServe.Engine.Kernels;
 
@@ -23,60 +24,85 @@ public sealed partial class TimedBackend(IComputeBackend inner) : IComputeBacken
 
     public void Reset() => _totals.Clear();
 
-    public void MatMul(WeightTensor weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, Span<float> y, int tokens)
+    public ActivationBuffer Allocate(int length) => inner.Allocate(length);
+
+    public KvLayer AllocateKvLayer(int slots, int kvDim, KvCacheDType dtype) => inner.AllocateKvLayer(slots, kvDim, dtype);
+
+    public void BeginStep(AttentionMetadata metadata)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.BeginStep(metadata);
+        Record("begin_step", start);
+    }
+
+    public void MatMul(WeightTensor weight, float[] bias, Activations x, Activations y, int tokens)
     {
         long start = Stopwatch.GetTimestamp();
         inner.MatMul(weight, bias, x, y, tokens);
         Record(MatMulName(weight), start);
     }
 
-    public void EmbeddingLookup(WeightTensor table, ReadOnlySpan<int> ids, Span<float> y)
+    public void EmbeddingLookup(WeightTensor table, ReadOnlySpan<int> ids, Activations y)
     {
         long start = Stopwatch.GetTimestamp();
         inner.EmbeddingLookup(table, ids, y);
         Record("embedding", start);
     }
 
-    public void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> y, int tokens)
+    public void RmsNorm(Activations x, float[] weight, float eps, Activations y, int tokens)
     {
         long start = Stopwatch.GetTimestamp();
         inner.RmsNorm(x, weight, eps, y, tokens);
         Record("rms_norm", start);
     }
 
-    public void Rope(Span<float> x, ReadOnlySpan<int> positions, int heads, int headDim, float theta)
+    public void Rope(Activations x, AttentionMetadata metadata, int heads, int headDim, float theta)
     {
         long start = Stopwatch.GetTimestamp();
-        inner.Rope(x, positions, heads, headDim, theta);
+        inner.Rope(x, metadata, heads, headDim, theta);
         Record("rope", start);
     }
 
-    public void SiluMul(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> y)
+    public void SiluMul(Activations gate, Activations up, Activations y)
     {
         long start = Stopwatch.GetTimestamp();
         inner.SiluMul(gate, up, y);
         Record("silu_mul", start);
     }
 
-    public void Add(Span<float> x, ReadOnlySpan<float> y)
+    public void Add(Activations x, Activations y)
     {
         long start = Stopwatch.GetTimestamp();
         inner.Add(x, y);
         Record("add", start);
     }
 
-    public void StoreKv(ReadOnlySpan<float> k, ReadOnlySpan<float> v, AttentionMetadata metadata, KvLayerCache cache)
+    public void StoreKv(Activations k, Activations v, AttentionMetadata metadata, KvLayer cache)
     {
         long start = Stopwatch.GetTimestamp();
         inner.StoreKv(k, v, metadata, cache);
         Record("store_kv", start);
     }
 
-    public void Attention(ReadOnlySpan<float> q, KvLayerCache cache, AttentionMetadata metadata, int heads, int kvHeads, int headDim, Span<float> output)
+    public void Attention(Activations q, KvLayer cache, AttentionMetadata metadata, int heads, int kvHeads, int headDim, Activations output)
     {
         long start = Stopwatch.GetTimestamp();
         inner.Attention(q, cache, metadata, heads, kvHeads, headDim, output);
         Record("attention", start);
+    }
+
+    public void CopyRows(Activations source, ReadOnlySpan<int> rows, int width, Activations destination)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.CopyRows(source, rows, width, destination);
+        Record("copy_rows", start);
+    }
+
+    public void ComputeLogits(WeightTensor lmHead, Activations hidden, int rows, Span<float> logits)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.ComputeLogits(lmHead, hidden, rows, logits);
+        Record(MatMulName(lmHead), start);
     }
 
     public void Dispose() => inner.Dispose();

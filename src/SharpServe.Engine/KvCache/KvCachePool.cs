@@ -1,3 +1,4 @@
+using SharpServe.Engine.Kernels;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
 
@@ -14,7 +15,19 @@ public sealed class KvCachePool
 
     private readonly Stack<int> _free;
 
+    /// <summary>A pool in host memory, for the CPU backend.</summary>
     public KvCachePool(Qwen2Config config, int blocks, int blockSize = DefaultBlockSize, KvCacheDType dtype = KvCacheDType.Float32)
+        : this(config, blocks, blockSize, dtype, (slots, kvDim, type) => new KvLayerCache(slots, kvDim, type))
+    {
+    }
+
+    /// <summary>A pool whose layers <paramref name="backend"/> allocates, where it computes.</summary>
+    public KvCachePool(Qwen2Config config, int blocks, int blockSize, KvCacheDType dtype, IComputeBackend backend)
+        : this(config, blocks, blockSize, dtype, backend.AllocateKvLayer)
+    {
+    }
+
+    private KvCachePool(Qwen2Config config, int blocks, int blockSize, KvCacheDType dtype, Func<int, int, KvCacheDType, KvLayer> allocate)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blocks);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
@@ -22,7 +35,7 @@ public sealed class KvCachePool
         BlockCount = blocks;
         DType = dtype;
         Layers = Enumerable.Range(0, config.NumHiddenLayers)
-            .Select(_ => new KvLayerCache(blocks * blockSize, config.KvDim, dtype))
+            .Select(_ => allocate(blocks * blockSize, config.KvDim, dtype))
             .ToArray();
         // Hand out low block ids first: makes block tables easy to read in logs and tests.
         _free = new Stack<int>(Enumerable.Range(0, blocks).Reverse());
@@ -32,7 +45,7 @@ public sealed class KvCachePool
     public int BlockCount { get; }
     public KvCacheDType DType { get; }
     public int FreeBlocks => _free.Count;
-    public IReadOnlyList<KvLayerCache> Layers { get; }
+    public IReadOnlyList<KvLayer> Layers { get; }
 
     /// <summary>Bytes of K and V per token over all layers.</summary>
     public static long BytesPerToken(Qwen2Config config, KvCacheDType dtype) => ModelMemory.KvBytesPerToken(config, dtype);

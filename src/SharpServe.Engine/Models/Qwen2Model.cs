@@ -20,7 +20,7 @@ public sealed class Qwen2Model
         Config = config;
         _weights = weights;
         _backend = backend;
-        _buffers = new ForwardBuffers(config);
+        _buffers = new ForwardBuffers(config, backend);
     }
 
     public Qwen2Config Config { get; }
@@ -64,16 +64,17 @@ public sealed class Qwen2Model
         int kvDim = Config.KvDim;
         int inter = Config.IntermediateSize;
 
-        var x = _buffers.Residual.AsSpan(0, tokens * hidden);           // [tokens, hidden]
-        var normed = _buffers.Normed.AsSpan(0, tokens * hidden);        // [tokens, hidden]
-        var q = _buffers.Q.AsSpan(0, tokens * qDim);                    // [tokens, heads * head_dim]
-        var k = _buffers.K.AsSpan(0, tokens * kvDim);                   // [tokens, kv_dim]
-        var v = _buffers.V.AsSpan(0, tokens * kvDim);                   // [tokens, kv_dim]
-        var attention = _buffers.Attention.AsSpan(0, tokens * qDim);    // [tokens, heads * head_dim]
-        var projected = _buffers.Projected.AsSpan(0, tokens * hidden);  // [tokens, hidden]
-        var gate = _buffers.Gate.AsSpan(0, tokens * inter);             // [tokens, intermediate]
-        var up = _buffers.Up.AsSpan(0, tokens * inter);                 // [tokens, intermediate]
+        var x = _buffers.Residual.Slice(0, tokens * hidden);           // [tokens, hidden]
+        var normed = _buffers.Normed.Slice(0, tokens * hidden);        // [tokens, hidden]
+        var q = _buffers.Q.Slice(0, tokens * qDim);                    // [tokens, heads * head_dim]
+        var k = _buffers.K.Slice(0, tokens * kvDim);                   // [tokens, kv_dim]
+        var v = _buffers.V.Slice(0, tokens * kvDim);                   // [tokens, kv_dim]
+        var attention = _buffers.Attention.Slice(0, tokens * qDim);    // [tokens, heads * head_dim]
+        var projected = _buffers.Projected.Slice(0, tokens * hidden);  // [tokens, hidden]
+        var gate = _buffers.Gate.Slice(0, tokens * inter);             // [tokens, intermediate]
+        var up = _buffers.Up.Slice(0, tokens * inter);                 // [tokens, intermediate]
 
+        _backend.BeginStep(metadata);
         _backend.EmbeddingLookup(_weights.TokenEmbedding, tokenIds, x);
         for (int layer = 0; layer < _weights.Layers.Count; layer++)
         {
@@ -84,8 +85,8 @@ public sealed class Qwen2Model
             _backend.MatMul(w.Q, w.QBias, normed, q, tokens);
             _backend.MatMul(w.K, w.KBias, normed, k, tokens);
             _backend.MatMul(w.V, w.VBias, normed, v, tokens);
-            _backend.Rope(q, metadata.Positions, Config.NumAttentionHeads, Config.HeadDim, Config.RopeTheta);
-            _backend.Rope(k, metadata.Positions, Config.NumKeyValueHeads, Config.HeadDim, Config.RopeTheta);
+            _backend.Rope(q, metadata, Config.NumAttentionHeads, Config.HeadDim, Config.RopeTheta);
+            _backend.Rope(k, metadata, Config.NumKeyValueHeads, Config.HeadDim, Config.RopeTheta);
             _backend.StoreKv(k, v, metadata, cache.Layers[layer]);
             _backend.Attention(q, cache.Layers[layer], metadata, Config.NumAttentionHeads, Config.NumKeyValueHeads, Config.HeadDim, attention);
             _backend.MatMul(w.O, [], attention, projected, tokens);
@@ -100,15 +101,11 @@ public sealed class Qwen2Model
             _backend.Add(x, projected);
         }
 
-        // Only the requested rows go through the final norm and the (large) lm_head.
+        // Only the requested rows go through the final norm and the (large) lm_head; their logits are all that leaves the backend.
         int rows = logitRows.Length;
-        var selected = _buffers.LogitInput.AsSpan(0, rows * hidden);    // [logit rows, hidden]
-        for (int r = 0; r < rows; r++)
-        {
-            x.Slice(logitRows[r] * hidden, hidden).CopyTo(selected.Slice(r * hidden, hidden));
-        }
-
+        var selected = _buffers.LogitInput.Slice(0, rows * hidden);    // [logit rows, hidden]
+        _backend.CopyRows(x, logitRows, hidden, selected);
         _backend.RmsNorm(selected, _weights.FinalNorm, Config.RmsNormEps, selected, rows);
-        _backend.MatMul(_weights.LmHead, [], selected, logits, rows);
+        _backend.ComputeLogits(_weights.LmHead, selected, rows, logits);
     }
 }

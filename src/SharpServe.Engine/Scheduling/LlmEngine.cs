@@ -57,7 +57,7 @@ public sealed partial class LlmEngine : IDisposable
         _metrics = metrics;
         _time = time ?? TimeProvider.System;
         _blocks = new KvBlockManager(kvBlocks, enablePrefixCaching: enablePrefixCaching);
-        _runner = new ModelRunner(model.Model, new KvCachePool(model.Config, kvBlocks, _blocks.BlockSize, kvCacheDType));
+        _runner = new ModelRunner(model.Model, new KvCachePool(model.Config, kvBlocks, _blocks.BlockSize, kvCacheDType, model.Backend));
         _scheduler = new Scheduler(config, _blocks);
         _stats = Snapshot();
         MarkProgress();

@@ -54,6 +54,25 @@ public sealed class Q8KernelTests(SimulatedDevice device)
         Assert.True(TestData.RelativeError(actual, expected) < 1e-5, $"error {TestData.RelativeError(actual, expected)}");
     }
 
+    [Fact]
+    public void Embedding_DequantizesTheRowsExactlyAsTheCpuBackend()
+    {
+        const int Vocab = 9;
+        const int Columns = 96;
+        var table = RandomQ8Weights(Vocab, Columns, seed: 27);
+        int[] ids = [8, 0, 3, 3];
+        using var dTable = device.Upload(table);
+        using var dIds = device.Upload(ids);
+        using var dy = device.Upload(new float[ids.Length * Columns]);
+
+        device.Kernels.Embedding(device.Stream, TensorDType.Q8_0, dTable.View, dIds.View, dy.View, Columns);
+
+        using var cpu = new CpuBackend(1);
+        var expected = new float[ids.Length * Columns];
+        cpu.EmbeddingLookup(new WeightTensor("table", TensorDType.Q8_0, [Vocab, Columns], table), ids, expected);
+        TestData.BitwiseEqual(expected, device.Download(dy));
+    }
+
     /// <summary>The CPU engine's activation quantizer: d = fp16(amax / 127), q = round-half-even(x · 127 / amax).</summary>
     private static (sbyte[] Quants, float[] Scales) Quantize(float[] x)
     {

@@ -26,16 +26,18 @@ public sealed class TimedBackendTests
         plain.RmsNorm(x, norm, 1e-6f, expectedNormed, Tokens);
 
         using var timed = new TimedBackend(new CpuBackend(1));
-        var y2 = new float[Tokens * Rows];
-        var y13 = new float[Tokens * Rows];
-        var normed = new float[x.Length];
-        timed.MatMul(layer2, [], x, y2, Tokens);
-        timed.MatMul(layer13, [], x, y13, Tokens);
-        timed.RmsNorm(x, norm, 1e-6f, normed, Tokens);
+        var input = (HostActivations)timed.Allocate(x.Length);
+        x.CopyTo(input.Array, 0);
+        var y2 = (HostActivations)timed.Allocate(Tokens * Rows);
+        var y13 = (HostActivations)timed.Allocate(Tokens * Rows);
+        var normed = (HostActivations)timed.Allocate(x.Length);
+        timed.MatMul(layer2, [], All(input), All(y2), Tokens);
+        timed.MatMul(layer13, [], All(input), All(y13), Tokens);
+        timed.RmsNorm(All(input), norm, 1e-6f, All(normed), Tokens);
 
-        Assert.Equal(expected, y2);
-        Assert.Equal(expected, y13);
-        Assert.Equal(expectedNormed, normed);
+        Assert.Equal(expected, y2.Array);
+        Assert.Equal(expected, y13.Array);
+        Assert.Equal(expectedNormed, normed.Array);
         Assert.Equal(["matmul blk.*.ffn_up.weight", "rms_norm"], timed.Totals.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(2, timed.Totals["matmul blk.*.ffn_up.weight"].Calls);
         Assert.Equal(1, timed.Totals["rms_norm"].Calls);
@@ -44,6 +46,8 @@ public sealed class TimedBackendTests
         timed.Reset();
         Assert.Empty(timed.Totals);
     }
+
+    private static Activations All(ActivationBuffer buffer) => buffer.Slice(0, buffer.Length);
 
     private static WeightTensor F32Weight(string name, float[] values, int rows, int columns) =>
         new(name, TensorDType.F32, [rows, columns], MemoryMarshal.AsBytes(values.AsSpan()).ToArray());

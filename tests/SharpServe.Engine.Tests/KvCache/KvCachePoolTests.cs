@@ -24,8 +24,8 @@ public sealed class KvCachePoolTests
         Assert.All(pool.Layers, layer =>
         {
             Assert.Equal(dtype, layer.DType);
-            Assert.Equal((long)Blocks * BlockSize * config.KvDim * elementBytes, layer.Keys.LongLength);
-            Assert.Equal(layer.Keys.LongLength, layer.Values.LongLength);
+            Assert.Equal((long)Blocks * BlockSize * config.KvDim * elementBytes, Host(layer).Keys.LongLength);
+            Assert.Equal(Host(layer).Keys.LongLength, Host(layer).Values.LongLength);
         });
         Assert.Equal(2L * config.NumHiddenLayers * config.KvDim * elementBytes, KvCachePool.BytesPerToken(config, dtype));
     }
@@ -39,11 +39,11 @@ public sealed class KvCachePoolTests
         var random = new Random(5);
         foreach (var layer in pool.Layers)
         {
-            random.NextBytes(layer.Keys);
-            random.NextBytes(layer.Values);
+            random.NextBytes(Host(layer).Keys);
+            random.NextBytes(Host(layer).Values);
         }
 
-        var before = pool.Layers.Select(layer => (Keys: layer.Keys.ToArray(), Values: layer.Values.ToArray())).ToArray();
+        var before = pool.Layers.Select(layer => (Keys: Host(layer).Keys.ToArray(), Values: Host(layer).Values.ToArray())).ToArray();
 
         pool.CopyBlock(source: 4, destination: 1);
 
@@ -53,8 +53,8 @@ public sealed class KvCachePoolTests
             for (int block = 0; block < Blocks; block++)
             {
                 int from = block == 1 ? 4 : block;
-                Assert.Equal(before[l].Keys[(from * blockBytes)..((from + 1) * blockBytes)], pool.Layers[l].Keys[(block * blockBytes)..((block + 1) * blockBytes)]);
-                Assert.Equal(before[l].Values[(from * blockBytes)..((from + 1) * blockBytes)], pool.Layers[l].Values[(block * blockBytes)..((block + 1) * blockBytes)]);
+                Assert.Equal(before[l].Keys[(from * blockBytes)..((from + 1) * blockBytes)], Host(pool.Layers[l]).Keys[(block * blockBytes)..((block + 1) * blockBytes)]);
+                Assert.Equal(before[l].Values[(from * blockBytes)..((from + 1) * blockBytes)], Host(pool.Layers[l]).Values[(block * blockBytes)..((block + 1) * blockBytes)]);
             }
         }
     }
@@ -67,19 +67,19 @@ public sealed class KvCachePoolTests
         var random = new Random(9);
         foreach (var layer in pool.Layers)
         {
-            random.NextBytes(layer.Keys);
-            random.NextBytes(layer.Values);
+            random.NextBytes(Host(layer).Keys);
+            random.NextBytes(Host(layer).Values);
         }
 
-        var before = pool.Layers.Select(layer => (Keys: layer.Keys.ToArray(), Values: layer.Values.ToArray())).ToArray();
+        var before = pool.Layers.Select(layer => (Keys: Host(layer).Keys.ToArray(), Values: Host(layer).Values.ToArray())).ToArray();
 
         pool.Prefault();
 
         for (int l = 0; l < pool.Layers.Count; l++)
         {
             Assert.True(before[l].Keys.Length > 3 * 4096, "the pool should span several pages");
-            Assert.Equal(before[l].Keys, pool.Layers[l].Keys);
-            Assert.Equal(before[l].Values, pool.Layers[l].Values);
+            Assert.Equal(before[l].Keys, Host(pool.Layers[l]).Keys);
+            Assert.Equal(before[l].Values, Host(pool.Layers[l]).Values);
         }
     }
 
@@ -91,4 +91,7 @@ public sealed class KvCachePoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.CopyBlock(Blocks, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.CopyBlock(0, -1));
     }
+
+    /// <summary>The pool's layers without a backend are host arrays.</summary>
+    private static KvLayerCache Host(KvLayer layer) => Assert.IsType<KvLayerCache>(layer);
 }

@@ -1,4 +1,5 @@
 using SharpServe.Engine.Creation;
+using SharpServe.Engine.Kernels;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
@@ -34,13 +35,14 @@ public sealed class ModelMemoryTests
         // Guards against a buffer being added to ForwardBuffers without the budget knowing.
         const int tokens = 37;
         var config = ModelPresets.Tiny;
-        var buffers = new ForwardBuffers(config);
+        using var backend = new CpuBackend(1);
+        var buffers = new ForwardBuffers(config, backend);
         buffers.EnsureCapacity(tokens);
         long floats = new[]
         {
             buffers.Residual, buffers.Normed, buffers.Q, buffers.K, buffers.V, buffers.Attention,
             buffers.Projected, buffers.Gate, buffers.Up, buffers.LogitInput,
-        }.Sum(array => (long)array.Length);
+        }.Sum(buffer => (long)buffer.Length);
         floats += (long)tokens * config.VocabSize; // the logits ModelRunner allocates per step
 
         Assert.Equal(floats * sizeof(float), ModelMemory.ActivationBytes(config, tokens));

@@ -1,0 +1,60 @@
+using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Memory;
+
+namespace SharpServe.Engine.Kernels;
+
+/// <summary>The compute seam on the CPU: activations are host arrays and KV layers <see cref="KvLayerCache"/>s, so each call unwraps to spans.</summary>
+public sealed partial class CpuBackend
+{
+    ActivationBuffer IComputeBackend.Allocate(int length) => new HostActivations(length);
+
+    KvLayer IComputeBackend.AllocateKvLayer(int slots, int kvDim, KvCacheDType dtype) => new KvLayerCache(slots, kvDim, dtype);
+
+    void IComputeBackend.BeginStep(AttentionMetadata metadata)
+    {
+        // The CPU kernels read the metadata where it is.
+    }
+
+    void IComputeBackend.MatMul(WeightTensor weight, float[] bias, Activations x, Activations y, int tokens) =>
+        MatMul(weight, bias, Host(x), Host(y), tokens);
+
+    void IComputeBackend.EmbeddingLookup(WeightTensor table, ReadOnlySpan<int> ids, Activations y) => EmbeddingLookup(table, ids, Host(y));
+
+    void IComputeBackend.RmsNorm(Activations x, float[] weight, float eps, Activations y, int tokens) =>
+        RmsNorm(Host(x), weight, eps, Host(y), tokens);
+
+    void IComputeBackend.Rope(Activations x, AttentionMetadata metadata, int heads, int headDim, float theta) =>
+        Rope(Host(x), metadata.Positions, heads, headDim, theta);
+
+    void IComputeBackend.SiluMul(Activations gate, Activations up, Activations y) => SiluMul(Host(gate), Host(up), Host(y));
+
+    void IComputeBackend.Add(Activations x, Activations y) => Add(Host(x), Host(y));
+
+    void IComputeBackend.StoreKv(Activations k, Activations v, AttentionMetadata metadata, KvLayer cache) =>
+        StoreKv(Host(k), Host(v), metadata, Host(cache));
+
+    void IComputeBackend.Attention(Activations q, KvLayer cache, AttentionMetadata metadata, int heads, int kvHeads, int headDim, Activations output) =>
+        Attention(Host(q), Host(cache), metadata, heads, kvHeads, headDim, Host(output));
+
+    void IComputeBackend.CopyRows(Activations source, ReadOnlySpan<int> rows, int width, Activations destination)
+    {
+        var from = Host(source);
+        var to = Host(destination);
+        CheckLength(to.Length, (long)rows.Length * width, nameof(destination));
+        for (int r = 0; r < rows.Length; r++)
+        {
+            from.Slice(rows[r] * width, width).CopyTo(to.Slice(r * width, width));
+        }
+    }
+
+    void IComputeBackend.ComputeLogits(WeightTensor lmHead, Activations hidden, int rows, Span<float> logits) =>
+        MatMul(lmHead, [], Host(hidden), logits, rows);
+
+    private static Span<float> Host(Activations activations) => activations.Buffer is HostActivations host
+        ? host.Array.AsSpan(activations.Offset, activations.Length)
+        : throw new ArgumentException($"the CPU backend computes on host arrays, not on a {activations.Buffer.GetType().Name}");
+
+    private static KvLayerCache Host(KvLayer layer) => layer as KvLayerCache
+        ?? throw new ArgumentException($"the CPU backend reads KV layers in host memory, not a {layer.GetType().Name}");
+}

@@ -1,0 +1,106 @@
+using SharpServe.Engine.Creation;
+using SharpServe.Engine.Kernels;
+using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Memory;
+using SharpServe.Engine.Models;
+using SharpServe.Engine.Cuda.Tests.Kernels;
+
+namespace SharpServe.Engine.Cuda.Tests.Models;
+
+/// <summary>
+/// The whole model through <see cref="CudaBackend"/> on the simulated device against the CPU backend, step by step, with the
+/// same scheduler-level inputs: two sequences whose blocks are scattered over the pool, prefilled together, then a decode
+/// token beside a prefill chunk, then two decode tokens. The model is the tiny preset with a 2,048-token vocabulary: the
+/// CPU accelerator runs one .NET thread per GPU thread, and the real vocabulary's lm_head alone would take minutes there.
+/// </summary>
+[Collection(SimulatedDeviceCollection.Name)]
+public sealed class CudaForwardTests(SimulatedDevice device)
+{
+    private const int BlockSize = 4;
+    private const int Blocks = 16;
+
+    public static TheoryData<ModelFileFormat, TensorDType, KvCacheDType, double> Cases => new()
+    {
+        { ModelFileFormat.Gguf, TensorDType.F32, KvCacheDType.Float32, 1e-5 },
+        { ModelFileFormat.Hf, TensorDType.BF16, KvCacheDType.Float32, 1e-5 },
+        { ModelFileFormat.Hf, TensorDType.F16, KvCacheDType.Float32, 1e-5 },
+        { ModelFileFormat.Gguf, TensorDType.Q8_0, KvCacheDType.Float32, 1e-5 }, // int8: activations quantized alike on both
+        // A 16-bit cache stores K and V rounded: where the two backends' f32 values straddle a rounding boundary, one element
+        // lands a unit in the last place apart, 2^-11 (f16) or 2^-8 (bf16) of itself, and the logits move by a fraction of that.
+        { ModelFileFormat.Hf, TensorDType.F16, KvCacheDType.Float16, 5e-4 },
+        { ModelFileFormat.Gguf, TensorDType.F32, KvCacheDType.BFloat16, 4e-3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void LogitsMatchTheCpuBackend(ModelFileFormat format, TensorDType dtype, KvCacheDType kvType, double bound)
+    {
+        string path = SmallModels.Write(format, dtype);
+        using var cpu = LoadedModel.FromCheckpoint(ModelLoader.Load(path), new CpuBackend(1));
+        using var gpu = LoadedModel.FromCheckpoint(ModelLoader.Load(path), new CudaBackend(device.Accelerator, ownsAccelerator: false));
+        var cpuRunner = new ModelRunner(cpu.Model, ScatteredPool(cpu, kvType));
+        var gpuRunner = new ModelRunner(gpu.Model, ScatteredPool(gpu, kvType));
+        var (cpuA, cpuB, gpuA, gpuB) = (new SequenceState(), new SequenceState(), new SequenceState(), new SequenceState());
+
+        int[][][] steps =
+        [
+            [[11, 250, 3, 199, 42, 7], [5, 60, 77]],   // two prefills (the tiled GEMM); every position's logits
+            [[91], [8, 8, 102, 13, 255]],              // a decode token beside a prefill chunk
+            [[64], [30]],                              // two decode tokens (the GEMV)
+        ];
+        for (int s = 0; s < steps.Length; s++)
+        {
+            bool all = s == 0;
+            var expected = cpuRunner.Step([new BatchEntry(cpuA, steps[s][0]), new BatchEntry(cpuB, steps[s][1])], all);
+            var actual = gpuRunner.Step([new BatchEntry(gpuA, steps[s][0]), new BatchEntry(gpuB, steps[s][1])], all);
+
+            double error = TestData.RelativeError(actual, expected);
+            Assert.True(error < bound, $"step {s}: logits {error:E2} off the CPU backend's (bound {bound:E0})");
+        }
+
+        Assert.Equal(cpuA.Blocks.Blocks, gpuA.Blocks.Blocks);
+        Assert.True(cpuA.Blocks.Blocks.Zip(cpuA.Blocks.Blocks.Skip(1)).Any(pair => pair.Second != pair.First + 1), "blocks should be scattered");
+    }
+
+    /// <summary>A pool whose free list hands blocks out in a fixed scrambled order, the same for both backends.</summary>
+    private static KvCachePool ScatteredPool(LoadedModel model, KvCacheDType kvType)
+    {
+        var pool = new KvCachePool(model.Config, Blocks, BlockSize, kvType, model.Backend);
+        var taken = new List<int>();
+        while (pool.TryAllocate(out int block))
+        {
+            taken.Add(block);
+        }
+
+        foreach (int block in taken.OrderBy(b => (b * 7) % Blocks))
+        {
+            pool.Free(block);
+        }
+
+        return pool;
+    }
+}
+
+/// <summary>The tiny preset's architecture with a small vocabulary, written once per run by create-model's code.</summary>
+internal static class SmallModels
+{
+    private static readonly string Folder = Directory.CreateTempSubdirectory("sharpserve-cuda-tests-").FullName;
+    private static readonly Lock Gate = new();
+
+    public static Qwen2Config Config { get; } = ModelPresets.Tiny with { VocabSize = 256, TieWordEmbeddings = false };
+
+    public static string Write(ModelFileFormat format, TensorDType dtype)
+    {
+        string path = Path.Combine(Folder, $"small-{dtype}".ToLowerInvariant() + (format == ModelFileFormat.Gguf ? ".gguf" : string.Empty));
+        lock (Gate)
+        {
+            if (!File.Exists(path) && !Directory.Exists(path))
+            {
+                RandomModelWriter.Write(new RandomModelSpec(Config, format, dtype, Seed: 3, Tokenizer: null), path);
+            }
+        }
+
+        return path;
+    }
+}
