@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 using SharpServe.Engine.Cuda.Kernels;
 using SharpServe.Engine.Kernels;
 using SharpServe.Engine.KvCache;
@@ -34,11 +35,18 @@ public sealed class CudaBackend : IComputeBackend
     private readonly GrowingBuffer<float> _quantScales;
     private readonly GrowingBuffer<float> _logits;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _noBias;
+    private readonly Context? _context;
     private AttentionMetadata? _step;
 
     /// <summary>Runs on <paramref name="accelerator"/>; disposes it with the backend when <paramref name="ownsAccelerator"/>.</summary>
     public CudaBackend(Accelerator accelerator, bool ownsAccelerator)
+        : this(accelerator, ownsAccelerator, context: null)
     {
+    }
+
+    private CudaBackend(Accelerator accelerator, bool ownsAccelerator, Context? context)
+    {
+        _context = context;
         _accelerator = accelerator;
         _ownsAccelerator = ownsAccelerator;
         _kernels = new DeviceKernels(accelerator);
@@ -55,7 +63,32 @@ public sealed class CudaBackend : IComputeBackend
         _noBias = accelerator.Allocate1D<float>(1);
     }
 
+    /// <summary>The weight types the kernels run (as matrices and as embedding tables).</summary>
+    public static IReadOnlySet<TensorDType> SupportedWeightTypes { get; } = new HashSet<TensorDType> { TensorDType.F32, TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0 };
+
     public int Threads => 1;
+
+    /// <summary>A backend on CUDA card <paramref name="index"/>, owning its ILGPU context and accelerator.</summary>
+    public static CudaBackend Open(int index)
+    {
+        var context = DeviceContext.CreateCuda();
+        try
+        {
+            return new CudaBackend(context.CreateCudaAccelerator(index), ownsAccelerator: true, context);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The weight types of <paramref name="checkpoint"/>'s matrices the CUDA kernels cannot run yet, by name.</summary>
+    public static IReadOnlyList<TensorDType> UnsupportedTypes(ModelCheckpoint checkpoint) =>
+        [.. checkpoint.Tensors.Values.Where(t => t.Shape.Length == 2).Select(t => t.Type).Where(t => !SupportedWeightTypes.Contains(t)).Distinct().Order()];
+
+    /// <summary>The card's memory: what --gpu-memory-utilization is a share of.</summary>
+    public long TotalMemoryBytes => _accelerator.MemorySize;
 
     /// <summary>Bytes of weights uploaded so far.</summary>
     public long WeightBytes => _weights.Bytes;
@@ -97,7 +130,7 @@ public sealed class CudaBackend : IComputeBackend
                 _kernels.Gemm(_stream, weight.Type, data, input, biasView, output, rows, columns, tokens);
                 break;
             default:
-                throw new NotSupportedException($"{weight}: the CUDA backend runs F32, F16, BF16 and Q8_0 (int8) weights, not {weight.Type}");
+                throw new NotSupportedException($"{weight}: the CUDA backend runs {string.Join(", ", SupportedWeightTypes)} weights, not {weight.Type}");
         }
     }
 
@@ -171,6 +204,8 @@ public sealed class CudaBackend : IComputeBackend
         {
             _accelerator.Dispose();
         }
+
+        _context?.Dispose();
     }
 
     private static ArrayView<float> View(Activations activations) => activations.Buffer switch

@@ -35,7 +35,7 @@ public static class CudaDriver
             return new CudaProbe(false, $"no NVIDIA driver: none of {string.Join(", ", DriverNames)} could be loaded", []);
         }
 
-        using var context = Context.Create(builder => builder.Cuda());
+        using var context = DeviceContext.CreateCuda();
         var cards = new List<CudaCard>();
         foreach (var device in context.GetCudaDevices())
         {

@@ -15,6 +15,9 @@ internal static class DeviceContext
     /// </summary>
     public static Context CreateCpuSimulation() => Context.Create(builder => builder.CPU(CPUDeviceKind.Nvidia).EnableAlgorithms());
 
-    /// <summary>A context able to compile PTX (the CUDA backend is registered; no device or driver is touched).</summary>
-    public static Context CreateForCompilation() => Context.Create(builder => builder.Cuda().EnableAlgorithms());
+    /// <summary>
+    /// A context with the CUDA backend: it compiles PTX without touching a device or driver, and lists the cards the driver
+    /// reports (<see cref="CudaDriver.Probe"/> registers the driver's name first).
+    /// </summary>
+    public static Context CreateCuda() => Context.Create(builder => builder.Cuda().EnableAlgorithms());
 }

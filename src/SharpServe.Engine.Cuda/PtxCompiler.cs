@@ -13,7 +13,7 @@ namespace SharpServe.Engine.Cuda;
 /// </summary>
 internal sealed class PtxCompiler : IDisposable
 {
-    private readonly Context _context = DeviceContext.CreateForCompilation();
+    private readonly Context _context = DeviceContext.CreateCuda();
 
     public string Compile(MethodInfo kernel, CudaArchitecture architecture)
     {

@@ -22,6 +22,7 @@ public sealed class ServeCommandTests : IDisposable
         string models = await http.GetStringAsync("/v1/models");
         Assert.Contains("\"id\":\"r1\"", models, StringComparison.Ordinal);
         Assert.Contains("KV cache:", server.Output, StringComparison.Ordinal);
+        Assert.Contains("Device: ", server.Output, StringComparison.Ordinal);
         Assert.Contains($"http://127.0.0.1:{port}", server.Output, StringComparison.Ordinal);
     }
 
@@ -79,6 +80,31 @@ public sealed class ServeCommandTests : IDisposable
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("--tensor-parallel-size 2", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_WithAnUnknownDevice_IsRefusedListingTheChoices()
+    {
+        var result = CliRunner.Run("serve", "--device", "tpu");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--device tpu: expected one of auto, cpu, cuda", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_OnCuda_WithoutADriver_FailsNamingWhatIsMissing()
+    {
+        if (SharpServe.Engine.Cuda.CudaDriver.Probe().Usable)
+        {
+            return; // a machine with a card: the device check covers serve there
+        }
+
+        var result = CliRunner.Run(ServeArgs(TinyModelFile.In(_folder), ServeProcess.FreePort(), "--kv-cache-memory", "8MiB", "--device", "cuda"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: --device cuda: no NVIDIA driver", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("libcuda.so.1", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using SharpServe.Engine.Creation;
+using SharpServe.Engine.Cuda;
+using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Scheduling;
@@ -52,13 +54,13 @@ internal static class ServeCommand
         log.Info($"Listening on {server.Url}; loading the model (/health answers 503 until it is ready)");
 
         string path = CommonOptions.ResolveModel(settings.Model);
-        using var loaded = LoadedModel.Open(path, settings.LoadOptions, settings.Threads);
+        using var loaded = Open(path, settings, log);
         WeightFormatCheck.Ensure(loaded.Checkpoint, settings.DType, settings.Quantization);
         int maxModelLen = settings.MaxModelLen ?? loaded.Config.MaxPositionEmbeddings;
         log.Info($"Loaded {path}: {loaded.Config.NumHiddenLayers} layers, hidden size {loaded.Config.HiddenSize}, vocabulary {loaded.Config.VocabSize}, " +
-            $"weights: {ResidentWeights.Describe(loaded)}, {settings.Threads} threads");
+            $"weights: {ResidentWeights.Describe(loaded)}");
         var config = new SchedulerConfig(settings.MaxNumBatchedTokens, settings.MaxNumSeqs, maxModelLen, settings.MaxQueue);
-        using var engine = LlmEngine.Create(loaded, config, settings.Memory, log.Info, settings.EnablePrefixCaching, slot.Metrics.Requests);
+        using var engine = LlmEngine.Create(loaded, config, Memory(settings, loaded), log.Info, settings.EnablePrefixCaching, slot.Metrics.Requests);
         slot.Fill(new ServedModel(loaded, engine, names, maxModelLen));
         log.Info($"Serving {string.Join(", ", names)} with max model len {maxModelLen}, prefix caching {(settings.EnablePrefixCaching ? "on" : "off")}" +
             (settings.Server.ReasoningParser is { } parser ? $", reasoning parser {parser}" : "") +
@@ -72,4 +74,29 @@ internal static class ServeCommand
         await server.WaitForShutdownAsync();
         log.Info("Shut down: in-flight requests drained");
     }
+
+    /// <summary>Loads the checkpoint, then opens the --device backend for it (auto looks at the weight types) and binds the two.</summary>
+    private static LoadedModel Open(string path, ServeSettings settings, ServeLog log)
+    {
+        var checkpoint = ModelLoader.Load(path, settings.LoadOptions, settings.Threads);
+        OpenedDevice device;
+        try
+        {
+            device = ComputeDevice.Open(settings.Device, checkpoint, settings.Threads);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+
+        log.Info($"Device: {device.Description}");
+        return LoadedModel.FromCheckpoint(checkpoint, device.Backend);
+    }
+
+    /// <summary>On a card, --gpu-memory-utilization is a share of the card's memory, not the host's.</summary>
+    private static EngineMemoryOptions Memory(ServeSettings settings, LoadedModel loaded) =>
+        loaded.Backend is CudaBackend backend && settings.Memory.DeviceTotalBytes is null
+            ? settings.Memory with { DeviceTotalBytes = backend.TotalMemoryBytes }
+            : settings.Memory;
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpServe.Cli.Benchmarks;
+using SharpServe.Engine.Cuda;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Scheduling;
 using SharpServe.Server.Generation;
@@ -28,6 +29,7 @@ internal sealed class ServeOptions
     public Option<string?> ApiKey { get; } = new("--api-key") { Description = $"Require 'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize (also ${ApiKeyVariable})" };
     public Option<int> TensorParallelSize { get; } = new("--tensor-parallel-size") { Description = "Devices to split the model over: only 1 is supported", DefaultValueFactory = _ => 1 };
     public Option<int> Threads { get; } = CommonOptions.Threads();
+    public Option<string> Device { get; } = new("--device") { Description = $"Where to compute: {string.Join(", ", ComputeDevice.Names)} (auto = the first CUDA card when the driver, a card and the weight types allow, else the CPU)", DefaultValueFactory = _ => "auto" };
     public Option<string> DType { get; } = new("--dtype") { Description = $"Weight type: {string.Join(", ", WeightFormatCheck.DTypes)}; anything but auto must match the checkpoint", DefaultValueFactory = _ => WeightFormatCheck.AutoDType };
     public Option<string?> Quantization { get; } = CommonOptions.Quantization();
     public Option<string?> TokenEmbeddingType { get; } = CommonOptions.TokenEmbeddingType();
@@ -41,7 +43,7 @@ internal sealed class ServeOptions
     [
         Model, Host, Port, ServedModelNames, MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, MaxNumSeqs,
         MaxNumBatchedTokens, MaxQueue, EnablePrefixCaching, NoEnablePrefixCaching, ApiKey, TensorParallelSize, Threads,
-        DType, Quantization, TokenEmbeddingType, OutputTensorType, ReasoningParser, DrainTimeout, EngineStallTimeout, LogFile,
+        Device, DType, Quantization, TokenEmbeddingType, OutputTensorType, ReasoningParser, DrainTimeout, EngineStallTimeout, LogFile,
     ];
 
     public ServeSettings Read(ParseResult parse)
@@ -61,6 +63,12 @@ internal sealed class ServeOptions
         if (parse.GetValue(EnablePrefixCaching) && parse.GetValue(NoEnablePrefixCaching))
         {
             throw new ArgumentException("give at most one of --enable-prefix-caching and --no-enable-prefix-caching");
+        }
+
+        string device = parse.GetValue(Device)!;
+        if (!ComputeDevice.Names.Contains(device))
+        {
+            throw new ArgumentException($"--device {device}: expected one of {string.Join(", ", ComputeDevice.Names)}");
         }
 
         string dtype = parse.GetValue(DType)!;
@@ -90,6 +98,7 @@ internal sealed class ServeOptions
             memory,
             !parse.GetValue(NoEnablePrefixCaching),
             parse.GetValue(Threads),
+            device,
             dtype,
             parse.GetValue(Quantization),
             WeightFormatCheck.LoadOptions(parse.GetValue(Quantization), parse.GetValue(TokenEmbeddingType), parse.GetValue(OutputTensorType)),

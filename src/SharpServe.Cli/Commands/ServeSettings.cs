@@ -15,6 +15,7 @@ internal sealed record ServeSettings(
     EngineMemoryOptions Memory,
     bool EnablePrefixCaching,
     int Threads,
+    string Device,
     string DType,
     string? Quantization,
     ModelLoadOptions LoadOptions,
