@@ -64,7 +64,7 @@ public sealed class CudaBackend : IComputeBackend
     }
 
     /// <summary>The weight types the kernels run (as matrices and as embedding tables).</summary>
-    public static IReadOnlySet<TensorDType> SupportedWeightTypes { get; } = new HashSet<TensorDType> { TensorDType.F32, TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0 };
+    public static IReadOnlyList<TensorDType> SupportedWeightTypes { get; } = [TensorDType.F32, TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0];
 
     public int Threads => 1;
 
