@@ -90,9 +90,6 @@ public sealed class CudaBackend : IComputeBackend
     /// <summary>The card's memory: what --gpu-memory-utilization is a share of.</summary>
     public long TotalMemoryBytes => _accelerator.MemorySize;
 
-    /// <summary>Bytes of weights uploaded so far.</summary>
-    public long WeightBytes => _weights.Bytes;
-
     public ActivationBuffer Allocate(int length) => new DeviceActivations(_accelerator, length);
 
     public KvLayer AllocateKvLayer(int slots, int kvDim, KvCacheDType dtype) => new DeviceKvLayer(_accelerator, slots, kvDim, dtype);

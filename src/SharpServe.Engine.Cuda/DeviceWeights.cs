@@ -12,8 +12,6 @@ internal sealed class DeviceWeights(Accelerator accelerator) : IDisposable
 {
     private readonly Dictionary<object, MemoryBuffer> _buffers = new(ReferenceEqualityComparer.Instance);
 
-    public long Bytes { get; private set; }
-
     public ArrayView<byte> Matrix(WeightTensor weight)
     {
         if (!_buffers.TryGetValue(weight, out var buffer))
@@ -51,7 +49,6 @@ internal sealed class DeviceWeights(Accelerator accelerator) : IDisposable
     private MemoryBuffer Keep(object key, MemoryBuffer buffer)
     {
         _buffers[key] = buffer;
-        Bytes += buffer.LengthInBytes;
         return buffer;
     }
 }
