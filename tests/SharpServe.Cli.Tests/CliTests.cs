@@ -42,6 +42,28 @@ public sealed class CliTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Logits_OnTheDeviceItNames_OrTheReasonItCannot()
+    {
+        string model = CreateTiny("m.gguf", seed: 3);
+        string[] args = ["logits", "--model", model, "--prompt-ids", "9707,11", "--threads", "1"];
+
+        var cpu = CliRunner.Run([.. args, "--device", "cpu"]);
+        Assert.True(cpu.ExitCode == 0, cpu.Stderr);
+        Assert.Equal(CliRunner.Run(args).Stdout, cpu.Stdout);
+        Assert.Contains("Device: cpu, 1 threads", cpu.Stderr, StringComparison.Ordinal);
+
+        if (SharpServe.Engine.Cuda.CudaDriver.Probe().Usable)
+        {
+            return; // a machine with a card: the device check compares its logits with PyTorch's
+        }
+
+        var cuda = CliRunner.Run([.. args, "--device", "cuda"]);
+        Assert.Equal(1, cuda.ExitCode);
+        Assert.StartsWith("error: --device cuda: no NVIDIA driver", cuda.Stderr, StringComparison.Ordinal);
+        Assert.Empty(cuda.Stdout);
+    }
+
     [Theory]
     [InlineData("float16")]
     [InlineData("bf16")]

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using SharpServe.Cli.Hub;
 using SharpServe.Engine.Creation;
+using SharpServe.Engine.Cuda;
 using SharpServe.Engine.Loading;
+using SharpServe.Engine.Models;
 
 namespace SharpServe.Cli.Commands;
 
@@ -12,6 +14,31 @@ public static class CommonOptions
     {
         Description = "HF model directory, GGUF file, or Hugging Face repo id owner/name (downloaded into the hub cache; default: the embedded tiny model, created on first use in the user cache)",
     };
+
+    public static Option<string> Device() => new("--device")
+    {
+        Description = $"Where to compute: {string.Join(", ", ComputeDevice.Names)} (auto = the first CUDA card when the driver, a card and the weight types allow, else the CPU)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>Loads the checkpoint, opens the <c>--device</c> backend for it (auto looks at the weight types), logs which, and binds the two.</summary>
+    public static LoadedModel OpenOnDevice(string path, ModelLoadOptions options, int threads, string device, Action<string> log)
+    {
+        var checkpoint = ModelLoader.Load(path, options, threads);
+        OpenedDevice opened;
+        try
+        {
+            opened = ComputeDevice.Open(device, checkpoint, threads);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+
+        log($"Device: {opened.Description}");
+        return LoadedModel.FromCheckpoint(checkpoint, opened.Backend);
+    }
 
     public static Option<int> Threads() => new("--threads")
     {

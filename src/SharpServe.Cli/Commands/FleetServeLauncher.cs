@@ -21,10 +21,11 @@ internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable is running, so cannot start instances of it");
         var start = new ProcessStartInfo(self);
 
-        // Run as `dotnet sharpserve.dll`, the host needs the assembly first; the apphost does not.
+        // Run as `dotnet sharpserve.dll`, the host needs the assembly first; the apphost and a single-file build do not.
+        // (The assembly sits in the app's base directory; Assembly.Location would be empty in a single-file build.)
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, Assembly.GetEntryAssembly()!.GetName().Name + ".dll"));
         }
 
         ResolvedEngine engine = instance.Engine;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Loading;
+using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 
 namespace SharpServe.Cli.Commands;
@@ -15,12 +17,15 @@ internal static class LogitsCommand
         promptIds.Required = true;
         var output = new Option<string?>("--out") { Description = "Write to this file instead of stdout" };
         var threads = CommonOptions.Threads();
-        var command = new Command("logits", "Print the model's logits at every prompt position (JSON lines)") { model, promptIds, output, threads };
+        var device = CommonOptions.Device();
+        var command = new Command("logits", "Print the model's logits at every prompt position (JSON lines)") { model, promptIds, output, threads, device };
         command.SetAction(parse => CommonOptions.Run(() =>
         {
             int[] ids = CommonOptions.ParseIds(parse.GetValue(promptIds)!);
-            using var loaded = LoadedModel.Open(CommonOptions.ResolveModel(parse.GetValue(model)), parse.GetValue(threads));
-            var pool = new KvCachePool(loaded.Config, (ids.Length + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize);
+            using var loaded = CommonOptions.OpenOnDevice(
+                CommonOptions.ResolveModel(parse.GetValue(model)), new ModelLoadOptions(), parse.GetValue(threads), parse.GetValue(device)!, Console.Error.WriteLine);
+            int blocks = (ids.Length + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize;
+            var pool = new KvCachePool(loaded.Config, blocks, KvCachePool.DefaultBlockSize, KvCacheDType.Float32, loaded.Backend);
             var runner = new ModelRunner(loaded.Model, pool);
             float[] logits = runner.Step([new BatchEntry(new SequenceState(), ids)], allPositions: true);
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using SharpServe.Engine.Creation;
 using SharpServe.Engine.Cuda;
-using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Scheduling;
@@ -54,7 +53,7 @@ internal static class ServeCommand
         log.Info($"Listening on {server.Url}; loading the model (/health answers 503 until it is ready)");
 
         string path = CommonOptions.ResolveModel(settings.Model);
-        using var loaded = Open(path, settings, log);
+        using var loaded = CommonOptions.OpenOnDevice(path, settings.LoadOptions, settings.Threads, settings.Device, log.Info);
         WeightFormatCheck.Ensure(loaded.Checkpoint, settings.DType, settings.Quantization);
         int maxModelLen = settings.MaxModelLen ?? loaded.Config.MaxPositionEmbeddings;
         log.Info($"Loaded {path}: {loaded.Config.NumHiddenLayers} layers, hidden size {loaded.Config.HiddenSize}, vocabulary {loaded.Config.VocabSize}, " +
@@ -73,25 +72,6 @@ internal static class ServeCommand
 
         await server.WaitForShutdownAsync();
         log.Info("Shut down: in-flight requests drained");
-    }
-
-    /// <summary>Loads the checkpoint, then opens the --device backend for it (auto looks at the weight types) and binds the two.</summary>
-    private static LoadedModel Open(string path, ServeSettings settings, ServeLog log)
-    {
-        var checkpoint = ModelLoader.Load(path, settings.LoadOptions, settings.Threads);
-        OpenedDevice device;
-        try
-        {
-            device = ComputeDevice.Open(settings.Device, checkpoint, settings.Threads);
-        }
-        catch
-        {
-            checkpoint.Dispose();
-            throw;
-        }
-
-        log.Info($"Device: {device.Description}");
-        return LoadedModel.FromCheckpoint(checkpoint, device.Backend);
     }
 
     /// <summary>On a card, --gpu-memory-utilization is a share of the card's memory, not the host's.</summary>

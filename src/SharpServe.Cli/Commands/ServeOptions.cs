@@ -29,7 +29,7 @@ internal sealed class ServeOptions
     public Option<string?> ApiKey { get; } = new("--api-key") { Description = $"Require 'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize (also ${ApiKeyVariable})" };
     public Option<int> TensorParallelSize { get; } = new("--tensor-parallel-size") { Description = "Devices to split the model over: only 1 is supported", DefaultValueFactory = _ => 1 };
     public Option<int> Threads { get; } = CommonOptions.Threads();
-    public Option<string> Device { get; } = new("--device") { Description = $"Where to compute: {string.Join(", ", ComputeDevice.Names)} (auto = the first CUDA card when the driver, a card and the weight types allow, else the CPU)", DefaultValueFactory = _ => "auto" };
+    public Option<string> Device { get; } = CommonOptions.Device();
     public Option<string> DType { get; } = new("--dtype") { Description = $"Weight type: {string.Join(", ", WeightFormatCheck.DTypes)}; anything but auto must match the checkpoint", DefaultValueFactory = _ => WeightFormatCheck.AutoDType };
     public Option<string?> Quantization { get; } = CommonOptions.Quantization();
     public Option<string?> TokenEmbeddingType { get; } = CommonOptions.TokenEmbeddingType();
