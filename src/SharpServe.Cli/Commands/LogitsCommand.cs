@@ -22,8 +22,10 @@ internal static class LogitsCommand
         command.SetAction(parse => CommonOptions.Run(() =>
         {
             int[] ids = CommonOptions.ParseIds(parse.GetValue(promptIds)!);
+            // The device line goes to stderr after the logits, so a failure's stderr stays one error line.
+            string deviceLine = "";
             using var loaded = CommonOptions.OpenOnDevice(
-                CommonOptions.ResolveModel(parse.GetValue(model)), new ModelLoadOptions(), parse.GetValue(threads), parse.GetValue(device)!, Console.Error.WriteLine);
+                CommonOptions.ResolveModel(parse.GetValue(model)), new ModelLoadOptions(), parse.GetValue(threads), parse.GetValue(device)!, line => deviceLine = line);
             int blocks = (ids.Length + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize;
             var pool = new KvCachePool(loaded.Config, blocks, KvCachePool.DefaultBlockSize, KvCacheDType.Float32, loaded.Backend);
             var runner = new ModelRunner(loaded.Model, pool);
@@ -32,6 +34,7 @@ internal static class LogitsCommand
             string? outPath = parse.GetValue(output);
             using Stream stream = outPath is null ? Console.OpenStandardOutput() : File.Create(outPath);
             WriteJsonLines(stream, logits, loaded.Config.VocabSize);
+            Console.Error.WriteLine(deviceLine);
             return 0;
         }));
         return command;
