@@ -31,7 +31,13 @@ public sealed class CudaDriverTests
     [Fact]
     public void ProbingTwiceGivesTheSameAnswer()
     {
-        // The driver resolver is registered once per process; a second probe must not try again (the runtime would throw).
-        Assert.Equal(CudaDriver.Probe().Summary, CudaDriver.Probe().Summary);
+        // The driver resolver is registered once per process; a second probe must not try again (the runtime would throw
+        // InvalidOperationException from SetDllImportResolver) and must see the same driver and cards.
+        var first = CudaDriver.Probe();
+        var second = CudaDriver.Probe();
+
+        Assert.Equal(first.Usable, second.Usable);
+        Assert.Equal(first.Summary, second.Summary);
+        Assert.Equal(first.Cards, second.Cards);
     }
 }
