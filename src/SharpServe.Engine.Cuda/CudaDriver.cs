@@ -56,7 +56,7 @@ public static class CudaDriver
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
         name == "cuda" ? LoadDriver() : IntPtr.Zero;
 
-    private static IntPtr LoadDriver()
+    internal static IntPtr LoadDriver()
     {
         foreach (string name in DriverNames)
         {
