@@ -6,6 +6,7 @@ using SharpServe.Engine.Kernels;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
+using SharpServe.Engine.Sampling;
 
 namespace SharpServe.Engine.Cuda;
 
@@ -36,6 +37,8 @@ public sealed class CudaBackend : IComputeBackend
     private readonly GrowingBuffer<float> _logits;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _noBias;
     private readonly Context? _context;
+    private readonly HostSampler _hostSampler = new();
+    private float[] _hostLogits = [];
     private AttentionMetadata? _step;
 
     /// <summary>Runs on <paramref name="accelerator"/>; disposes it with the backend when <paramref name="ownsAccelerator"/>.</summary>
@@ -187,6 +190,21 @@ public sealed class CudaBackend : IComputeBackend
         MatMul(lmHead, [], hidden, buffer, rows);
         deviceLogits.CopyToCPU(_stream, logits);
         _stream.Synchronize();
+    }
+
+    public void Sample(WeightTensor lmHead, Activations hidden, int rows, ReadOnlySpan<SamplingRow> draws)
+    {
+        int vocab = lmHead.Rows;
+        if (_hostLogits.Length < rows * vocab)
+        {
+            _hostLogits = new float[rows * vocab];
+        }
+
+        ComputeLogits(lmHead, hidden, rows, _hostLogits.AsSpan(0, rows * vocab));
+        foreach (var draw in draws)
+        {
+            _hostSampler.Sample(_hostLogits.AsSpan(draw.LogitsRow * vocab, vocab), draw);
+        }
     }
 
     public void Dispose()

@@ -65,6 +65,28 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
+    [InlineData("generate", "--prompt-ids", "9707,11", "--max-tokens", "4", "--temperature", "0")]
+    [InlineData("bench", "engine", "--num-prompts", "2", "--input-len", "4", "--output-len", "2", "--concurrency", "1")]
+    public void GenerateAndBenchEngine_RunOnTheDeviceTheyName_OrSayWhyNot(params string[] command)
+    {
+        string model = CreateTiny("d.gguf", seed: 4);
+        string[] args = [.. command, "--model", model, "--threads", "1"];
+
+        var cpu = CliRunner.Run([.. args, "--device", "cpu"]);
+        Assert.True(cpu.ExitCode == 0, cpu.Stderr);
+        Assert.Contains("Device: cpu, 1 threads", cpu.Stderr, StringComparison.Ordinal);
+        if (SharpServe.Engine.Cuda.CudaDriver.Probe().Usable)
+        {
+            return; // a machine with a card: tools/gpu-check.sh runs these there
+        }
+
+        var cuda = CliRunner.Run([.. args, "--device", "cuda"]);
+        Assert.Equal(1, cuda.ExitCode);
+        Assert.StartsWith("error: --device cuda: no NVIDIA driver", cuda.Stderr, StringComparison.Ordinal);
+        Assert.Empty(cuda.Stdout);
+    }
+
+    [Theory]
     [InlineData("float16")]
     [InlineData("bf16")]
     public void Generate_WithA16BitKvCache_Runs(string dtype)

@@ -34,12 +34,13 @@ public sealed class BenchmarkOptions
     public Option<string?> TokenEmbeddingType { get; } = CommonOptions.TokenEmbeddingType();
     public Option<string?> OutputTensorType { get; } = CommonOptions.OutputTensorType();
     public Option<int> Threads { get; } = new("--threads") { Description = "Compute threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public Option<string> Device { get; } = CommonOptions.Device();
     public Option<string?> OutputJson { get; } = new("--output-json") { Description = "Also write the settings and every level's results to this JSON file" };
 
     public IEnumerable<Option> All =>
     [
         Model, NumPrompts, InputLen, OutputLen, Concurrency, Seed, Warmup, MaxNumSeqs, MaxNumBatchedTokens,
-        MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, Threads, OutputJson,
+        MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, Threads, Device, OutputJson,
     ];
 
     /// <summary>The flags, checked; a bad value is an <see cref="ArgumentException"/> naming the flag.</summary>
@@ -87,7 +88,8 @@ public sealed class BenchmarkOptions
             parse.GetValue(OutputJson),
             quantization,
             tokenEmbeddingType,
-            outputTensorType);
+            outputTensorType,
+            parse.GetValue(Device)!);
     }
 
     private static int AtLeast(int value, int minimum, string flag) =>

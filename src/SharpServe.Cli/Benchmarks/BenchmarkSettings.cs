@@ -28,12 +28,13 @@ public sealed record BenchmarkSettings(
     string? OutputJson,
     string? Quantization = null,
     string? TokenEmbeddingType = null,
-    string? OutputTensorType = null)
+    string? OutputTensorType = null,
+    string Device = "auto")
 {
     /// <summary>True when the weight flags ask for a conversion at load (int8 or head types).</summary>
     public bool ConvertsAtLoad => Quantization is not null || TokenEmbeddingType is not null || OutputTensorType is not null;
 
     /// <summary>Loads <paramref name="path"/> as the weight flags ask, and refuses a checkpoint that does not hold what --quantization names.</summary>
-    public LoadedModel OpenModel(string path) =>
-        WeightFormatCheck.Open(path, Quantization, WeightFormatCheck.LoadOptions(Quantization, TokenEmbeddingType, OutputTensorType), Threads);
+    public LoadedModel OpenModel(string path, Action<string> log) =>
+        WeightFormatCheck.Open(path, Quantization, WeightFormatCheck.LoadOptions(Quantization, TokenEmbeddingType, OutputTensorType), Threads, Device, log);
 }

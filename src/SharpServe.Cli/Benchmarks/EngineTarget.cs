@@ -1,4 +1,5 @@
 using System.Globalization;
+using SharpServe.Cli.Commands;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Sampling;
@@ -43,7 +44,7 @@ public sealed class EngineTarget : IGenerationTarget, IDisposable
     }
 
     /// <summary>The engine's limits as they go into the JSON report.</summary>
-    public static IReadOnlyDictionary<string, string> Describe(BenchmarkSettings settings)
+    public static IReadOnlyDictionary<string, string> Describe(BenchmarkSettings settings, string device)
     {
         ArgumentNullException.ThrowIfNull(settings);
         return new Dictionary<string, string>
@@ -53,6 +54,7 @@ public sealed class EngineTarget : IGenerationTarget, IDisposable
             ["max_model_len"] = settings.MaxModelLen.ToString(CultureInfo.InvariantCulture),
             ["kv_cache"] = $"{settings.KvCacheDType}, paged 16-token blocks, prefix caching on",
             ["threads"] = settings.Threads.ToString(CultureInfo.InvariantCulture),
+            ["device"] = device,
         };
     }
 
@@ -67,7 +69,13 @@ public sealed class EngineTarget : IGenerationTarget, IDisposable
     {
         if (settings.MemoryUtilization is not null || settings.KvCacheMemoryBytes is not null)
         {
-            return new EngineMemoryOptions { MemoryUtilization = settings.MemoryUtilization ?? 0.9, KvCacheMemoryBytes = settings.KvCacheMemoryBytes, KvCacheDType = settings.KvCacheDType };
+            return new EngineMemoryOptions
+            {
+                MemoryUtilization = settings.MemoryUtilization ?? 0.9,
+                KvCacheMemoryBytes = settings.KvCacheMemoryBytes,
+                KvCacheDType = settings.KvCacheDType,
+                DeviceTotalBytes = CardMemory.TotalBytes(model),
+            };
         }
 
         int block = Engine.KvCache.KvCachePool.DefaultBlockSize;

@@ -29,7 +29,9 @@ internal static class BenchCommand
         {
             BenchmarkSettings settings = options.Read(parse);
             string path = CommonOptions.ResolveModel(settings.Model);
-            using var model = settings.OpenModel(path);
+            string device = "";
+            using var model = settings.OpenModel(path, description => device = description);
+            Console.Error.WriteLine($"Device: {device}");
             Console.Error.WriteLine($"weights: {ResidentWeights.Describe(model)}");
             var workload = BenchmarkWorkload.Create(RandomPrompts.OrdinaryIds(model), settings);
             using var target = EngineTarget.Create(model, settings, Console.Error.WriteLine);
@@ -40,7 +42,7 @@ internal static class BenchCommand
                 Console.Error.WriteLine(LevelTable.Summary("sharpserve", levels[^1]));
             }
 
-            Console.WriteLine($"sharpserve bench engine: {Path.GetFileName(path)}{(model.Checkpoint.Quantization is { } q ? $" ({q.Quantization.ToString().ToLowerInvariant()} at load)" : "")}{(model.Checkpoint.HeadTypes is { } heads ? $" ({string.Join(", ", heads.Converted.Select(pair => $"{pair.Key} {HeadTensorTypes.Name(pair.Value)}"))} at load)" : "")}, input {settings.InputLen}, output {settings.OutputLen}, {settings.NumPrompts} prompts per level, {settings.Threads} threads");
+            Console.WriteLine($"sharpserve bench engine: {Path.GetFileName(path)}{(model.Checkpoint.Quantization is { } q ? $" ({q.Quantization.ToString().ToLowerInvariant()} at load)" : "")}{(model.Checkpoint.HeadTypes is { } heads ? $" ({string.Join(", ", heads.Converted.Select(pair => $"{pair.Key} {HeadTensorTypes.Name(pair.Value)}"))} at load)" : "")}, input {settings.InputLen}, output {settings.OutputLen}, {settings.NumPrompts} prompts per level, {device}");
             foreach (string line in LevelTable.Lines(levels))
             {
                 Console.WriteLine(line);
@@ -48,7 +50,7 @@ internal static class BenchCommand
 
             if (settings.OutputJson is { } json)
             {
-                BenchmarkJson.Write(json, settings, [new TargetReport("sharpserve", path, EngineTarget.Describe(settings), levels)]);
+                BenchmarkJson.Write(json, settings, [new TargetReport("sharpserve", path, EngineTarget.Describe(settings, device), levels)]);
             }
 
             return 0;

@@ -21,8 +21,11 @@ public static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
-    /// <summary>Loads the checkpoint, opens the <c>--device</c> backend for it (auto looks at the weight types), logs which, and binds the two.</summary>
-    public static LoadedModel OpenOnDevice(string path, ModelLoadOptions options, int threads, string device, Action<string> log)
+    /// <summary>
+    /// Loads the checkpoint, opens the <c>--device</c> backend for it (auto looks at the weight types), passes its
+    /// description to <paramref name="describe"/>, and binds the two.
+    /// </summary>
+    public static LoadedModel OpenOnDevice(string path, ModelLoadOptions options, int threads, string device, Action<string> describe)
     {
         var checkpoint = ModelLoader.Load(path, options, threads);
         OpenedDevice opened;
@@ -36,7 +39,7 @@ public static class CommonOptions
             throw;
         }
 
-        log($"Device: {opened.Description}");
+        describe(opened.Description);
         return LoadedModel.FromCheckpoint(checkpoint, opened.Backend);
     }
 

@@ -29,9 +29,10 @@ internal static class GenerateCommand
         var tokenEmbeddingType = CommonOptions.TokenEmbeddingType();
         var outputTensorType = CommonOptions.OutputTensorType();
         var threads = CommonOptions.Threads();
+        var device = CommonOptions.Device();
         var command = new Command("generate", "Generate a continuation of a prompt")
         {
-            model, prompt, promptIds, chat, maxTokens, temperature, topP, seed, ignoreEos, kvCacheDType, quantization, tokenEmbeddingType, outputTensorType, threads,
+            model, prompt, promptIds, chat, maxTokens, temperature, topP, seed, ignoreEos, kvCacheDType, quantization, tokenEmbeddingType, outputTensorType, threads, device,
         };
         command.SetAction(parse => CommonOptions.Run(() =>
         {
@@ -46,9 +47,12 @@ internal static class GenerateCommand
             string? quantizationName = parse.GetValue(quantization);
             // An unknown value fails before the model is resolved or loaded.
             var loadOptions = WeightFormatCheck.LoadOptions(quantizationName, parse.GetValue(tokenEmbeddingType), parse.GetValue(outputTensorType));
-            using var loaded = WeightFormatCheck.Open(CommonOptions.ResolveModel(parse.GetValue(model)), quantizationName, loadOptions, parse.GetValue(threads));
+            string deviceDescription = "";
+            using var loaded = WeightFormatCheck.Open(
+                CommonOptions.ResolveModel(parse.GetValue(model)), quantizationName, loadOptions, parse.GetValue(threads), parse.GetValue(device)!, description => deviceDescription = description);
             int[] ids = PromptTokens(loaded, parse.GetValue(prompt), parse.GetValue(promptIds), parse.GetValue(chat));
-            Console.Error.WriteLine($"weights: {ResidentWeights.Describe(loaded)}"); // after the prompt is checked: a bad one is the only line
+            Console.Error.WriteLine($"Device: {deviceDescription}"); // after the prompt is checked: a bad one is the only line
+            Console.Error.WriteLine($"weights: {ResidentWeights.Describe(loaded)}");
             var generation = loaded.Checkpoint.Generation;
             var parameters = new SamplingParams(
                 temperature: parse.GetValue(temperature) ?? generation.Temperature ?? 0.6f,

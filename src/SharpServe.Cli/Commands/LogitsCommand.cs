@@ -25,7 +25,7 @@ internal static class LogitsCommand
             // The device line goes to stderr after the logits, so a failure's stderr stays one error line.
             string deviceLine = "";
             using var loaded = CommonOptions.OpenOnDevice(
-                CommonOptions.ResolveModel(parse.GetValue(model)), new ModelLoadOptions(), parse.GetValue(threads), parse.GetValue(device)!, line => deviceLine = line);
+                CommonOptions.ResolveModel(parse.GetValue(model)), new ModelLoadOptions(), parse.GetValue(threads), parse.GetValue(device)!, description => deviceLine = $"Device: {description}");
             int blocks = (ids.Length + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize;
             var pool = new KvCachePool(loaded.Config, blocks, KvCachePool.DefaultBlockSize, KvCacheDType.Float32, loaded.Backend);
             var runner = new ModelRunner(loaded.Model, pool);

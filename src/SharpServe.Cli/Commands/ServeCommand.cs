@@ -53,7 +53,7 @@ internal static class ServeCommand
         log.Info($"Listening on {server.Url}; loading the model (/health answers 503 until it is ready)");
 
         string path = CommonOptions.ResolveModel(settings.Model);
-        using var loaded = CommonOptions.OpenOnDevice(path, settings.LoadOptions, settings.Threads, settings.Device, log.Info);
+        using var loaded = CommonOptions.OpenOnDevice(path, settings.LoadOptions, settings.Threads, settings.Device, description => log.Info($"Device: {description}"));
         WeightFormatCheck.Ensure(loaded.Checkpoint, settings.DType, settings.Quantization);
         int maxModelLen = settings.MaxModelLen ?? loaded.Config.MaxPositionEmbeddings;
         log.Info($"Loaded {path}: {loaded.Config.NumHiddenLayers} layers, hidden size {loaded.Config.HiddenSize}, vocabulary {loaded.Config.VocabSize}, " +
@@ -76,7 +76,5 @@ internal static class ServeCommand
 
     /// <summary>On a card, --gpu-memory-utilization is a share of the card's memory, not the host's.</summary>
     private static EngineMemoryOptions Memory(ServeSettings settings, LoadedModel loaded) =>
-        loaded.Backend is CudaBackend backend && settings.Memory.DeviceTotalBytes is null
-            ? settings.Memory with { DeviceTotalBytes = backend.TotalMemoryBytes }
-            : settings.Memory;
+        settings.Memory with { DeviceTotalBytes = settings.Memory.DeviceTotalBytes ?? CardMemory.TotalBytes(loaded) };
 }

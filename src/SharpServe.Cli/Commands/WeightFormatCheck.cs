@@ -35,11 +35,14 @@ internal static class WeightFormatCheck
         return options;
     }
 
-    /// <summary>Loads <paramref name="path"/> with <paramref name="options"/> (from <see cref="LoadOptions"/>), and refuses a checkpoint that does not hold what --quantization names.</summary>
-    /// <exception cref="ArgumentException">A --quantization value the checkpoint does not hold.</exception>
-    public static LoadedModel Open(string path, string? quantization, ModelLoadOptions options, int threads)
+    /// <summary>
+    /// Loads <paramref name="path"/> with <paramref name="options"/> (from <see cref="LoadOptions"/>) onto <paramref name="device"/>
+    /// (passing its description to <paramref name="describe"/>), and refuses a checkpoint that does not hold what --quantization names.
+    /// </summary>
+    /// <exception cref="ArgumentException">A --quantization value the checkpoint does not hold, or a device that cannot run it.</exception>
+    public static LoadedModel Open(string path, string? quantization, ModelLoadOptions options, int threads, string device, Action<string> describe)
     {
-        var model = LoadedModel.Open(path, options, threads);
+        var model = CommonOptions.OpenOnDevice(path, options, threads, device, describe);
         try
         {
             Ensure(model.Checkpoint, AutoDType, quantization);

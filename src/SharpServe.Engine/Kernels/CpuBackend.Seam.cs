@@ -1,12 +1,16 @@
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
+using SharpServe.Engine.Sampling;
 
 namespace SharpServe.Engine.Kernels;
 
 /// <summary>The compute seam on the CPU: activations are host arrays and KV layers <see cref="KvLayerCache"/>s, so each call unwraps to spans.</summary>
 public sealed partial class CpuBackend
 {
+    private readonly HostSampler _sampler = new();
+    private float[] _logits = [];
+
     ActivationBuffer IComputeBackend.Allocate(int length) => new HostActivations(length);
 
     KvLayer IComputeBackend.AllocateKvLayer(int slots, int kvDim, KvCacheDType dtype) => new KvLayerCache(slots, kvDim, dtype);
@@ -50,6 +54,21 @@ public sealed partial class CpuBackend
 
     void IComputeBackend.ComputeLogits(WeightTensor lmHead, Activations hidden, int rows, Span<float> logits) =>
         MatMul(lmHead, [], Host(hidden), logits, rows);
+
+    void IComputeBackend.Sample(WeightTensor lmHead, Activations hidden, int rows, ReadOnlySpan<SamplingRow> draws)
+    {
+        int vocab = lmHead.Rows;
+        if (_logits.Length < rows * vocab)
+        {
+            _logits = new float[rows * vocab];
+        }
+
+        MatMul(lmHead, [], Host(hidden), _logits.AsSpan(0, rows * vocab), rows); // [rows, vocab]
+        foreach (var draw in draws)
+        {
+            _sampler.Sample(_logits.AsSpan(draw.LogitsRow * vocab, vocab), draw);
+        }
+    }
 
     private static Span<float> Host(Activations activations) => activations.Buffer is HostActivations host
         ? host.Array.AsSpan(activations.Offset, activations.Length)

@@ -1,6 +1,7 @@
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
+using SharpServe.Engine.Sampling;
 
 namespace SharpServe.Engine.Kernels;
 
@@ -9,7 +10,7 @@ namespace SharpServe.Engine.Kernels;
 /// CPU one without touching the model, scheduler or KV cache. Activations are f32 <see cref="Activations"/> and KV layers
 /// <see cref="KvLayer"/>s, both allocated by the backend where it computes; weights are the checkpoint's tensors in their
 /// stored dtype (a GPU backend uploads each once, on first use). Host data crosses the seam only as token ids and
-/// attention metadata in and logits out (<see cref="ComputeLogits"/>). Implementations must not allocate per call on the hot path.
+/// attention metadata in, and drawn tokens (<see cref="Sample"/>) or, for tools, logits (<see cref="ComputeLogits"/>) out. Implementations must not allocate per call on the hot path.
 /// </summary>
 public interface IComputeBackend : IDisposable
 {
@@ -63,4 +64,10 @@ public interface IComputeBackend : IDisposable
     /// (A GPU computes into device memory and copies the rows back; the CPU writes the caller's array.)
     /// </summary>
     void ComputeLogits(WeightTensor lmHead, Activations hidden, int rows, Span<float> logits);
+
+    /// <summary>
+    /// logits = hidden·lm_headᵀ kept where the backend computes, then each draw run on its row (<see cref="SamplingRow"/>
+    /// states the draw exactly); only the drawn tokens and logprobs come back, written into the rows. hidden: [rows, hidden].
+    /// </summary>
+    void Sample(WeightTensor lmHead, Activations hidden, int rows, ReadOnlySpan<SamplingRow> draws);
 }

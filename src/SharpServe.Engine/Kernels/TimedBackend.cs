@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
+using SharpServe.Engine.Sampling;
 
 namespace SharpServe.Engine.Kernels;
 
@@ -103,6 +104,13 @@ public sealed partial class TimedBackend(IComputeBackend inner) : IComputeBacken
         long start = Stopwatch.GetTimestamp();
         inner.ComputeLogits(lmHead, hidden, rows, logits);
         Record(MatMulName(lmHead), start);
+    }
+
+    public void Sample(WeightTensor lmHead, Activations hidden, int rows, ReadOnlySpan<SamplingRow> draws)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.Sample(lmHead, hidden, rows, draws);
+        Record(MatMulName(lmHead) + " + sample", start);
     }
 
     public void Dispose() => inner.Dispose();

@@ -1,4 +1,5 @@
 using SharpServe.Engine.KvCache;
+using SharpServe.Engine.Sampling;
 
 namespace SharpServe.Engine.Models;
 
@@ -58,6 +59,26 @@ public sealed class ModelRunner
     /// <summary><see cref="Step(IReadOnlyList{BatchEntry}, bool)"/> into a caller-owned buffer (no allocation in steady state).</summary>
     public void Step(IReadOnlyList<BatchEntry> entries, bool allPositions, Span<float> logits)
     {
+        var (tokens, rows) = Batch(entries, allPositions);
+        Model.Forward(tokens.Span, _metadata, Cache, rows.Span, logits);
+        Advance(entries);
+    }
+
+    /// <summary>
+    /// Advances the entries like <see cref="Step(IReadOnlyList{BatchEntry}, bool, Span{float})"/> and runs each draw where the
+    /// backend holds the logits: <see cref="SamplingRow.LogitsRow"/> r is the last token of the r-th entry whose
+    /// <see cref="BatchEntry.Logits"/> is set. Only the drawn tokens leave the backend.
+    /// </summary>
+    public void StepAndSample(IReadOnlyList<BatchEntry> entries, ReadOnlySpan<SamplingRow> draws)
+    {
+        var (tokens, rows) = Batch(entries, allPositions: false);
+        Model.ForwardAndSample(tokens.Span, _metadata, Cache, rows.Span, draws);
+        Advance(entries);
+    }
+
+    /// <summary>Checks the entries, reserves their blocks, and builds the flat token batch, its metadata and the logit rows.</summary>
+    private (ReadOnlyMemory<int> Tokens, ReadOnlyMemory<int> LogitRows) Batch(IReadOnlyList<BatchEntry> entries, bool allPositions)
+    {
         _metadata.Clear();
         int total = 0;
         int rows = 0;
@@ -106,7 +127,11 @@ public sealed class ModelRunner
             total += tokens.Length;
         }
 
-        Model.Forward(_tokenBuffer.AsSpan(0, total), _metadata, Cache, _logitRowBuffer.AsSpan(0, rows), logits);
+        return (_tokenBuffer.AsMemory(0, total), _logitRowBuffer.AsMemory(0, rows));
+    }
+
+    private static void Advance(IReadOnlyList<BatchEntry> entries)
+    {
         // An index loop: foreach over the interface would allocate an enumerator every step.
         for (int i = 0; i < entries.Count; i++)
         {

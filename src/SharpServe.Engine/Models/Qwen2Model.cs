@@ -1,6 +1,7 @@
 using SharpServe.Engine.Kernels;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
+using SharpServe.Engine.Sampling;
 
 namespace SharpServe.Engine.Models;
 
@@ -31,15 +32,40 @@ public sealed class Qwen2Model
     /// </summary>
     public void Forward(ReadOnlySpan<int> tokenIds, AttentionMetadata metadata, KvCachePool cache, ReadOnlySpan<int> logitRows, Span<float> logits)
     {
+        if (logits.Length != logitRows.Length * Config.VocabSize)
+        {
+            throw new ArgumentException($"logits must hold {logitRows.Length} × {Config.VocabSize} values", nameof(logits));
+        }
+
+        var selected = Run(tokenIds, metadata, cache, logitRows);
+        _backend.ComputeLogits(_weights.LmHead, selected, logitRows.Length, logits);
+    }
+
+    /// <summary>
+    /// Runs the batch like <see cref="Forward"/>, then each draw on its row of the logits where the backend computed them:
+    /// only the drawn tokens and logprobs leave the backend (<see cref="SamplingRow.LogitsRow"/> indexes <paramref name="logitRows"/>).
+    /// </summary>
+    public void ForwardAndSample(ReadOnlySpan<int> tokenIds, AttentionMetadata metadata, KvCachePool cache, ReadOnlySpan<int> logitRows, ReadOnlySpan<SamplingRow> draws)
+    {
+        foreach (var draw in draws)
+        {
+            if ((uint)draw.LogitsRow >= (uint)logitRows.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(draws), $"a draw reads logits row {draw.LogitsRow} of {logitRows.Length}");
+            }
+        }
+
+        var selected = Run(tokenIds, metadata, cache, logitRows);
+        _backend.Sample(_weights.LmHead, selected, logitRows.Length, draws);
+    }
+
+    /// <summary>The decoder layers and final norm: the normalized hidden states of the <paramref name="logitRows"/> tokens ([logit rows, hidden]).</summary>
+    private Activations Run(ReadOnlySpan<int> tokenIds, AttentionMetadata metadata, KvCachePool cache, ReadOnlySpan<int> logitRows)
+    {
         int tokens = tokenIds.Length;
         if (tokens != metadata.TokenCount)
         {
             throw new ArgumentException($"{tokens} token ids but metadata describes {metadata.TokenCount}", nameof(tokenIds));
-        }
-
-        if (logits.Length != logitRows.Length * Config.VocabSize)
-        {
-            throw new ArgumentException($"logits must hold {logitRows.Length} × {Config.VocabSize} values", nameof(logits));
         }
 
         foreach (int id in tokenIds)
@@ -101,11 +127,11 @@ public sealed class Qwen2Model
             _backend.Add(x, projected);
         }
 
-        // Only the requested rows go through the final norm and the (large) lm_head; their logits are all that leaves the backend.
+        // Only the requested rows go through the final norm and the (large) lm_head.
         int rows = logitRows.Length;
         var selected = _buffers.LogitInput.Slice(0, rows * hidden);    // [logit rows, hidden]
         _backend.CopyRows(x, logitRows, hidden, selected);
         _backend.RmsNorm(selected, _weights.FinalNorm, Config.RmsNormEps, selected, rows);
-        _backend.ComputeLogits(_weights.LmHead, selected, rows, logits);
+        return selected;
     }
 }

@@ -1,15 +1,15 @@
 namespace SharpServe.Engine.Sampling;
 
 /// <summary>
-/// Top-p (nucleus) draw as Hugging Face and vLLM define it: order tokens by probability, keep the smallest
-/// prefix whose mass reaches top_p (at least one token), renormalize, draw.
+/// The top-p cut as Hugging Face and vLLM define it: order tokens by weight, keep the smallest prefix whose mass reaches
+/// top_p (at least one token). Returned as the cut weight c — the kept set is every token with weight ≥ c (ties at c all
+/// kept) — so the draw can walk tokens in index order, as a GPU does, instead of in weight order.
 /// </summary>
 /// <remarks>
-/// A full sort of a 151,936-entry vocabulary per token would dominate decoding, so tokens are bucketed by
-/// the top bits of their float weight (exponent plus 3 mantissa bits: buckets ~9% wide, ordered like the
-/// weights). Whole buckets above the one where the cumulative mass crosses top_p are kept without
-/// ordering them (a draw does not care about order inside the kept set); only the crossing bucket is
-/// sorted to find the exact cut. Scratch is sized on first use, so steady-state calls allocate nothing.
+/// A full sort of a 151,936-entry vocabulary per token would dominate decoding, so tokens are bucketed by the top bits of
+/// their float weight (exponent plus 3 mantissa bits: buckets ~9% wide, ordered like the weights). Whole buckets above
+/// the one where the cumulative mass crosses top_p are kept without ordering them; only the crossing bucket is sorted to
+/// find the exact cut. Scratch is sized on first use, so steady-state calls allocate nothing.
 /// </remarks>
 internal sealed class Nucleus
 {
@@ -18,30 +18,29 @@ internal sealed class Nucleus
     private const int Buckets = 1 << (31 - BucketShift);
 
     private readonly double[] _bucketMass = new double[Buckets];
-    private float[] _weights = [];
-    private float[] _crossingKeys = [];
-    private int[] _crossingTokens = [];
+    private float[] _crossing = [];
 
-    /// <param name="max">The largest logit, subtracted so weights lie in (0, 1] and cannot overflow.</param>
-    /// <param name="uniform">A uniform draw in [0, 1).</param>
-    public int Sample(ReadOnlySpan<float> logits, float max, float temperature, float topP, double uniform)
+    /// <param name="weights">Non-negative weights, at least one positive.</param>
+    /// <returns>The cut c: the largest weight with Σ_{w ≥ c} w ≥ <paramref name="topP"/> · Σ w.</returns>
+    public float Cut(ReadOnlySpan<float> weights, float topP)
     {
-        EnsureCapacity(logits.Length);
-        Span<float> weights = _weights.AsSpan(0, logits.Length);
+        if (_crossing.Length < weights.Length)
+        {
+            _crossing = new float[weights.Length];
+        }
+
         Array.Clear(_bucketMass);
         double total = 0;
-        float lightest = 1;
-        for (int i = 0; i < logits.Length; i++)
+        float lightest = float.PositiveInfinity;
+        foreach (float w in weights)
         {
-            float w = MathF.Exp((logits[i] - max) / temperature);
-            weights[i] = w;
             _bucketMass[Bucket(w)] += w;
             total += w;
             lightest = MathF.Min(lightest, w);
         }
 
-        // Walk buckets from the heaviest weights down until the next one would reach the target mass. Stopping
-        // at the lightest token's bucket keeps the crossing bucket non-empty even if rounding denies the target.
+        // Walk buckets from the heaviest weights down until the next one would reach the target mass. Stopping at the
+        // lightest token's bucket keeps the crossing bucket non-empty even if rounding denies the target.
         double target = topP * total;
         double above = 0;
         int crossing = Buckets - 1;
@@ -51,76 +50,28 @@ internal sealed class Nucleus
             crossing--;
         }
 
-        int kept = SortCrossingBucket(weights, crossing, above, target, out double crossingMass);
-
-        // Draw over the kept set: whole buckets above the crossing one (in index order), then the kept
-        // prefix of the crossing bucket.
-        double draw = uniform * (above + crossingMass);
-        double cumulative = 0;
-        for (int i = 0; i < weights.Length; i++)
-        {
-            if (Bucket(weights[i]) > crossing)
-            {
-                cumulative += weights[i];
-                if (cumulative >= draw)
-                {
-                    return i;
-                }
-            }
-        }
-
-        for (int j = 0; j < kept; j++)
-        {
-            cumulative += -_crossingKeys[j];
-            if (cumulative >= draw)
-            {
-                return _crossingTokens[j];
-            }
-        }
-
-        // Rounding left the draw a hair past the summed mass: the last kept token is the right answer.
-        return _crossingTokens[kept - 1];
-    }
-
-    /// <summary>Sorts the crossing bucket by weight descending and returns how many of its tokens are kept.</summary>
-    private int SortCrossingBucket(ReadOnlySpan<float> weights, int crossing, double above, double target, out double keptMass)
-    {
         int count = 0;
-        for (int i = 0; i < weights.Length; i++)
+        foreach (float w in weights)
         {
-            if (Bucket(weights[i]) == crossing)
+            if (Bucket(w) == crossing)
             {
-                _crossingKeys[count] = -weights[i]; // negated: an ascending sort puts the heaviest first
-                _crossingTokens[count] = i;
-                count++;
+                _crossing[count++] = w;
             }
         }
 
-        _crossingKeys.AsSpan(0, count).Sort(_crossingTokens.AsSpan(0, count));
-        keptMass = 0;
-        int kept = 0;
-        while (kept < count)
+        Span<float> sorted = _crossing.AsSpan(0, count);
+        sorted.Sort();
+        for (int j = count - 1; j >= 0; j--)
         {
-            keptMass += -_crossingKeys[kept];
-            kept++;
-            if (above + keptMass >= target)
+            above += sorted[j];
+            if (above >= target)
             {
-                break;
+                return sorted[j];
             }
         }
 
-        return kept;
+        return sorted[0]; // rounding denied the target: every token of the crossing bucket is kept
     }
 
     private static int Bucket(float weight) => (BitConverter.SingleToInt32Bits(weight) >> BucketShift) & (Buckets - 1);
-
-    private void EnsureCapacity(int vocab)
-    {
-        if (_weights.Length < vocab)
-        {
-            _weights = new float[vocab];
-            _crossingKeys = new float[vocab];
-            _crossingTokens = new int[vocab];
-        }
-    }
 }

@@ -11,7 +11,8 @@ namespace SharpServe.Engine.Sampling;
 /// floor = max(max p + T·ln(min_p) when min_p &gt; 0, the k-th largest p when 0 &lt; top_k &lt; vocab); weights
 /// w = exp((p − max p) / T) over the kept set; when top_p &lt; 1 the kept set shrinks to w ≥ c, c the largest weight with
 /// Σ_{w ≥ c} w ≥ top_p · Σ w (ties at c all kept); the token is the first in index order whose cumulative kept weight
-/// reaches <see cref="Uniform"/> · Σ kept w. Logprobs are vLLM's raw_logprobs: log-softmax of the raw row; the top n are
+/// reaches <see cref="Uniform"/> · Σ kept w (or the last kept one when rounding leaves the target past the sum). A
+/// weight that underflows to 0 is never drawn: c is at least the smallest positive float. Logprobs are vLLM's raw_logprobs: log-softmax of the raw row; the top n are
 /// best first, ties to the lower id.
 /// </remarks>
 public sealed class SamplingRow
@@ -69,6 +70,9 @@ public sealed class SamplingRow
             _top = new TokenLogprob[Logprobs];
         }
     }
+
+    /// <summary>The <paramref name="index"/>-th edit, for the builder to amend in place.</summary>
+    internal ref LogitEdit EditAt(int index) => ref _edits[index];
 
     public void AddEdit(LogitEdit edit)
     {

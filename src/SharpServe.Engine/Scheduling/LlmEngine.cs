@@ -29,7 +29,7 @@ public sealed partial class LlmEngine : IDisposable
     private readonly Thread _thread;
     private int _liveRequests; // choices submitted and not yet ended; the admission limit, touched with Interlocked
     private int _lastSequenceId;
-    private float[] _logits = [];
+    private readonly List<SamplingRow> _draws = [];
     private long _promptTokens;
     private long _generationTokens;
     private long _computedPromptTokens;
@@ -235,24 +235,16 @@ public sealed partial class LlmEngine : IDisposable
         }
 
         var entries = new BatchEntry[chunks.Count];
-        int rows = 0;
         for (int i = 0; i < chunks.Count; i++)
         {
             var (sequence, start, count) = chunks[i];
             _bySequenceId[sequence.Id].Timer.Scheduled();
             entries[i] = new BatchEntry(sequence.State!, sequence.Tokens(start, count), chunks[i].CompletesSequence);
-            rows += chunks[i].CompletesSequence ? 1 : 0;
             _computedPromptTokens += Math.Max(0, Math.Min(start + count, sequence.PromptIds.Length) - start);
         }
 
-        int vocab = _model.Config.VocabSize;
-        if (_logits.Length < rows * vocab)
-        {
-            _logits = new float[rows * vocab];
-        }
-
-        _runner.Step(entries, allPositions: false, _logits.AsSpan(0, rows * vocab));
-        int row = 0;
+        PrepareDraws(chunks);
+        _runner.StepAndSample(entries, CollectionsMarshal.AsSpan(_draws));
         for (int i = 0; i < chunks.Count; i++)
         {
             Sequence sequence = chunks[i].Sequence;
@@ -260,13 +252,12 @@ public sealed partial class LlmEngine : IDisposable
             if (chunks[i].CompletesSequence)
             {
                 ActiveChoice choice = _bySequenceId[sequence.Id];
-                ReadOnlySpan<float> logits = _logits.AsSpan(row++ * vocab, vocab);
                 if (choice.Owner.AwaitingFork)
                 {
-                    Fork(choice, logits);
+                    Fork(choice);
                 }
 
-                Emit(choice, choice.Sampler.Sample(logits, sequence.PromptIds, CollectionsMarshal.AsSpan(sequence.OutputIds)));
+                Emit(choice, choice.Sampler.Result);
             }
         }
 
@@ -274,18 +265,47 @@ public sealed partial class LlmEngine : IDisposable
     }
 
     /// <summary>
-    /// Choice 0 has computed the prompt: every other choice takes its first token from the same logits with
-    /// its own sampler and shares the prompt's K/V — full blocks by reference, the partly filled last block
-    /// copied. A choice the pool or max_num_seqs cannot take now waits, and computes the prompt itself later.
+    /// One draw per sequence this step completes, from its logits row (rows follow the completing chunks' order); a
+    /// request whose prompt just finished also draws every other choice's first token from the same row.
     /// </summary>
-    private void Fork(ActiveChoice parent, ReadOnlySpan<float> logits)
+    private void PrepareDraws(List<ScheduledChunk> chunks)
+    {
+        _draws.Clear();
+        int row = 0;
+        foreach (var chunk in chunks)
+        {
+            if (!chunk.CompletesSequence)
+            {
+                continue;
+            }
+
+            ActiveChoice choice = _bySequenceId[chunk.Sequence.Id];
+            _draws.Add(choice.Sampler.Prepare(row, chunk.Sequence.PromptIds, CollectionsMarshal.AsSpan(chunk.Sequence.OutputIds)));
+            if (choice.Owner.AwaitingFork)
+            {
+                foreach (ActiveChoice child in choice.Owner.Choices.AsSpan(1))
+                {
+                    _draws.Add(child.Sampler.Prepare(row, child.Sequence.PromptIds, []));
+                }
+            }
+
+            row++;
+        }
+    }
+
+    /// <summary>
+    /// Choice 0 has computed the prompt, and every other choice drew its first token from the same logits with its own
+    /// sampler (<see cref="PrepareDraws"/>): each shares the prompt's K/V — full blocks by reference, the partly filled
+    /// last block copied. A choice the pool or max_num_seqs cannot take now waits, and computes the prompt itself later.
+    /// </summary>
+    private void Fork(ActiveChoice parent)
     {
         ActiveRequest request = parent.Owner;
         request.AwaitingFork = false;
-        var children = new List<(ActiveChoice Choice, SampledToken Token)>();
+        var children = new List<ActiveChoice>();
         foreach (ActiveChoice child in request.Choices.AsSpan(1))
         {
-            children.Add((child, child.Sampler.Sample(logits, child.Sequence.PromptIds, [])));
+            children.Add(child);
             BlockFork fork = _blocks.Fork(parent.Sequence.Id, child.Sequence.Id);
             if (fork.NeedsCopy)
             {
@@ -298,11 +318,11 @@ public sealed partial class LlmEngine : IDisposable
             }
         }
 
-        _scheduler.AddForked([.. children.Select(c => c.Choice.Sequence)]);
-        foreach (var (child, token) in children)
+        _scheduler.AddForked([.. children.Select(c => c.Sequence)]);
+        foreach (var child in children)
         {
             child.Timer.Scheduled();
-            Emit(child, token);
+            Emit(child, child.Sampler.Result);
         }
     }
 

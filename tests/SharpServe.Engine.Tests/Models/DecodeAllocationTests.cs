@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Models;
+using SharpServe.Engine.Sampling;
 using SharpServe.Engine.Tests.TestSupport;
 
 namespace SharpServe.Engine.Tests.Models;
@@ -41,5 +43,34 @@ public sealed class DecodeAllocationTests
         });
 
         Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void SampledDecodeSteps_WithPenaltiesAndLogprobs_AllocateNothing()
+    {
+        using var model = LoadedModel.Open(TestModels.TinyGguf(TensorDType.Q8_0), threads: 2);
+        var runner = EngineHarness.NewRunner(model, 256);
+        var sequence = new SequenceState();
+        int[] prompt = EngineHarness.RandomPrompt(16, seed: 3);
+        var parameters = new SamplingParams(temperature: 0.8f, topP: 0.9f, topK: 40, repetitionPenalty: 1.1f, logprobs: 3, seed: 5, maxTokens: null);
+        var sampler = new RequestSampler(parameters, model.Config.VocabSize, []);
+        var output = new List<int>(256);
+        var next = new int[1];
+        BatchEntry[] step = [new BatchEntry(sequence, next)];
+        SamplingRow[] draws = [sampler.Prepare(0, prompt, [])];
+        runner.StepAndSample([new BatchEntry(sequence, prompt)], draws);
+        void Decode(int steps)
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                next[0] = sampler.Result.TokenId;
+                output.Add(next[0]);
+                sampler.Prepare(0, prompt, CollectionsMarshal.AsSpan(output));
+                runner.StepAndSample(step, draws);
+            }
+        }
+
+        Decode(8); // warm-up: buffers grow to their steady size
+        Assert.Equal(0, SteadyAllocations.Of(() => Decode(32)));
     }
 }
