@@ -84,7 +84,7 @@ public static class BatchedBench
         {
             BenchmarkJson.Write(json, settings,
             [
-                new TargetReport("sharpserve", path, EngineTarget.Describe(settings), ours),
+                new TargetReport("sharpserve", path, EngineTarget.Describe(settings, $"cpu, {settings.Threads} threads"), ours),
                 new TargetReport("llama.cpp", path, llamaSettings, theirs),
             ]);
         }
