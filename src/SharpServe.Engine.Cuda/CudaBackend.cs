@@ -27,7 +27,9 @@ public sealed class CudaBackend : IComputeBackend
     private readonly DeviceKernels _kernels;
     private readonly DeviceWeights _weights;
     private readonly AcceleratorStream _stream;
+    private readonly AttentionArrays _attentionArrays = new();
     private readonly GrowingBuffer<int> _ids;
+    private readonly GrowingBuffer<int> _rows;
     private readonly GrowingBuffer<int> _positions;
     private readonly GrowingBuffer<int> _slots;
     private readonly GrowingBuffer<int> _tokenTables;
@@ -56,6 +58,7 @@ public sealed class CudaBackend : IComputeBackend
         _weights = new DeviceWeights(accelerator);
         _stream = accelerator.DefaultStream;
         _ids = new(accelerator);
+        _rows = new(accelerator);
         _positions = new(accelerator);
         _slots = new(accelerator);
         _tokenTables = new(accelerator);
@@ -99,7 +102,7 @@ public sealed class CudaBackend : IComputeBackend
 
     public void BeginStep(AttentionMetadata metadata)
     {
-        var arrays = AttentionArrays.From(metadata);
+        var arrays = _attentionArrays.Fill(metadata);
         _positions.Upload(_stream, arrays.Positions);
         _slots.Upload(_stream, arrays.Slots);
         _tokenTables.Upload(_stream, arrays.TokenTables);
@@ -175,12 +178,13 @@ public sealed class CudaBackend : IComputeBackend
 
     public void CopyRows(Activations source, ReadOnlySpan<int> rows, int width, Activations destination)
     {
-        var from = View(source);
         var to = View(destination);
-        for (int r = 0; r < rows.Length; r++)
+        if (to.Length != (long)rows.Length * width)
         {
-            from.SubView((long)rows[r] * width, width).CopyTo(_stream, to.SubView((long)r * width, width));
+            throw new ArgumentException($"destination holds {to.Length} values, not {rows.Length} rows of {width}", nameof(destination));
         }
+
+        _kernels.GatherRows(_stream, View(source), _rows.Upload(_stream, rows), to, width);
     }
 
     public void ComputeLogits(WeightTensor lmHead, Activations hidden, int rows, Span<float> logits)
@@ -210,7 +214,7 @@ public sealed class CudaBackend : IComputeBackend
     public void Dispose()
     {
         _weights.Dispose();
-        foreach (var buffer in new IDisposable[] { _ids, _positions, _slots, _tokenTables, _blockTables, _quants, _quantScales, _logits, _noBias })
+        foreach (var buffer in new IDisposable[] { _ids, _rows, _positions, _slots, _tokenTables, _blockTables, _quants, _quantScales, _logits, _noBias })
         {
             buffer.Dispose();
         }

@@ -5,22 +5,50 @@ namespace SharpServe.Engine.Cuda.Kernels;
 /// <summary>
 /// <see cref="AttentionMetadata"/> flattened into the int arrays the kernels read: per token its position, its cache slot
 /// and where its sequence's block table starts in <see cref="BlockTables"/> (all tables end to end). These are the only
-/// per-step uploads besides the token ids.
+/// per-step uploads besides the token ids. The arrays only grow, so steady-state steps allocate nothing.
 /// </summary>
-internal sealed record AttentionArrays(int[] Positions, int[] Slots, int[] TokenTables, int[] BlockTables)
+internal sealed class AttentionArrays
 {
-    public static AttentionArrays From(AttentionMetadata metadata)
+    private AttentionMetadata _metadata = new(1);
+    private int[] _tokenTables = [];
+    private int[] _blockTables = [];
+    private int _blockCount;
+
+    public ReadOnlySpan<int> Positions => _metadata.Positions;
+
+    public ReadOnlySpan<int> Slots => _metadata.Slots;
+
+    /// <summary>[tokens]: where the token's sequence's block table starts in <see cref="BlockTables"/>.</summary>
+    public ReadOnlySpan<int> TokenTables => _tokenTables.AsSpan(0, _metadata.TokenCount);
+
+    /// <summary>[Σ blocks]: every sequence's blocks up to its context length, end to end.</summary>
+    public ReadOnlySpan<int> BlockTables => _blockTables.AsSpan(0, _blockCount);
+
+    public static AttentionArrays From(AttentionMetadata metadata) => new AttentionArrays().Fill(metadata);
+
+    /// <summary>Flattens <paramref name="metadata"/> (read until the next call) into this object's arrays.</summary>
+    public AttentionArrays Fill(AttentionMetadata metadata)
     {
-        var sequences = metadata.Sequences;
-        var tokenTables = new int[metadata.TokenCount];
-        var blockTables = new List<int>();
-        foreach (var sequence in sequences)
+        _metadata = metadata;
+        Grow(ref _tokenTables, metadata.TokenCount);
+        _blockCount = 0;
+        foreach (var sequence in metadata.Sequences)
         {
             int blocks = (sequence.ContextLength + metadata.BlockSize - 1) / metadata.BlockSize;
-            tokenTables.AsSpan(sequence.FirstToken, sequence.TokenCount).Fill(blockTables.Count);
-            blockTables.AddRange(sequence.BlockTable.AsSpan(0, blocks));
+            _tokenTables.AsSpan(sequence.FirstToken, sequence.TokenCount).Fill(_blockCount);
+            Grow(ref _blockTables, _blockCount + blocks);
+            sequence.BlockTable.AsSpan(0, blocks).CopyTo(_blockTables.AsSpan(_blockCount));
+            _blockCount += blocks;
         }
 
-        return new AttentionArrays(metadata.Positions.ToArray(), metadata.Slots.ToArray(), tokenTables, [.. blockTables]);
+        return this;
+    }
+
+    private static void Grow(ref int[] array, int needed)
+    {
+        if (array.Length < needed)
+        {
+            Array.Resize(ref array, Math.Max(needed, array.Length * 2));
+        }
     }
 }

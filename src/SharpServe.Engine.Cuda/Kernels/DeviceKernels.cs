@@ -14,6 +14,7 @@ internal sealed class DeviceKernels
 {
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>> _add;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>> _siluMul;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> _gatherRows;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _rmsNorm;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, int, float> _rope;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<sbyte>, ArrayView<float>> _quantizeQ8;
@@ -33,6 +34,7 @@ internal sealed class DeviceKernels
 
         _add = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Add);
         _siluMul = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.SiluMul);
+        _gatherRows = accelerator.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(ElementwiseKernels.GatherRows);
         _rmsNorm = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(RmsNormKernel.Run);
         _rope = accelerator.LoadKernel<ArrayView<float>, ArrayView<int>, int, int, float>(RopeKernel.Run);
         _quantizeQ8 = accelerator.LoadKernel<ArrayView<float>, ArrayView<sbyte>, ArrayView<float>>(Q8Kernels.Quantize);
@@ -52,6 +54,10 @@ internal sealed class DeviceKernels
     /// <summary>y = silu(gate) · up. All [tokens, intermediate].</summary>
     public void SiluMul(AcceleratorStream stream, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y) =>
         _siluMul(stream, Elementwise(y.Length), gate, up, y);
+
+    /// <summary>destination[r, :] = source[rows[r], :]; rows of <paramref name="width"/> values.</summary>
+    public void GatherRows(AcceleratorStream stream, ArrayView<float> source, ArrayView<int> rows, ArrayView<float> destination, int width) =>
+        _gatherRows(stream, Elementwise(destination.Length), source, rows, destination, width);
 
     /// <summary>x, y: [tokens, dim] (may alias); weight: [dim].</summary>
     public void RmsNorm(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y, int tokens, int dim, float eps) =>

@@ -15,6 +15,17 @@ internal static class ElementwiseKernels
         }
     }
 
+    /// <summary>destination[r, :] = source[rows[r], :]. source: [tokens, width]; rows: [rows]; destination: [rows, width].</summary>
+    public static void GatherRows(ArrayView<float> source, ArrayView<int> rows, ArrayView<float> destination, int width)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < destination.Length; i += stride)
+        {
+            long row = i / width;
+            destination[i] = source[((long)rows[row] * width) + (i - (row * width))];
+        }
+    }
+
     /// <summary>y = silu(gate) · up = gate / (1 + e^−gate) · up, the CPU engine's formula. All [tokens, intermediate].</summary>
     public static void SiluMul(ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y)
     {

@@ -41,4 +41,20 @@ public sealed class ElementwiseKernelTests(SimulatedDevice device)
         cpu.SiluMul(gate, up, expected);
         Assert.True(TestData.RelativeError(actual, expected) < 1e-6);
     }
+
+    [Fact]
+    public void GatherRows_CopiesTheListedRowsInOrder_AndMatchesTheCpuBackend()
+    {
+        const int width = 37;
+        var source = TestData.Floats(9 * width, 5);
+        int[] rows = [8, 0, 3, 3, 6];
+        using var dSource = device.Upload(source);
+        using var dRows = device.Upload(rows);
+        using var dDestination = device.Upload(new float[rows.Length * width]);
+
+        device.Kernels.GatherRows(device.Stream, dSource.View, dRows.View, dDestination.View, width);
+
+        var expected = rows.SelectMany(r => source.Skip(r * width).Take(width)).ToArray();
+        TestData.BitwiseEqual(expected, device.Download(dDestination));
+    }
 }

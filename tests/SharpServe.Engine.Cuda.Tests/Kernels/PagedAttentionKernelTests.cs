@@ -40,16 +40,16 @@ public sealed class PagedAttentionKernelTests(SimulatedDevice device)
         using var dq = device.Upload(q);
         using var dKeys = device.Upload(keyBytes);
         using var dValues = device.Upload(valueBytes);
-        using var positions = device.Upload(arrays.Positions);
-        using var tokenTables = device.Upload(arrays.TokenTables);
-        using var blockTables = device.Upload(arrays.BlockTables);
+        using var positions = device.Upload(arrays.Positions.ToArray());
+        using var tokenTables = device.Upload(arrays.TokenTables.ToArray());
+        using var blockTables = device.Upload(arrays.BlockTables.ToArray());
         using var output = device.Upload(new float[tokens * heads * headDim]);
         var shape = new AttentionShape(heads, kvHeads, headDim, BlockSize, 1f / MathF.Sqrt(headDim));
         device.Kernels.Attention(device.Stream, dq.View, type, dKeys.View, dValues.View, positions.View, tokenTables.View, blockTables.View, output.View, shape);
         var actual = device.Download(output);
 
         int[][] tables = [.. Enumerable.Repeat<int[]>([6, 2, 4], 6), [1, 7, 3]];
-        TestData.BitwiseEqual(KernelReferences.Attention(q, keys, values, arrays.Positions, tables, heads, kvHeads, headDim, BlockSize), actual);
+        TestData.BitwiseEqual(KernelReferences.Attention(q, keys, values, arrays.Positions.ToArray(), tables, heads, kvHeads, headDim, BlockSize), actual);
 
         var cache = new KvLayerCache(CacheBlocks * BlockSize, kvDim, dtype);
         keyBytes.CopyTo(cache.Keys, 0);
@@ -69,10 +69,18 @@ public sealed class PagedAttentionKernelTests(SimulatedDevice device)
 
         var arrays = AttentionArrays.From(metadata);
 
-        Assert.Equal([3, 4, 0], arrays.Positions);
-        Assert.Equal([(6 * 4) + 3, (2 * 4) + 0, (5 * 4) + 0], arrays.Slots);
-        Assert.Equal([0, 0, 2], arrays.TokenTables);
-        Assert.Equal([6, 2, 5], arrays.BlockTables);
+        Assert.Equal([3, 4, 0], arrays.Positions.ToArray());
+        Assert.Equal([(6 * 4) + 3, (2 * 4) + 0, (5 * 4) + 0], arrays.Slots.ToArray());
+        Assert.Equal([0, 0, 2], arrays.TokenTables.ToArray());
+        Assert.Equal([6, 2, 5], arrays.BlockTables.ToArray());
+
+        // The next step reuses the arrays: a smaller batch must not see the previous step's tail.
+        var next = new AttentionMetadata(BlockSize);
+        next.AddSequence(tokenCount: 1, startPosition: 5, blockTable: [1, 7]);
+        arrays.Fill(next);
+        Assert.Equal([5], arrays.Positions.ToArray());
+        Assert.Equal([0], arrays.TokenTables.ToArray());
+        Assert.Equal([1, 7], arrays.BlockTables.ToArray());
     }
 
     [Fact]

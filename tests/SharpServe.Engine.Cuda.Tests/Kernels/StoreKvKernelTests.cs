@@ -35,7 +35,7 @@ public sealed class StoreKvKernelTests(SimulatedDevice device)
         var arrays = AttentionArrays.From(metadata);
         using var dk = device.Upload(k);
         using var dv = device.Upload(v);
-        using var slots = device.Upload(arrays.Slots);
+        using var slots = device.Upload(arrays.Slots.ToArray());
         using var keys = device.Upload(new byte[cpuCache.Keys.Length]);
         using var values = device.Upload(new byte[cpuCache.Values.Length]);
         device.Kernels.StoreKv(device.Stream, dk.View, dv.View, slots.View, CacheType(dtype), keys.View, values.View, KvDim);
