@@ -94,7 +94,6 @@ public sealed class FleetPlannerTests
     [Theory]
     [InlineData(0.9, 2, 0.3465)]     // the R1 table's k = 2
     [InlineData(0.9, 7, 0.099)]
-    [InlineData(0.2, 1, 0)]          // the weights alone (3.31 GiB) fill the ceiling (3.2 GiB): nothing left to share out
     public void SharedFractionEach_TakesTheWeightsOffTheCeilingOnceAndRoundsDown(double ceiling, int instances, double expected)
     {
         double fraction = FleetPlanner.SharedFractionEach(ceiling, 16 * GiB, R1WeightBytes, instances);
@@ -102,6 +101,10 @@ public sealed class FleetPlannerTests
         Assert.Equal(expected, fraction);
         Assert.True(((decimal)fraction * instances * 16 * GiB) + R1WeightBytes <= (decimal)ceiling * 16 * GiB);
     }
+
+    [Fact]
+    public void SharedFractionEach_WeightsThatFillTheCeiling_LeaveNothing() =>
+        Assert.Equal(0, FleetPlanner.SharedFractionEach(0.2, 16 * GiB, R1WeightBytes, 1)); // 3.31 GiB of weights, a 3.2 GiB ceiling
 
     [Theory]
     [InlineData(0.0)]
