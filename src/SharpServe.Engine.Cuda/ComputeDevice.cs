@@ -41,7 +41,8 @@ public static class ComputeDevice
 
     private static OpenedDevice Cpu(int threads, string description) => new(new CpuBackend(threads), $"{description}, {threads} threads");
 
-    private static string? WhyNotCuda(ModelCheckpoint checkpoint, out CudaCard? card)
+    /// <summary>Null when card 0 can run <paramref name="checkpoint"/> (<paramref name="card"/> is it), else why not, in words.</summary>
+    public static string? WhyNotCuda(ModelCheckpoint checkpoint, out CudaCard? card)
     {
         var probe = CudaDriver.Probe();
         card = probe.Cards.FirstOrDefault();

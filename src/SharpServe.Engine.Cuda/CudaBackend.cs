@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using SharpServe.Engine.Cuda.Kernels;
+using SharpServe.Engine.Cuda.Sharing;
 using SharpServe.Engine.Kernels;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
@@ -74,6 +75,9 @@ public sealed class CudaBackend : IComputeBackend
 
     public int Threads => 1;
 
+    /// <summary>The accelerator the kernels run on (a shared arena is opened in its context).</summary>
+    internal Accelerator Accelerator => _accelerator;
+
     /// <summary>A backend on CUDA card <paramref name="index"/>, owning its ILGPU context and accelerator.</summary>
     public static CudaBackend Open(int index)
     {
@@ -92,6 +96,12 @@ public sealed class CudaBackend : IComputeBackend
     /// <summary>The weight types of <paramref name="checkpoint"/>'s matrices the CUDA kernels cannot run yet, by name.</summary>
     public static IReadOnlyList<TensorDType> UnsupportedTypes(ModelCheckpoint checkpoint) =>
         [.. checkpoint.Tensors.Values.Where(t => t.Shape.Length == 2).Select(t => t.Type).Where(t => !SupportedWeightTypes.Contains(t)).Distinct().Order()];
+
+    /// <summary>
+    /// Reads every weight from <paramref name="arena"/> (which the backend then owns) instead of uploading each on first use.
+    /// Call it after binding the model and before its first forward pass.
+    /// </summary>
+    public void UseWeightArena(WeightArena arena) => _weights.Attach(arena);
 
     /// <summary>The card's memory: what --gpu-memory-utilization is a share of.</summary>
     public long TotalMemoryBytes => _accelerator.MemorySize;

@@ -24,12 +24,27 @@ internal sealed class FleetOptions
     public Option<string?> OutputTensorType { get; } = CommonOptions.OutputTensorType();
     public Option<string?> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues}" };
     public Option<string> LogDir { get; } = LogDirOption();
+    public Option<string> Device { get; } = DeviceOption();
+    public Option<bool> NoShareWeights { get; } = NoShareWeightsOption();
     public Option<string[]> ServedModelNames { get; } = new("--served-model-name") { Description = "Names clients may use for the model (default: the --model value)", AllowMultipleArgumentsPerToken = true };
 
     public IEnumerable<Option> All =>
     [
-        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, LogDir, ServedModelNames,
+        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, LogDir, ServedModelNames, Device, NoShareWeights,
     ];
+
+    /// <summary>fleet's --device: serve's flag, resolved once by the fleet and passed to every instance.</summary>
+    public static Option<string> DeviceOption()
+    {
+        var option = CommonOptions.Device();
+        option.Description = "Where the instances compute: auto, cpu or cuda (auto = CUDA card 0 when the driver, a card and the weight types allow, else the CPU); on a card the fractions are of the card's memory";
+        return option;
+    }
+
+    public static Option<bool> NoShareWeightsOption() => new("--no-share-weights")
+    {
+        Description = "On a CUDA card, have every instance upload its own copy of the weights instead of mapping the one copy the fleet holds (CUDA IPC)",
+    };
 
     public static Option<string> LogDirOption() => new("--log-dir") { Description = "Folder of the instances' logs (instance_PORT.log)", DefaultValueFactory = _ => "fleet-logs" };
 

@@ -19,11 +19,13 @@ internal static class FleetPlanReport
         Line(text, $"Device {Bytes(plan.DeviceTotalBytes)}, ceiling {plan.Ceiling} = {Bytes(ceilingBytes)}; each instance must hold {plan.Concurrency} × {model.MaxModelLen}-token sequence(s)");
         text.AppendLine();
 
-        Line(text, $"Weights counted per instance (vLLM's accounting, and the engine's today): each fraction holds its own copy of the weights");
-        Table(text, plan, row => row.WeightsPerInstance);
+        Line(text, $"Weights counted per instance (vLLM's accounting; fleet --device cpu, and --no-share-weights on a card): each fraction holds its own copy of the weights");
+        Table(text, plan, row => row.Fraction, row => row.BudgetBytes, row => row.WeightsPerInstance);
         text.AppendLine();
-        Line(text, $"Weights shared (instances map one file, so the page cache holds the weights once): one copy off the ceiling, the rest split evenly");
-        Table(text, plan, row => row.WeightsShared);
+        Line(text, $"Weights shared: one copy off the ceiling, the rest split evenly, each fraction holding activations and KV only. " +
+            $"These are the fractions `fleet --device cuda` starts its instances with: it holds the one copy on the card and every instance maps it through CUDA IPC. " +
+            $"On a CPU the instances map one file, so the page cache holds the weights once, but each instance's budget still counts them");
+        Table(text, plan, row => row.SharedFraction, row => (long)Math.Floor(row.SharedFraction * plan.DeviceTotalBytes), row => row.WeightsShared);
         if (plan.MoreFit)
         {
             Line(text, $"(more than {plan.Rows.Count} instances would fit; raise --max-instances to see them)");
@@ -38,13 +40,13 @@ internal static class FleetPlanReport
         return text.ToString();
     }
 
-    private static void Table(StringBuilder text, FleetPlan plan, Func<FleetPlanRow, InstanceCapacity?> pick)
+    private static void Table(StringBuilder text, FleetPlan plan, Func<FleetPlanRow, double> fraction, Func<FleetPlanRow, long> budget, Func<FleetPlanRow, InstanceCapacity?> pick)
     {
         Line(text, $"{"instances",9}  {"fraction each",13}  {"budget each",32}  {"KV each",32}  {"KV tokens each",14}  {"max-len seqs each",17}  {"total seqs",10}");
         foreach (FleetPlanRow row in plan.Rows)
         {
             InstanceCapacity? capacity = pick(row);
-            Line(text, $"{row.Instances,9}  {row.Fraction,13}  {Bytes(row.BudgetBytes),32}  {(capacity is null ? Missing : Bytes(capacity.KvBytes)),32}  " +
+            Line(text, $"{row.Instances,9}  {fraction(row),13}  {Bytes(budget(row)),32}  {(capacity is null ? Missing : Bytes(capacity.KvBytes)),32}  " +
                 $"{capacity?.KvTokens.ToString(CultureInfo.InvariantCulture) ?? Missing,14}  {capacity?.Sequences.ToString(CultureInfo.InvariantCulture) ?? Missing,17}  " +
                 $"{(capacity is null ? Missing : (capacity.Sequences * row.Instances).ToString(CultureInfo.InvariantCulture)),10}");
         }

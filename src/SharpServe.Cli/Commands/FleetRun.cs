@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using SharpServe.Engine.Memory;
+using SharpServe.Engine.Cuda.Sharing;
+using SharpServe.Engine.Loading;
 using SharpServe.Fleet.Gateway;
 using SharpServe.Fleet.Spec;
 using SharpServe.Fleet.Supervision;
@@ -14,23 +15,43 @@ namespace SharpServe.Cli.Commands;
 internal static class FleetRun
 {
     /// <param name="specPath">The spec file, for model paths relative to it; null for flags.</param>
-    public static int Run(FleetSpec spec, string? specPath)
+    /// <param name="device">--device: auto, cpu or cuda.</param>
+    /// <param name="shareWeights">On a card, hold one copy of the weights here and have every instance map it (CUDA IPC).</param>
+    public static int Run(FleetSpec spec, string? specPath, string device, bool shareWeights)
     {
-        // Instances share this machine's memory, so it is the device their fractions are of.
-        long device = DeviceMemory.DetectHost().TotalBytes;
-        FleetValidation validation = FleetSpecCheck.Validate(spec, specPath, device);
+        // Instances share one device: the card they compute on, or this machine's memory.
+        FleetDevice target = FleetDevice.Probe(device);
+        FleetValidation validation = FleetSpecCheck.Validate(spec, specPath, target.TotalBytes(), Shares(target, shareWeights));
         if (!FleetSpecCheck.Report(validation))
         {
             return 1;
         }
 
         string modelPath = CommonOptions.ResolveModel(FleetSpecCheck.ModelPath(spec.Model!, specPath));
+        ResolvedEngine engine = validation.Instances[0].Engine;
+        ModelCheckpoint LoadAsInstancesDo() => ModelLoader.Load(modelPath, engine.LoadOptions, engine.Threads ?? Environment.ProcessorCount);
+        FleetDevice checkedTarget = target.CheckWeights(LoadAsInstancesDo);
+        if (checkedTarget != target)
+        {
+            // auto, and the kernels cannot run these weights: the CPU after all, planned against the host's memory.
+            target = checkedTarget;
+            validation = FleetSpecCheck.Validate(spec, specPath, target.TotalBytes(), weightsShared: false);
+            if (!FleetSpecCheck.Report(validation))
+            {
+                return 1;
+            }
+        }
+
+        Log(string.Create(CultureInfo.InvariantCulture,
+            $"device: {(target.Card is { } card ? $"cuda:{card.Index} {card.Name}, {card.TotalBytes / (1L << 20)} MiB" : "cpu")}{(target.Note is null ? "" : $" ({target.Note})")}"));
+        using WeightHolder? holder = Shares(target, shareWeights) ? HoldWeights(LoadAsInstancesDo(), spec.LogDir, validation.Instances.Count) : null;
+
         using var stopRequested = new ManualResetEventSlim();
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
         var supervisor = new FleetSupervisor(
-            validation.Instances, new FleetServeLauncher(modelPath), spec.LogDir, SupervisorOptions.Default, TimeProvider.System, Log);
+            validation.Instances, new FleetServeLauncher(modelPath, target.Name, holder?.ManifestPath), spec.LogDir, SupervisorOptions.Default, TimeProvider.System, Log);
         try
         {
             // The gateway binds first, so a port in use fails before any instance starts; its probes keep each
@@ -73,6 +94,21 @@ internal static class FleetRun
             context.Cancel = true;
             stopRequested.Set();
         }
+    }
+
+    private static bool Shares(FleetDevice target, bool shareWeights) => target.Card is not null && shareWeights;
+
+    /// <summary>
+    /// Uploads the weights once into an arena on the card that this process holds for the fleet's life (instances crash and
+    /// restart; this process does not), and writes the manifest every instance is started with.
+    /// </summary>
+    private static WeightHolder HoldWeights(ModelCheckpoint checkpoint, string logDir, int instances)
+    {
+        Directory.CreateDirectory(logDir);
+        var holder = WeightHolder.Start(checkpoint, Path.Combine(logDir, "shared-weights.json"));
+        Log(string.Create(CultureInfo.InvariantCulture,
+            $"weights: one copy of {holder.Manifest.TotalBytes / (double)(1L << 20):F1} MiB on {holder.Manifest.Card}, held by this process and mapped by the {instances} instance(s) through CUDA IPC (manifest {holder.ManifestPath}); each instance's fraction holds its activations and KV cache only"));
+        return holder;
     }
 
     private static void PrintSummary(FleetSpec spec, FleetValidation validation, FleetSupervisor supervisor, GatewayHost gateway)

@@ -10,10 +10,13 @@ namespace SharpServe.Cli.Commands;
 
 /// <summary>
 /// Starts an instance as <c>sharpserve serve</c> with the same sharpserve the user ran, on 127.0.0.1 (only the
-/// gateway is reachable from outside) with the instance's port, memory fraction, names and engine options.
+/// gateway is reachable from outside) with the instance's port, memory fraction, names and engine options, on the
+/// fleet's device and, when the fleet holds the weights on the card, mapping them from its manifest.
 /// </summary>
 /// <param name="modelPath">The resolved local model path: a repo id is downloaded once by the supervisor, not by every child.</param>
-internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
+/// <param name="device">The --device the fleet resolved (cpu or cuda), the same for every instance.</param>
+/// <param name="sharedWeights">The manifest of the weights the fleet holds on the card; null when each instance uploads its own.</param>
+internal sealed class FleetServeLauncher(string modelPath, string device, string? sharedWeights) : IInstanceLauncher
 {
     public ProcessStartInfo StartInfo(ResolvedInstance instance)
     {
@@ -35,8 +38,13 @@ internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
             "--gpu-memory-utilization", instance.MemoryFraction.ToString("R", CultureInfo.InvariantCulture),
             "--max-num-batched-tokens", Text(engine.MaxNumBatchedTokens), "--max-num-seqs", Text(engine.MaxNumSeqs),
             "--max-queue", Text(engine.MaxQueue),
-            "--kv-cache-dtype", Flag(engine.KvCacheDType),
+            "--kv-cache-dtype", Flag(engine.KvCacheDType), "--device", device,
         ];
+        if (sharedWeights is not null)
+        {
+            args.AddRange(["--shared-weights", sharedWeights]);
+        }
+
         if (engine.Threads is { } threads)
         {
             args.AddRange(["--threads", Text(threads)]);

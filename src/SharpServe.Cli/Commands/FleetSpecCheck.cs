@@ -8,7 +8,8 @@ namespace SharpServe.Cli.Commands;
 internal static class FleetSpecCheck
 {
     /// <summary>The model is loaded on first need only: a spec without a model still gets all its other errors listed.</summary>
-    public static FleetValidation Validate(FleetSpec fleet, string? specPath, long deviceBytes)
+    /// <param name="weightsShared">One copy of the weights is held for all instances (see <see cref="FleetSpecValidator"/>).</param>
+    public static FleetValidation Validate(FleetSpec fleet, string? specPath, long deviceBytes, bool weightsShared = false)
     {
         ModelCheckpoint? checkpoint = null;
         try
@@ -21,7 +22,7 @@ internal static class FleetSpecCheck
                     : ModelMemory.WeightBytes(checkpoint);
                 return ModelFootprint.Of(
                     checkpoint.Config, weightBytes, engine.MaxModelLen ?? checkpoint.Config.MaxPositionEmbeddings, engine.MaxNumBatchedTokens, engine.KvCacheDType);
-            });
+            }, weightsShared);
             return validator.Validate(fleet);
         }
         finally

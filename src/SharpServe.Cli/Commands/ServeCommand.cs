@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using SharpServe.Engine.Creation;
 using SharpServe.Engine.Cuda;
+using SharpServe.Engine.Cuda.Sharing;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
 using SharpServe.Engine.Scheduling;
@@ -55,11 +57,13 @@ internal static class ServeCommand
         string path = CommonOptions.ResolveModel(settings.Model);
         using var loaded = CommonOptions.OpenOnDevice(path, settings.LoadOptions, settings.Threads, settings.Device, description => log.Info($"Device: {description}"));
         WeightFormatCheck.Ensure(loaded.Checkpoint, settings.DType, settings.Quantization);
+        SharedWeightsManifest? shared = settings.SharedWeights is { } manifest ? SharedWeightsImport.Import(loaded, manifest) : null;
         int maxModelLen = settings.MaxModelLen ?? loaded.Config.MaxPositionEmbeddings;
         log.Info($"Loaded {path}: {loaded.Config.NumHiddenLayers} layers, hidden size {loaded.Config.HiddenSize}, vocabulary {loaded.Config.VocabSize}, " +
-            $"weights: {ResidentWeights.Describe(loaded)}");
+            $"weights: {(shared is null ? ResidentWeights.Describe(loaded) : SharedDescription(settings.SharedWeights!, shared))}");
         var config = new SchedulerConfig(settings.MaxNumBatchedTokens, settings.MaxNumSeqs, maxModelLen, settings.MaxQueue);
-        using var engine = LlmEngine.Create(loaded, config, Memory(settings, loaded), log.Info, settings.EnablePrefixCaching, slot.Metrics.Requests);
+        var memory = Memory(settings, loaded) with { WeightsShared = shared is not null };
+        using var engine = LlmEngine.Create(loaded, config, memory, log.Info, settings.EnablePrefixCaching, slot.Metrics.Requests);
         slot.Fill(new ServedModel(loaded, engine, names, maxModelLen));
         log.Info($"Serving {string.Join(", ", names)} with max model len {maxModelLen}, prefix caching {(settings.EnablePrefixCaching ? "on" : "off")}" +
             (settings.Server.ReasoningParser is { } parser ? $", reasoning parser {parser}" : "") +
@@ -73,6 +77,10 @@ internal static class ServeCommand
         await server.WaitForShutdownAsync();
         log.Info("Shut down: in-flight requests drained");
     }
+
+    /// <summary>E.g. "shared from fleet-logs/shared-weights.json (13.4 MiB, held by the fleet)".</summary>
+    private static string SharedDescription(string manifestPath, SharedWeightsManifest manifest) => string.Create(
+        CultureInfo.InvariantCulture, $"shared from {manifestPath} ({manifest.TotalBytes / (double)(1L << 20):F1} MiB, held by the fleet, pid {manifest.HolderPid})");
 
     /// <summary>On a card, --gpu-memory-utilization is a share of the card's memory, not the host's.</summary>
     private static EngineMemoryOptions Memory(ServeSettings settings, LoadedModel loaded) =>

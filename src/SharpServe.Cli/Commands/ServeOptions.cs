@@ -18,7 +18,7 @@ internal sealed class ServeOptions
     public Option<int> Port { get; } = new("--port") { Description = "Port to listen on", DefaultValueFactory = _ => 8000 };
     public Option<string[]> ServedModelNames { get; } = new("--served-model-name") { Description = "Names clients may use for the model (default: the --model value)", AllowMultipleArgumentsPerToken = true };
     public Option<int?> MaxModelLen { get; } = new("--max-model-len") { Description = "Longest sequence, prompt plus output (default: the model's max positions)" };
-    public Option<double> MemoryUtilization { get; } = new("--gpu-memory-utilization", "--memory-utilization") { Description = "Share of the machine's memory this instance may use, in (0, 1]", DefaultValueFactory = _ => 0.9 };
+    public Option<double> MemoryUtilization { get; } = new("--gpu-memory-utilization", "--memory-utilization") { Description = "This instance's total (weights + activations + KV cache) as a share of the device's memory (the card's on CUDA, else the machine's), in (0, 1]; counted from this process's own allocations, so shared weights count 0", DefaultValueFactory = _ => 0.9 };
     public Option<string?> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "Explicit KV-cache size, e.g. 2GiB (replaces --gpu-memory-utilization)" };
     public Option<string> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues} (auto = float32 on CPU)", DefaultValueFactory = _ => "auto" };
     public Option<int> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Sequences computed together in one step", DefaultValueFactory = _ => 256 };
@@ -38,12 +38,13 @@ internal sealed class ServeOptions
     public Option<double> DrainTimeout { get; } = new("--drain-timeout") { Description = "Seconds in-flight requests may run after SIGTERM or Ctrl+C before they are cut", DefaultValueFactory = _ => 30 };
     public Option<double> EngineStallTimeout { get; } = new("--engine-stall-timeout") { Description = "Seconds without an engine step, with requests pending, after which /health answers 503", DefaultValueFactory = _ => 30 };
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the log to this file" };
+    public Option<string?> SharedWeights { get; } = new("--shared-weights") { Description = "Map the weights another process holds on the CUDA card (the manifest `fleet --device cuda` writes) instead of uploading a copy; needs --device cuda (or auto on a card)" };
 
     public IEnumerable<Option> All =>
     [
         Model, Host, Port, ServedModelNames, MaxModelLen, MemoryUtilization, KvCacheMemory, KvCacheDType, MaxNumSeqs,
         MaxNumBatchedTokens, MaxQueue, EnablePrefixCaching, NoEnablePrefixCaching, ApiKey, TensorParallelSize, Threads,
-        Device, DType, Quantization, TokenEmbeddingType, OutputTensorType, ReasoningParser, DrainTimeout, EngineStallTimeout, LogFile,
+        Device, DType, Quantization, TokenEmbeddingType, OutputTensorType, ReasoningParser, DrainTimeout, EngineStallTimeout, LogFile, SharedWeights,
     ];
 
     public ServeSettings Read(ParseResult parse)
@@ -69,6 +70,12 @@ internal sealed class ServeOptions
         if (!ComputeDevice.Names.Contains(device))
         {
             throw new ArgumentException($"--device {device}: expected one of {string.Join(", ", ComputeDevice.Names)}");
+        }
+
+        string? sharedWeights = parse.GetValue(SharedWeights);
+        if (sharedWeights is not null && device == "cpu")
+        {
+            throw new ArgumentException("--shared-weights maps weights held on a CUDA card, which --device cpu does not use (on the CPU, instances of one model already share its mapped file): use --device cuda or leave --shared-weights out");
         }
 
         string dtype = parse.GetValue(DType)!;
@@ -111,7 +118,8 @@ internal sealed class ServeOptions
                 DrainTimeout = Seconds(DrainTimeout, parse),
                 EngineStallTimeout = Seconds(EngineStallTimeout, parse),
             },
-            parse.GetValue(LogFile));
+            parse.GetValue(LogFile),
+            sharedWeights);
     }
 
     private static TimeSpan Seconds(Option<double> option, ParseResult parse)

@@ -5,6 +5,7 @@ using SharpServe.Server.Hosting;
 namespace SharpServe.Cli.Commands;
 
 /// <summary>What <c>sharpserve serve</c> was asked for, checked.</summary>
+/// <param name="SharedWeights">The manifest of weights another process holds on the card (--shared-weights); null to upload our own.</param>
 internal sealed record ServeSettings(
     string? Model,
     IReadOnlyList<string> ServedModelNames,
@@ -20,4 +21,5 @@ internal sealed record ServeSettings(
     string? Quantization,
     ModelLoadOptions LoadOptions,
     ServerOptions Server,
-    string? LogFile);
+    string? LogFile,
+    string? SharedWeights);

@@ -9,7 +9,7 @@ namespace SharpServe.Engine.Loading;
 /// derived cache file can tell whether it still matches its source. A changed or replaced file changes the identity;
 /// reading the contents to hash them would cost as much as quantizing again.
 /// </summary>
-internal static class WeightSourceIdentity
+public static class WeightSourceIdentity
 {
     public static string Describe(string checkpointPath, string formatVersion)
     {

@@ -8,4 +8,5 @@ namespace SharpServe.Engine.Memory;
 /// <param name="BudgetBytes">Fraction × device total: each instance's budget.</param>
 /// <param name="WeightsPerInstance">Each instance's budget holds its own copy of the weights (vLLM's accounting, and the engine's).</param>
 /// <param name="WeightsShared">The weights are resident once and the rest of the ceiling is split evenly.</param>
-public sealed record FleetPlanRow(int Instances, double Fraction, long BudgetBytes, InstanceCapacity? WeightsPerInstance, InstanceCapacity? WeightsShared);
+/// <param name="SharedFraction">Each instance's fraction of the device when the weights are shared: its activations and KV only.</param>
+public sealed record FleetPlanRow(int Instances, double Fraction, long BudgetBytes, InstanceCapacity? WeightsPerInstance, InstanceCapacity? WeightsShared, double SharedFraction);

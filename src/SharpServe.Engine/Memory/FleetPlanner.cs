@@ -25,7 +25,7 @@ public static class FleetPlanner
         for (int k = 1; k <= maxInstances + 1; k++)
         {
             double fraction = FractionEach(ceiling, k);
-            InstanceCapacity? shared = Capacity(SharedInputs(model, deviceTotalBytes, ceiling, k), concurrency);
+            InstanceCapacity? shared = SharedInputs(model, deviceTotalBytes, ceiling, k) is { } inputs ? Capacity(inputs, concurrency) : null;
 
             // Sharing only ever adds room, so once the shared accounting does not fit, nothing larger does.
             if (shared is null)
@@ -40,7 +40,8 @@ public static class FleetPlanner
             }
 
             var own = Capacity(model.BudgetInputs(deviceTotalBytes, fraction), concurrency);
-            rows.Add(new FleetPlanRow(k, fraction, (long)Math.Floor(fraction * deviceTotalBytes), own, shared));
+            double sharedFraction = SharedFractionEach(ceiling, deviceTotalBytes, model.WeightBytes, k);
+            rows.Add(new FleetPlanRow(k, fraction, (long)Math.Floor(fraction * deviceTotalBytes), own, shared, sharedFraction));
         }
 
         if (rows is not [{ WeightsPerInstance: not null }, ..])
@@ -57,6 +58,21 @@ public static class FleetPlanner
     /// </summary>
     public static double FractionEach(double ceiling, int instances) =>
         (double)decimal.Round((decimal)ceiling / instances, 4, MidpointRounding.ToZero);
+
+    /// <summary>
+    /// Each instance's --gpu-memory-utilization when one copy of <paramref name="weightBytes"/> is held outside the instances
+    /// (and counted 0 in their budgets): (ceiling × device − weights) / k, rounded down to 4 decimals like
+    /// <see cref="FractionEach"/>, so the k fractions plus the weights never sum above the ceiling. 0 when the weights alone
+    /// fill the ceiling.
+    /// </summary>
+    public static double SharedFractionEach(double ceiling, long deviceTotalBytes, long weightBytes, int instances)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(deviceTotalBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(weightBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(instances);
+        decimal pool = Math.Floor((decimal)ceiling * deviceTotalBytes) - weightBytes;
+        return pool <= 0 ? 0 : (double)decimal.Round(pool / deviceTotalBytes / instances, 4, MidpointRounding.ToZero);
+    }
 
     /// <summary>The plan's capacity, or null when it cannot hold <paramref name="concurrency"/> max-length sequences.</summary>
     private static InstanceCapacity? Capacity(MemoryBudgetInputs inputs, int concurrency)
@@ -76,11 +92,15 @@ public static class FleetPlanner
         return sequences >= concurrency ? new InstanceCapacity(plan.KvTokens, plan.KvCacheBytes, sequences) : null;
     }
 
-    /// <summary>One copy of the weights off the top of the ceiling; each instance gets 1/k of the rest for activations and KV.</summary>
-    private static MemoryBudgetInputs SharedInputs(ModelFootprint model, long deviceTotalBytes, double ceiling, int instances)
+    /// <summary>
+    /// One copy of the weights off the top of the ceiling; each instance gets 1/k of the rest for activations and KV, as
+    /// the fraction of the device it is started with (what <c>fleet --device cuda</c> passes), its weights counted 0. Null
+    /// when the weights alone fill the ceiling.
+    /// </summary>
+    private static MemoryBudgetInputs? SharedInputs(ModelFootprint model, long deviceTotalBytes, double ceiling, int instances)
     {
-        long pool = Math.Max(1, (long)Math.Floor(ceiling * deviceTotalBytes) - model.WeightBytes);
-        return model.BudgetInputs(pool, 1.0 / instances) with { WeightBytes = 0 };
+        double fraction = SharedFractionEach(ceiling, deviceTotalBytes, model.WeightBytes, instances);
+        return fraction > 0 ? model.BudgetInputs(deviceTotalBytes, fraction) with { WeightBytes = 0 } : null;
     }
 
     private static string NothingFits(ModelFootprint model, long deviceTotalBytes, double ceiling, int concurrency)

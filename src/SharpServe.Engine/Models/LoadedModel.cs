@@ -7,9 +7,10 @@ namespace SharpServe.Engine.Models;
 /// <summary>A checkpoint opened for inference: weights bound in place, a backend, and the tokenizer if the model has one.</summary>
 public sealed class LoadedModel : IDisposable
 {
-    private LoadedModel(ModelCheckpoint checkpoint, Qwen2Model model, IComputeBackend backend, Qwen2Tokenizer? tokenizer, long residentWeightBytes)
+    private LoadedModel(ModelCheckpoint checkpoint, Qwen2Weights weights, Qwen2Model model, IComputeBackend backend, Qwen2Tokenizer? tokenizer)
     {
-        ResidentWeightBytes = residentWeightBytes;
+        ResidentWeightBytes = weights.ResidentBytes();
+        Weights = weights;
         Checkpoint = checkpoint;
         Model = model;
         Backend = backend;
@@ -21,6 +22,9 @@ public sealed class LoadedModel : IDisposable
     public IComputeBackend Backend { get; }
     public Qwen2Tokenizer? Tokenizer { get; }
     public Qwen2Config Config => Model.Config;
+
+    /// <summary>The bound weights, the very objects the model passes to the backend (a GPU backend keys its device copies by them).</summary>
+    public Qwen2Weights Weights { get; }
 
     /// <summary>Bytes of the weights the kernels read (see <see cref="Qwen2Weights.ResidentBytes"/>): what the startup log and /metrics report.</summary>
     public long ResidentWeightBytes { get; }
@@ -55,7 +59,7 @@ public sealed class LoadedModel : IDisposable
         {
             var weights = Qwen2WeightBinder.Bind(checkpoint);
             var tokenizer = checkpoint.Tokenizer is { } spec ? new Qwen2Tokenizer(spec) : null;
-            return new LoadedModel(checkpoint, new Qwen2Model(checkpoint.Config, weights, backend), backend, tokenizer, weights.ResidentBytes());
+            return new LoadedModel(checkpoint, weights, new Qwen2Model(checkpoint.Config, weights, backend), backend, tokenizer);
         }
         catch
         {

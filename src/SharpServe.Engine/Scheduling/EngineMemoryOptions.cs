@@ -17,4 +17,10 @@ public sealed record EngineMemoryOptions
 
     /// <summary>The device total; null detects the host's RAM and cgroup limit.</summary>
     public long? DeviceTotalBytes { get; init; }
+
+    /// <summary>
+    /// The weights are another process's allocation that this instance only maps (a fleet's shared copy on the card), so this
+    /// instance's budget holds its activations and KV cache only: the weights count 0 in it.
+    /// </summary>
+    public bool WeightsShared { get; init; }
 }

@@ -23,11 +23,11 @@ public sealed partial class LlmEngine
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(memory);
         long deviceTotal = memory.DeviceTotalBytes ?? DetectHost(log);
-        var footprint = ModelFootprint.Of(
-            model.Config, ModelMemory.WeightBytes(model.Checkpoint), config.MaxModelLen, config.MaxNumBatchedTokens, memory.KvCacheDType);
+        long weightBytes = memory.WeightsShared ? 0 : ModelMemory.WeightBytes(model.Checkpoint);
+        var footprint = ModelFootprint.Of(model.Config, weightBytes, config.MaxModelLen, config.MaxNumBatchedTokens, memory.KvCacheDType);
         MemoryPlan plan = MemoryBudget.Plan(
             footprint.BudgetInputs(deviceTotal, memory.MemoryUtilization) with { KvCacheMemoryBytes = memory.KvCacheMemoryBytes });
-        log?.Invoke(plan.LogMessage);
+        log?.Invoke(plan.LogMessage + (memory.WeightsShared ? " (the weights are shared: their holder's memory, not this budget's)" : ""));
         return new LlmEngine(model, config, plan.KvBlocks, memory.KvCacheDType, enablePrefixCaching, metrics ?? NullEngineMetricsSink.Instance, time);
     }
 

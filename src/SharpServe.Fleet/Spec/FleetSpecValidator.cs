@@ -10,7 +10,12 @@ namespace SharpServe.Fleet.Spec;
 /// collecting every error rather than stopping at the first, so one run shows all that needs fixing.
 /// </summary>
 /// <param name="footprintOf">The model's sizes under an instance's engine options (from the model file, or fixed numbers in tests).</param>
-public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngine, ModelFootprint> footprintOf)
+/// <param name="weightsShared">
+/// One copy of the weights is held outside the instances (a CUDA fleet's parent): it is taken off the ceiling once, each
+/// instance's fraction covers its activations and KV only (the default fractions split the rest, as <c>fleet plan</c>'s
+/// shared table), and every instance must load the model the same way since they all map the one copy.
+/// </param>
+public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngine, ModelFootprint> footprintOf, bool weightsShared = false)
 {
     private const int DefaultMaxNumBatchedTokens = 2048;
     private const int DefaultMaxNumSeqs = 256;
@@ -40,8 +45,9 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
         }
 
         int gatewayPort = CheckGateway(spec.Gateway, errors);
-        List<(InstanceSpec Spec, double Fraction, int Port)> instances = Expand(spec, gatewayPort, errors);
-        CheckFractions(instances.Select(i => i.Fraction).ToList(), spec.MemoryCeiling, errors);
+        long sharedWeightBytes = SharedWeightBytes(spec);
+        List<(InstanceSpec Spec, double Fraction, int Port)> instances = Expand(spec, gatewayPort, sharedWeightBytes, errors);
+        CheckFractions(instances.Select(i => i.Fraction).ToList(), spec.MemoryCeiling, sharedWeightBytes, errors);
         CheckPorts(instances.Select(i => i.Port).ToList(), gatewayPort, errors);
 
         var resolved = new List<ResolvedInstance>();
@@ -49,6 +55,11 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
         {
             var (instance, fraction, port) = instances[i];
             ResolvedEngine? engine = Merge(spec.Engine, instance.Engine, Invariant($"instances[{i}]"), errors);
+            if (weightsShared && engine is not null && instance.Engine is { } own && LoadsDifferently(own))
+            {
+                errors.Add(Invariant($"instances[{i}]: engine.quantization, token_embedding_type and output_tensor_type must be the fleet's when the weights are shared: every instance maps the one copy (or run with --no-share-weights)"));
+            }
+
             // Without a model or usable options there is nothing to size; those errors are already listed.
             MemoryPlan? plan = engine is null || string.IsNullOrWhiteSpace(spec.Model) || fraction is not (> 0 and <= 1) ? null : PlanMemory(engine, fraction, i, port, errors);
             resolved.Add(new ResolvedInstance(i, port, fraction, instance.ServedModelNames ?? [spec.Model ?? ""], engine ?? Defaults, plan));
@@ -59,8 +70,25 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
 
     private static ResolvedEngine Defaults => new(null, DefaultMaxNumBatchedTokens, DefaultMaxNumSeqs, KvCacheDType.Float32, DefaultMaxQueue);
 
-    /// <summary>A count becomes that many equal fractions; ports default to the ones after the gateway's.</summary>
-    private static List<(InstanceSpec, double, int)> Expand(FleetSpec spec, int gatewayPort, List<string> errors)
+    private static bool LoadsDifferently(EngineSpec own) => own.Quantization is not null || own.TokenEmbeddingType is not null || own.OutputTensorType is not null;
+
+    /// <summary>The bytes of the one shared copy of the weights, as the fleet's engine options load them; 0 when not shared (or unknown: those errors are listed elsewhere).</summary>
+    private long SharedWeightBytes(FleetSpec spec)
+    {
+        if (!weightsShared || string.IsNullOrWhiteSpace(spec.Model))
+        {
+            return 0;
+        }
+
+        ResolvedEngine? engine = Merge(spec.Engine, null, "engine", []);
+        return engine is null ? 0 : footprintOf(engine).WeightBytes;
+    }
+
+    /// <summary>
+    /// A count becomes that many equal fractions (of what the shared weights leave, when they are shared); ports default to
+    /// the ones after the gateway's.
+    /// </summary>
+    private List<(InstanceSpec, double, int)> Expand(FleetSpec spec, int gatewayPort, long sharedWeightBytes, List<string> errors)
     {
         IReadOnlyList<InstanceSpec> list = spec.Instances switch
         {
@@ -74,11 +102,13 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
             return [];
         }
 
-        double share = spec.MemoryCeiling is > 0 and <= 1 ? FleetPlanner.FractionEach(spec.MemoryCeiling, list.Count) : 0;
+        double share = spec.MemoryCeiling is not (> 0 and <= 1) ? 0
+            : weightsShared ? FleetPlanner.SharedFractionEach(spec.MemoryCeiling, deviceTotalBytes, sharedWeightBytes, list.Count)
+            : FleetPlanner.FractionEach(spec.MemoryCeiling, list.Count);
         return list.Select((instance, i) => (instance, instance.MemoryFraction ?? share, instance.Port ?? gatewayPort + 1 + i)).ToList();
     }
 
-    private static void CheckFractions(List<double> fractions, double ceiling, List<string> errors)
+    private void CheckFractions(List<double> fractions, double ceiling, long sharedWeightBytes, List<string> errors)
     {
         for (int i = 0; i < fractions.Count; i++)
         {
@@ -91,9 +121,12 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
         // Summed in decimal: 0.3 + 0.3 + 0.3 in double exceeds 0.9 and would be a false error. A sum with an
         // out-of-range fraction in it says nothing new, so it is only checked when each one is usable.
         decimal sum = fractions.Sum(f => (decimal)f);
-        if (fractions.Count > 0 && fractions.All(f => f is > 0 and <= 1) && sum > (decimal)ceiling)
+        decimal weights = (decimal)sharedWeightBytes / deviceTotalBytes;
+        if (fractions.Count > 0 && fractions.All(f => f is > 0 and <= 1) && sum + weights > (decimal)ceiling)
         {
-            errors.Add(Invariant($"the memory fractions sum to {sum} ({string.Join(" + ", fractions)}), above the memory_ceiling {ceiling}"));
+            errors.Add(sharedWeightBytes > 0
+                ? Invariant($"the memory fractions sum to {sum} ({string.Join(" + ", fractions)}), and with the shared weights ({sharedWeightBytes} bytes, {weights:0.0000} of the device) to {sum + weights:0.0000}, above the memory_ceiling {ceiling}")
+                : Invariant($"the memory fractions sum to {sum} ({string.Join(" + ", fractions)}), above the memory_ceiling {ceiling}"));
         }
     }
 
@@ -226,11 +259,12 @@ public sealed class FleetSpecValidator(long deviceTotalBytes, Func<ResolvedEngin
     {
         try
         {
-            return MemoryBudget.Plan(footprintOf(engine).BudgetInputs(deviceTotalBytes, fraction));
+            var inputs = footprintOf(engine).BudgetInputs(deviceTotalBytes, fraction);
+            return MemoryBudget.Plan(weightsShared ? inputs with { WeightBytes = 0 } : inputs);
         }
         catch (MemoryBudgetException e)
         {
-            errors.Add(Invariant($"instances[{index}] (port {port}): memory_fraction {fraction} cannot hold the weights plus one max_model_len sequence: {e.Message}"));
+            errors.Add(Invariant($"instances[{index}] (port {port}): memory_fraction {fraction} cannot hold {(weightsShared ? "its activations" : "the weights")} plus one max_model_len sequence: {e.Message}"));
             return null;
         }
     }

@@ -19,7 +19,10 @@ public sealed class FleetCommandTests : IDisposable
         Assert.Contains("weights 0.04 GiB (39192832 bytes), activations 0.04 GiB (39075840 bytes) for 64 batched tokens, KV 512 bytes per token (Float32)", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("        1            0.9       1.80 GiB (1932735283 bytes)       1.73 GiB (1854464000 bytes)         3622000              14148       14148", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("Weights counted per instance (vLLM's accounting", result.Stdout, StringComparison.Ordinal);
-        Assert.Contains("Weights shared (instances map one file", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("These are the fractions `fleet --device cuda` starts its instances with", result.Stdout, StringComparison.Ordinal);
+
+        // Shared: (1,932,735,283 − 39,192,832) / 2 GiB = 0.88175… → 0.8817; its budget less the activations is 226,362 blocks.
+        Assert.Contains("        1         0.8817       1.76 GiB (1893436332 bytes)       1.73 GiB (1854357504 bytes)         3621792              14147       14147", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("(more than 4 instances would fit; raise --max-instances to see them)", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("Advice: for throughput and latency run 1 instance", result.Stdout, StringComparison.Ordinal);
     }

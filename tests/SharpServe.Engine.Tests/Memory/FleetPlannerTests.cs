@@ -37,10 +37,12 @@ public sealed class FleetPlannerTests
         Assert.Equal(new InstanceCapacity(2_948 * 16, 2_948L * 917_504, 11), plan.Rows[1].WeightsPerInstance);
         Assert.All(plan.Rows.Skip(2), row => Assert.Null(row.WeightsPerInstance));
 
-        // Shared: one copy of the weights off 15,461,882,265 leaves 11,907,706,265 bytes, split k ways, less the activations:
-        // k = 2: 4,482,701,004 bytes = 4,885 blocks = 19 sequences; k = 6: 559 blocks = 2; k = 7: 250 blocks, none.
+        // Shared: one copy of the weights off 15,461,882,265 leaves 11,907,706,265 bytes = 0.69310… of the device, split k
+        // ways and rounded down to 4 decimals, less the activations: k = 2: 0.3465 → 5,952,824,672 − 1,471,152,128 =
+        // 4,481,672,544 bytes = 4,884 blocks = 19 sequences; k = 6: 0.1155 → 559 blocks = 2; k = 7: 0.099 → 250 blocks, none.
+        Assert.Equal([0.6931, 0.3465, 0.231, 0.1732, 0.1386, 0.1155], plan.Rows.Select(row => row.SharedFraction));
         Assert.Equal(plan.Rows[0].WeightsPerInstance, plan.Rows[0].WeightsShared);
-        Assert.Equal(new InstanceCapacity(4_885 * 16, 4_885L * 917_504, 19), plan.Rows[1].WeightsShared);
+        Assert.Equal(new InstanceCapacity(4_884 * 16, 4_884L * 917_504, 19), plan.Rows[1].WeightsShared);
         Assert.Equal([44, 19, 10, 6, 3, 2], plan.Rows.Select(row => row.WeightsShared!.Sequences));
         Assert.False(plan.MoreFit);
     }
@@ -88,6 +90,21 @@ public sealed class FleetPlannerTests
         Assert.Equal(expected, FleetPlanner.FractionEach(ceiling, instances));
         Assert.True((decimal)expected * instances <= (decimal)ceiling);
     }
+
+    [Theory]
+    [InlineData(0.9, 2, 0.3465)]     // the R1 table's k = 2
+    [InlineData(0.9, 7, 0.099)]
+    public void SharedFractionEach_TakesTheWeightsOffTheCeilingOnceAndRoundsDown(double ceiling, int instances, double expected)
+    {
+        double fraction = FleetPlanner.SharedFractionEach(ceiling, 16 * GiB, R1WeightBytes, instances);
+
+        Assert.Equal(expected, fraction);
+        Assert.True(((decimal)fraction * instances * 16 * GiB) + R1WeightBytes <= (decimal)ceiling * 16 * GiB);
+    }
+
+    [Fact]
+    public void SharedFractionEach_WeightsThatFillTheCeiling_LeaveNothing() =>
+        Assert.Equal(0, FleetPlanner.SharedFractionEach(0.2, 16 * GiB, R1WeightBytes, 1)); // 3.31 GiB of weights, a 3.2 GiB ceiling
 
     [Theory]
     [InlineData(0.0)]

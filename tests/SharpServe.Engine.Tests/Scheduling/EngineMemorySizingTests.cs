@@ -33,6 +33,22 @@ public sealed class EngineMemorySizingTests(TinyModelFixture fixture) : IClassFi
     }
 
     [Fact]
+    public void Create_WithSharedWeights_CountsTheWeightsZeroInThisInstancesBudget()
+    {
+        // Half of this total is the activations plus 37.5 blocks: room for the KV cache only when the weights are not in it.
+        long activations = ModelMemory.ActivationBytes(fixture.Model.Config, Config.MaxNumBatchedTokens);
+        long total = 2 * (activations + (37 * BlockBytes) + (BlockBytes / 2));
+        var shared = new EngineMemoryOptions { MemoryUtilization = 0.5, DeviceTotalBytes = total, WeightsShared = true };
+        var log = new List<string>();
+
+        using var engine = LlmEngine.Create(fixture.Model, Config, shared, log.Add);
+
+        Assert.Equal(37, engine.KvBlockCount);
+        Assert.Contains(log, line => line.Contains("weights 0.00 GiB", StringComparison.Ordinal) && line.Contains("the weights are shared", StringComparison.Ordinal));
+        Assert.Throws<MemoryBudgetException>(() => LlmEngine.Create(fixture.Model, Config, shared with { WeightsShared = false }));
+    }
+
+    [Fact]
     public async Task Create_OnAHugeDevice_CapsThePoolAtWhatTheCacheCanAddress()
     {
         // The tiny model's K/V is 128 bytes a token per layer: a 1 TiB budget would be billions of tokens.

@@ -30,6 +30,44 @@ public sealed class FleetSpecValidatorTests
     }
 
     [Fact]
+    public void SharedWeights_DefaultFractionsSplitWhatTheOneCopyLeavesAndCountNoWeights()
+    {
+        var shared = new FleetSpecValidator(Device, engine => ModelFootprint.Of(
+            ModelPresets.R1Distill1_5B, 3_554_176_000, engine.MaxModelLen ?? 4096, engine.MaxNumBatchedTokens, engine.KvCacheDType), weightsShared: true);
+
+        var result = shared.Validate(FleetSpecReader.Parse("""{ "model": "r1", "instances": 2 }"""));
+
+        // fleet plan's shared table for 2 instances (FleetPlannerTests): 0.3465 each, 4,884 blocks, the weights counted 0.
+        Assert.Empty(result.Errors);
+        Assert.Equal([0.3465, 0.3465], result.Instances.Select(i => i.MemoryFraction));
+        Assert.All(result.Instances, i => Assert.Equal((4_884, 0), (i.Plan!.KvBlocks, i.Plan.WeightBytes)));
+    }
+
+    [Fact]
+    public void SharedWeights_FractionsThatLeaveNoRoomForTheOneCopy_AreAnError()
+    {
+        var shared = new FleetSpecValidator(Device, engine => ModelFootprint.Of(
+            ModelPresets.R1Distill1_5B, 3_554_176_000, 4096, engine.MaxNumBatchedTokens, engine.KvCacheDType), weightsShared: true);
+
+        var result = shared.Validate(FleetSpecReader.Parse("""{ "model": "r1", "instances": [ { "memory_fraction": 0.4 }, { "memory_fraction": 0.4 } ] }"""));
+
+        // 0.8 + 3,554,176,000 / 17,179,869,184 = 0.8 + 0.2069 > 0.9; without sharing the same spec is fine.
+        Assert.Equal("the memory fractions sum to 0.8 (0.4 + 0.4), and with the shared weights (3554176000 bytes, 0.2069 of the device) to 1.0069, above the memory_ceiling 0.9", Assert.Single(result.Errors));
+        Assert.Empty(Validator.Validate(FleetSpecReader.Parse("""{ "model": "r1", "instances": [ { "memory_fraction": 0.4 }, { "memory_fraction": 0.4 } ] }""")).Errors);
+    }
+
+    [Fact]
+    public void SharedWeights_AnInstanceLoadingTheModelItsOwnWay_IsAnError()
+    {
+        var shared = new FleetSpecValidator(Device, engine => ModelFootprint.Of(
+            ModelPresets.R1Distill1_5B, 3_554_176_000, 4096, engine.MaxNumBatchedTokens, engine.KvCacheDType), weightsShared: true);
+
+        var result = shared.Validate(FleetSpecReader.Parse("""{ "model": "r1", "instances": [ { "memory_fraction": 0.3 }, { "memory_fraction": 0.3, "engine": { "quantization": "int8" } } ] }"""));
+
+        Assert.Equal("instances[1]: engine.quantization, token_embedding_type and output_tensor_type must be the fleet's when the weights are shared: every instance maps the one copy (or run with --no-share-weights)", Assert.Single(result.Errors));
+    }
+
+    [Fact]
     public void List_TakesPerInstanceFractionsPortsNamesAndEngineOverrides()
     {
         var result = Check("""
