@@ -31,7 +31,8 @@ public static class ComputeDevice
         string? unusable = WhyNotCuda(checkpoint, out var card);
         if (unusable is null)
         {
-            return new OpenedDevice(CudaBackend.Open(card!.Index), $"cuda:{card.Index} {card.Name}, {card.TotalBytes / (1L << 20)} MiB, {card.Architecture}");
+            var backend = CudaBackend.Open(card!.Index);
+            return new OpenedDevice(backend, $"cuda:{card.Index} {card.Name}, {card.TotalBytes / (1L << 20)} MiB, {card.Architecture}, GEMM: {backend.GemmDescription}");
         }
 
         return device == "cuda"

@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using SharpServe.Engine.Cuda.Kernels;
+using SharpServe.Engine.Cuda.Native;
 using SharpServe.Engine.Kernels;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
@@ -13,8 +14,10 @@ namespace SharpServe.Engine.Cuda;
 /// The compute seam on an ILGPU accelerator — a CUDA card, or in tests ILGPU's CPU accelerator in its NVIDIA shape. Every
 /// operation is a kernel launch on one stream; activations and KV layers are device buffers; weights are uploaded on first
 /// use. Per step the host sends the token ids and the flattened attention metadata, and receives the logits rows.
-/// Matmuls: f32/f16/bf16 weights take the GEMV kernel up to <see cref="GemvMaxTokens"/> tokens and the tiled GEMM above
-/// (cuBLAS is next); Q8_0 (int8) weights the Q8 GEMV against quantized activations; other formats are refused by name.
+/// Matmuls: f32/f16/bf16 weights take the GEMV kernel up to <see cref="GemvMaxTokens"/> tokens and a GEMM above: cuBLAS on
+/// a CUDA card where it loads (16-bit weights against activations rounded to their type, f32 accumulation), the tiled
+/// ILGPU kernel otherwise (<see cref="GemmDescription"/> says which); Q8_0 (int8) weights the Q8 GEMV against quantized
+/// activations; other formats are refused by name.
 /// </summary>
 public sealed class CudaBackend : IComputeBackend
 {
@@ -34,6 +37,8 @@ public sealed class CudaBackend : IComputeBackend
     private readonly GrowingBuffer<sbyte> _quants;
     private readonly GrowingBuffer<float> _quantScales;
     private readonly GrowingBuffer<float> _logits;
+    private readonly GrowingBuffer<ushort> _narrowed;
+    private readonly CublasGemm? _cublas;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _noBias;
     private readonly Context? _context;
     private AttentionMetadata? _step;
@@ -60,13 +65,20 @@ public sealed class CudaBackend : IComputeBackend
         _quants = new(accelerator);
         _quantScales = new(accelerator);
         _logits = new(accelerator);
+        _narrowed = new(accelerator);
         _noBias = accelerator.Allocate1D<float>(1);
+        string why = "not a CUDA card";
+        _cublas = accelerator is CudaAccelerator cuda ? CublasGemm.TryCreate(cuda, (CudaStream)_stream, out why) : null;
+        GemmDescription = _cublas is null ? $"ILGPU tiles ({why})" : $"cuBLAS ({_cublas.Library})";
     }
 
     /// <summary>The weight types the kernels run (as matrices and as embedding tables).</summary>
     public static IReadOnlyList<TensorDType> SupportedWeightTypes { get; } = [TensorDType.F32, TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0];
 
     public int Threads => 1;
+
+    /// <summary>Which GEMM prefill matmuls take, and why not cuBLAS when they do not (for the startup log).</summary>
+    public string GemmDescription { get; }
 
     /// <summary>A backend on CUDA card <paramref name="index"/>, owning its ILGPU context and accelerator.</summary>
     public static CudaBackend Open(int index)
@@ -122,6 +134,15 @@ public sealed class CudaBackend : IComputeBackend
                 break;
             case TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 when tokens <= GemvMaxTokens:
                 _kernels.Gemv(_stream, weight.Type, data, input, biasView, output, rows, columns, tokens);
+                break;
+            case TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 when _cublas is not null:
+                var product = output.SubView(0, (long)tokens * rows);
+                _cublas.Multiply(weight.Type, data, GemmInput(weight.Type, input.SubView(0, (long)tokens * columns)), product, rows, columns, tokens);
+                if (bias.Length > 0)
+                {
+                    _kernels.AddBias(_stream, product, biasView);
+                }
+
                 break;
             case TensorDType.F32 or TensorDType.F16 or TensorDType.BF16:
                 _kernels.Gemm(_stream, weight.Type, data, input, biasView, output, rows, columns, tokens);
@@ -191,8 +212,9 @@ public sealed class CudaBackend : IComputeBackend
 
     public void Dispose()
     {
+        _cublas?.Dispose();
         _weights.Dispose();
-        foreach (var buffer in new IDisposable[] { _ids, _positions, _slots, _tokenTables, _blockTables, _quants, _quantScales, _logits, _noBias })
+        foreach (var buffer in new IDisposable[] { _ids, _positions, _slots, _tokenTables, _blockTables, _quants, _quantScales, _logits, _narrowed, _noBias })
         {
             buffer.Dispose();
         }
@@ -211,6 +233,19 @@ public sealed class CudaBackend : IComputeBackend
         ViewActivations view => view.View.SubView(activations.Offset, activations.Length),
         _ => throw new ArgumentException($"the CUDA backend computes on device buffers, not on a {activations.Buffer.GetType().Name}"),
     };
+
+    /// <summary>x: [tokens, columns] as cuBLAS's B: f32 as it is, rounded into scratch for 16-bit weights.</summary>
+    private ArrayView<byte> GemmInput(TensorDType type, ArrayView<float> x)
+    {
+        if (type == TensorDType.F32)
+        {
+            return x.Cast<byte>();
+        }
+
+        var narrowed = _narrowed.View(x.IntLength);
+        _kernels.Narrow(_stream, type, x, narrowed);
+        return narrowed.Cast<byte>();
+    }
 
     private static DeviceKvLayer Device(KvLayer layer) => layer as DeviceKvLayer
         ?? throw new ArgumentException($"the CUDA backend reads KV layers in device memory, not a {layer.GetType().Name}");

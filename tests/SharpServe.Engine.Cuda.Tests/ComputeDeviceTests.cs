@@ -35,6 +35,7 @@ public sealed class ComputeDeviceTests
         {
             Assert.IsType<CudaBackend>(backend);
             Assert.StartsWith("cuda:0 ", device.Description, StringComparison.Ordinal);
+            Assert.Contains($"GEMM: {((CudaBackend)backend).GemmDescription}", device.Description);
             return;
         }
 
