@@ -24,12 +24,18 @@ internal sealed class FleetOptions
     public Option<string?> OutputTensorType { get; } = CommonOptions.OutputTensorType();
     public Option<string?> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = $"KV-cache element type: {KvCacheDTypeExtensions.FlagValues}" };
     public Option<string> LogDir { get; } = LogDirOption();
+    public Option<bool> Mps { get; } = MpsOption();
     public Option<string[]> ServedModelNames { get; } = new("--served-model-name") { Description = "Names clients may use for the model (default: the --model value)", AllowMultipleArgumentsPerToken = true };
 
     public IEnumerable<Option> All =>
     [
-        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, LogDir, ServedModelNames,
+        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, LogDir, ServedModelNames, Mps,
     ];
+
+    public static Option<bool> MpsOption() => new("--mps")
+    {
+        Description = "Start NVIDIA's MPS control daemon (nvidia-cuda-mps-control -d, pipes and logs under --log-dir) before the instances, so their kernels share the GPU concurrently instead of time-slicing; quit it on shutdown",
+    };
 
     public static Option<string> LogDirOption() => new("--log-dir") { Description = "Folder of the instances' logs (instance_PORT.log)", DefaultValueFactory = _ => "fleet-logs" };
 

@@ -14,7 +14,8 @@ namespace SharpServe.Cli.Commands;
 internal static class FleetRun
 {
     /// <param name="specPath">The spec file, for model paths relative to it; null for flags.</param>
-    public static int Run(FleetSpec spec, string? specPath)
+    /// <param name="mps">Start NVIDIA's MPS control daemon first (<c>--mps</c>) and run the instances as its clients.</param>
+    public static int Run(FleetSpec spec, string? specPath, bool mps)
     {
         // Instances share this machine's memory, so it is the device their fractions are of.
         long device = DeviceMemory.DetectHost().TotalBytes;
@@ -24,13 +25,35 @@ internal static class FleetRun
             return 1;
         }
 
+        if (!mps)
+        {
+            return Supervise(spec, specPath, validation, new Dictionary<string, string>());
+        }
+
+        // Before anything else starts (a model download included): a missing binary or a daemon that will not start is the error.
+        MpsDaemon daemon = MpsDaemon.Start(spec.LogDir, Environment.GetEnvironmentVariable("PATH"));
+        Log($"MPS on: {MpsDaemon.ControlBinary} -d started, pipes in {daemon.PipeDirectory}, its logs in {daemon.LogDirectory}; instances run as its clients ({MpsDaemon.PipeVariable}, {MpsDaemon.LogVariable})");
+        try
+        {
+            return Supervise(spec, specPath, validation, daemon.Environment);
+        }
+        finally
+        {
+            // After the instances: the daemon's quit waits for its clients to go.
+            Log(daemon.Stop());
+        }
+    }
+
+    /// <summary>The gateway and the instances, until SIGTERM or Ctrl-C; <paramref name="environment"/> goes to every instance.</summary>
+    private static int Supervise(FleetSpec spec, string? specPath, FleetValidation validation, IReadOnlyDictionary<string, string> environment)
+    {
         string modelPath = CommonOptions.ResolveModel(FleetSpecCheck.ModelPath(spec.Model!, specPath));
         using var stopRequested = new ManualResetEventSlim();
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
         var supervisor = new FleetSupervisor(
-            validation.Instances, new FleetServeLauncher(modelPath), spec.LogDir, SupervisorOptions.Default, TimeProvider.System, Log);
+            validation.Instances, new FleetServeLauncher(modelPath, environment), spec.LogDir, SupervisorOptions.Default, TimeProvider.System, Log);
         try
         {
             // The gateway binds first, so a port in use fails before any instance starts; its probes keep each

@@ -13,7 +13,8 @@ namespace SharpServe.Cli.Commands;
 /// gateway is reachable from outside) with the instance's port, memory fraction, names and engine options.
 /// </summary>
 /// <param name="modelPath">The resolved local model path: a repo id is downloaded once by the supervisor, not by every child.</param>
-internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
+/// <param name="environment">Variables every instance gets besides the supervisor's own (MPS's pipe and log folders).</param>
+internal sealed class FleetServeLauncher(string modelPath, IReadOnlyDictionary<string, string> environment) : IInstanceLauncher
 {
     public ProcessStartInfo StartInfo(ResolvedInstance instance)
     {
@@ -69,6 +70,11 @@ internal sealed class FleetServeLauncher(string modelPath) : IInstanceLauncher
         }
 
         args.ForEach(start.ArgumentList.Add);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         return start;
     }
 

@@ -10,7 +10,8 @@ internal static class FleetUpCommand
     {
         var spec = new Argument<string>("SPEC") { Description = "Fleet spec file (JSON, or YAML when it ends in .yaml or .yml)" };
         var logDir = new Option<string?>("--log-dir") { Description = "Folder of the instances' logs, instead of the spec's log_dir" };
-        var command = new Command("up", "Start the instances of a fleet spec and keep them running until SIGTERM or Ctrl-C") { spec, logDir };
+        var mps = FleetOptions.MpsOption();
+        var command = new Command("up", "Start the instances of a fleet spec and keep them running until SIGTERM or Ctrl-C") { spec, logDir, mps };
         command.SetAction(parse => CommonOptions.Run(() =>
         {
             string specPath = parse.GetValue(spec)!;
@@ -20,7 +21,7 @@ internal static class FleetUpCommand
                 fleet = fleet with { LogDir = folder };
             }
 
-            return FleetRun.Run(fleet, specPath);
+            return FleetRun.Run(fleet, specPath, parse.GetValue(mps));
         }));
         return command;
     }
