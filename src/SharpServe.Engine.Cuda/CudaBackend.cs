@@ -102,6 +102,11 @@ public sealed class CudaBackend : IComputeBackend
     /// <summary>The card's memory: what --gpu-memory-utilization is a share of.</summary>
     public long TotalMemoryBytes => _accelerator.MemorySize;
 
+    /// <summary>The card's free memory now, as the driver reports it (cuMemGetInfo); only a CUDA card can say.</summary>
+    public long FreeMemoryBytes => _accelerator is CudaAccelerator cuda
+        ? cuda.GetFreeMemory()
+        : throw new NotSupportedException($"{_accelerator.Name} does not report free memory; a CUDA card does");
+
     public ActivationBuffer Allocate(int length) => new DeviceActivations(_accelerator, length);
 
     public KvLayer AllocateKvLayer(int slots, int kvDim, KvCacheDType dtype) => new DeviceKvLayer(_accelerator, slots, kvDim, dtype);
