@@ -1,3 +1,4 @@
+using System.Globalization;
 using SharpServe.Engine.Kernels;
 using SharpServe.Engine.Loading;
 
@@ -31,12 +32,25 @@ public static class ComputeDevice
         string? unusable = WhyNotCuda(checkpoint, out var card);
         if (unusable is null)
         {
-            return new OpenedDevice(CudaBackend.Open(card!.Index), $"cuda:{card.Index} {card.Name}, {card.TotalBytes / (1L << 20)} MiB, {card.Architecture}");
+            var backend = CudaBackend.Open(card!.Index);
+            return new OpenedDevice(backend, Describe(card, backend.FreeMemoryBytes, backend.GemmDescription));
         }
 
         return device == "cuda"
             ? throw new ArgumentException($"--device cuda: {unusable}")
             : Cpu(threads, $"cpu (auto: {unusable})");
+    }
+
+    /// <summary>
+    /// The startup log's device line for a card: its name, total memory and what was free when this process opened it
+    /// (other processes' allocations and this context's own are already gone; the weights are not yet), architecture and GEMM.
+    /// </summary>
+    public static string Describe(CudaCard card, long freeBytes, string gemm)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"cuda:{card.Index} {card.Name}, {card.TotalBytes >> 20} MiB total, {freeBytes >> 20} MiB free at open, {card.Architecture}, GEMM: {gemm}");
     }
 
     private static OpenedDevice Cpu(int threads, string description) => new(new CpuBackend(threads), $"{description}, {threads} threads");

@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using SharpServe.Engine.Cuda.Kernels;
+using SharpServe.Engine.Cuda.Native;
 using SharpServe.Engine.Cuda.Sharing;
 using SharpServe.Engine.Kernels;
 using SharpServe.Engine.KvCache;
@@ -15,8 +16,10 @@ namespace SharpServe.Engine.Cuda;
 /// The compute seam on an ILGPU accelerator — a CUDA card, or in tests ILGPU's CPU accelerator in its NVIDIA shape. Every
 /// operation is a kernel launch on one stream; activations and KV layers are device buffers; weights are uploaded on first
 /// use. Per step the host sends the token ids and the flattened attention metadata, and receives the logits rows.
-/// Matmuls: f32/f16/bf16 weights take the GEMV kernel up to <see cref="GemvMaxTokens"/> tokens and the tiled GEMM above
-/// (cuBLAS is next); Q8_0 (int8) weights the Q8 GEMV against quantized activations; other formats are refused by name.
+/// Matmuls: f32/f16/bf16 weights take the GEMV kernel up to <see cref="GemvMaxTokens"/> tokens and a GEMM above: cuBLAS on
+/// a CUDA card where it loads (16-bit weights against activations rounded to their type, f32 accumulation), the tiled
+/// ILGPU kernel otherwise (<see cref="GemmDescription"/> says which); Q8_0 (int8) weights the Q8 GEMV against quantized
+/// activations; other formats are refused by name.
 /// </summary>
 public sealed class CudaBackend : IComputeBackend
 {
@@ -38,6 +41,8 @@ public sealed class CudaBackend : IComputeBackend
     private readonly GrowingBuffer<sbyte> _quants;
     private readonly GrowingBuffer<float> _quantScales;
     private readonly GrowingBuffer<float> _logits;
+    private readonly GrowingBuffer<ushort> _narrowed;
+    private readonly CublasGemm? _cublas;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _noBias;
     private readonly Context? _context;
     private readonly HostSampler _hostSampler = new();
@@ -67,7 +72,11 @@ public sealed class CudaBackend : IComputeBackend
         _quants = new(accelerator);
         _quantScales = new(accelerator);
         _logits = new(accelerator);
+        _narrowed = new(accelerator);
         _noBias = accelerator.Allocate1D<float>(1);
+        string why = "not a CUDA card";
+        _cublas = accelerator is CudaAccelerator cuda ? CublasGemm.TryCreate(cuda, (CudaStream)_stream, out why) : null;
+        GemmDescription = _cublas is null ? $"ILGPU tiles ({why})" : $"cuBLAS ({_cublas.Library})";
     }
 
     /// <summary>The weight types the kernels run (as matrices and as embedding tables).</summary>
@@ -77,6 +86,9 @@ public sealed class CudaBackend : IComputeBackend
 
     /// <summary>The accelerator the kernels run on (a shared arena is opened in its context).</summary>
     internal Accelerator Accelerator => _accelerator;
+
+    /// <summary>Which GEMM prefill matmuls take, and why not cuBLAS when they do not (for the startup log).</summary>
+    public string GemmDescription { get; }
 
     /// <summary>A backend on CUDA card <paramref name="index"/>, owning its ILGPU context and accelerator.</summary>
     public static CudaBackend Open(int index)
@@ -105,6 +117,11 @@ public sealed class CudaBackend : IComputeBackend
 
     /// <summary>The card's memory: what --gpu-memory-utilization is a share of.</summary>
     public long TotalMemoryBytes => _accelerator.MemorySize;
+
+    /// <summary>The card's free memory now, as the driver reports it (cuMemGetInfo); only a CUDA card can say.</summary>
+    public long FreeMemoryBytes => _accelerator is CudaAccelerator cuda
+        ? cuda.GetFreeMemory()
+        : throw new NotSupportedException($"{_accelerator.Name} does not report free memory; a CUDA card does");
 
     public ActivationBuffer Allocate(int length) => new DeviceActivations(_accelerator, length);
 
@@ -138,6 +155,15 @@ public sealed class CudaBackend : IComputeBackend
                 break;
             case TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 when tokens <= GemvMaxTokens:
                 _kernels.Gemv(_stream, weight.Type, data, input, biasView, output, rows, columns, tokens);
+                break;
+            case TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 when _cublas is not null:
+                var product = output.SubView(0, (long)tokens * rows);
+                _cublas.Multiply(weight.Type, data, GemmInput(weight.Type, input.SubView(0, (long)tokens * columns)), product, rows, columns, tokens);
+                if (bias.Length > 0)
+                {
+                    _kernels.AddBias(_stream, product, biasView);
+                }
+
                 break;
             case TensorDType.F32 or TensorDType.F16 or TensorDType.BF16:
                 _kernels.Gemm(_stream, weight.Type, data, input, biasView, output, rows, columns, tokens);
@@ -223,8 +249,9 @@ public sealed class CudaBackend : IComputeBackend
 
     public void Dispose()
     {
+        _cublas?.Dispose();
         _weights.Dispose();
-        foreach (var buffer in new IDisposable[] { _ids, _rows, _positions, _slots, _tokenTables, _blockTables, _quants, _quantScales, _logits, _noBias })
+        foreach (var buffer in new IDisposable[] { _ids, _rows, _positions, _slots, _tokenTables, _blockTables, _quants, _quantScales, _logits, _narrowed, _noBias })
         {
             buffer.Dispose();
         }
@@ -243,6 +270,19 @@ public sealed class CudaBackend : IComputeBackend
         ViewActivations view => view.View.SubView(activations.Offset, activations.Length),
         _ => throw new ArgumentException($"the CUDA backend computes on device buffers, not on a {activations.Buffer.GetType().Name}"),
     };
+
+    /// <summary>x: [tokens, columns] as cuBLAS's B: f32 as it is, rounded into scratch for 16-bit weights.</summary>
+    private ArrayView<byte> GemmInput(TensorDType type, ArrayView<float> x)
+    {
+        if (type == TensorDType.F32)
+        {
+            return x.Cast<byte>();
+        }
+
+        var narrowed = _narrowed.View(x.IntLength);
+        _kernels.Narrow(_stream, type, x, narrowed);
+        return narrowed.Cast<byte>();
+    }
 
     private static DeviceKvLayer Device(KvLayer layer) => layer as DeviceKvLayer
         ?? throw new ArgumentException($"the CUDA backend reads KV layers in device memory, not a {layer.GetType().Name}");

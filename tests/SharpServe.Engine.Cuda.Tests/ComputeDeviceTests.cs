@@ -35,6 +35,9 @@ public sealed class ComputeDeviceTests
         {
             Assert.IsType<CudaBackend>(backend);
             Assert.StartsWith("cuda:0 ", device.Description, StringComparison.Ordinal);
+            Assert.Contains(" MiB free at open, ", device.Description);
+            Assert.InRange(((CudaBackend)backend).FreeMemoryBytes, 1, ((CudaBackend)backend).TotalMemoryBytes);
+            Assert.Contains($"GEMM: {((CudaBackend)backend).GemmDescription}", device.Description);
             return;
         }
 
@@ -56,6 +59,16 @@ public sealed class ComputeDeviceTests
 
         Assert.StartsWith("--device cuda: no NVIDIA driver", error.Message, StringComparison.Ordinal);
         Assert.Contains("libcuda.so.1", error.Message);
+    }
+
+    [Fact]
+    public void TheCardLine_SaysTotalAndFreeMemoryInMiB_AndTheGemm()
+    {
+        var card = new CudaCard(0, "NVIDIA H100 80GB HBM3", 85_520_809_984, "SM_90");
+
+        string line = ComputeDevice.Describe(card, freeBytes: 84_000_000_000, gemm: "cuBLAS (libcublas.so.13)");
+
+        Assert.Equal("cuda:0 NVIDIA H100 80GB HBM3, 81559 MiB total, 80108 MiB free at open, SM_90, GEMM: cuBLAS (libcublas.so.13)", line);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ internal static class FleetCommand
         command.SetAction(parse => CommonOptions.Run(() =>
         {
             FleetFlags flags = options.Read(parse, () => DefaultModel.Ensure(message => Console.Error.WriteLine(message)));
-            return FleetRun.Run(flags.ToSpec(), specPath: null, parse.GetValue(options.Device)!, !parse.GetValue(options.NoShareWeights));
+            return FleetRun.Run(flags.ToSpec(), specPath: null, parse.GetValue(options.Device)!, !parse.GetValue(options.NoShareWeights), parse.GetValue(options.Mps));
         }));
         return command;
     }

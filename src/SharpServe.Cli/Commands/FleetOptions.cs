@@ -26,11 +26,12 @@ internal sealed class FleetOptions
     public Option<string> LogDir { get; } = LogDirOption();
     public Option<string> Device { get; } = DeviceOption();
     public Option<bool> NoShareWeights { get; } = NoShareWeightsOption();
+    public Option<bool> Mps { get; } = MpsOption();
     public Option<string[]> ServedModelNames { get; } = new("--served-model-name") { Description = "Names clients may use for the model (default: the --model value)", AllowMultipleArgumentsPerToken = true };
 
     public IEnumerable<Option> All =>
     [
-        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, LogDir, ServedModelNames, Device, NoShareWeights,
+        Model, Instances, MemoryFractions, InstancePorts, MemoryCeiling, .. Gateway.All, MaxModelLen, MaxNumBatchedTokens, MaxNumSeqs, MaxQueue, Threads, KvCacheDType, Quantization, TokenEmbeddingType, OutputTensorType, LogDir, ServedModelNames, Device, NoShareWeights, Mps,
     ];
 
     /// <summary>fleet's --device: serve's flag, resolved once by the fleet and passed to every instance.</summary>
@@ -44,6 +45,11 @@ internal sealed class FleetOptions
     public static Option<bool> NoShareWeightsOption() => new("--no-share-weights")
     {
         Description = "On a CUDA card, have every instance upload its own copy of the weights instead of mapping the one copy the fleet holds (CUDA IPC)",
+    };
+
+    public static Option<bool> MpsOption() => new("--mps")
+    {
+        Description = "Start NVIDIA's MPS control daemon (nvidia-cuda-mps-control -d, pipes and logs under --log-dir) before the instances, so their kernels share the GPU concurrently instead of time-slicing; quit it on shutdown",
     };
 
     public static Option<string> LogDirOption() => new("--log-dir") { Description = "Folder of the instances' logs (instance_PORT.log)", DefaultValueFactory = _ => "fleet-logs" };

@@ -17,7 +17,8 @@ internal static class FleetRun
     /// <param name="specPath">The spec file, for model paths relative to it; null for flags.</param>
     /// <param name="device">--device: auto, cpu or cuda.</param>
     /// <param name="shareWeights">On a card, hold one copy of the weights here and have every instance map it (CUDA IPC).</param>
-    public static int Run(FleetSpec spec, string? specPath, string device, bool shareWeights)
+        /// <param name="mps">Start NVIDIA's MPS control daemon first (<c>--mps</c>) and run the instances as its clients.</param>
+    public static int Run(FleetSpec spec, string? specPath, string device, bool shareWeights, bool mps)
     {
         // Instances share one device: the card they compute on, or this machine's memory.
         FleetDevice target = FleetDevice.Probe(device);
@@ -27,6 +28,28 @@ internal static class FleetRun
             return 1;
         }
 
+        if (!mps)
+        {
+            return Supervise(spec, specPath, target, shareWeights, validation, new Dictionary<string, string>());
+        }
+
+        // Before anything else starts (a model download included): a missing binary or a daemon that will not start is the error.
+        MpsDaemon daemon = MpsDaemon.Start(spec.LogDir, Environment.GetEnvironmentVariable("PATH"));
+        Log($"MPS on: {MpsDaemon.ControlBinary} -d started, pipes in {daemon.PipeDirectory}, its logs in {daemon.LogDirectory}; instances run as its clients ({MpsDaemon.PipeVariable}, {MpsDaemon.LogVariable})");
+        try
+        {
+            return Supervise(spec, specPath, target, shareWeights, validation, daemon.Environment);
+        }
+        finally
+        {
+            // After the instances: the daemon's quit waits for its clients to go.
+            Log(daemon.Stop());
+        }
+    }
+
+    /// <summary>The gateway and the instances, until SIGTERM or Ctrl-C; <paramref name="environment"/> goes to every instance.</summary>
+    private static int Supervise(FleetSpec spec, string? specPath, FleetDevice target, bool shareWeights, FleetValidation validation, IReadOnlyDictionary<string, string> environment)
+    {
         string modelPath = CommonOptions.ResolveModel(FleetSpecCheck.ModelPath(spec.Model!, specPath));
         ResolvedEngine engine = validation.Instances[0].Engine;
         ModelCheckpoint LoadAsInstancesDo() => ModelLoader.Load(modelPath, engine.LoadOptions, engine.Threads ?? Environment.ProcessorCount);
@@ -51,7 +74,7 @@ internal static class FleetRun
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
         var supervisor = new FleetSupervisor(
-            validation.Instances, new FleetServeLauncher(modelPath, target.Name, holder?.ManifestPath), spec.LogDir, SupervisorOptions.Default, TimeProvider.System, Log);
+            validation.Instances, new FleetServeLauncher(modelPath, target.Name, holder?.ManifestPath, environment), spec.LogDir, SupervisorOptions.Default, TimeProvider.System, Log);
         try
         {
             // The gateway binds first, so a port in use fails before any instance starts; its probes keep each

@@ -16,7 +16,8 @@ namespace SharpServe.Cli.Commands;
 /// <param name="modelPath">The resolved local model path: a repo id is downloaded once by the supervisor, not by every child.</param>
 /// <param name="device">The --device the fleet resolved (cpu or cuda), the same for every instance.</param>
 /// <param name="sharedWeights">The manifest of the weights the fleet holds on the card; null when each instance uploads its own.</param>
-internal sealed class FleetServeLauncher(string modelPath, string device, string? sharedWeights) : IInstanceLauncher
+/// <param name="environment">Variables every instance gets besides the supervisor's own (MPS's pipe and log folders).</param>
+internal sealed class FleetServeLauncher(string modelPath, string device, string? sharedWeights, IReadOnlyDictionary<string, string> environment) : IInstanceLauncher
 {
     public ProcessStartInfo StartInfo(ResolvedInstance instance)
     {
@@ -77,6 +78,11 @@ internal sealed class FleetServeLauncher(string modelPath, string device, string
         }
 
         args.ForEach(start.ArgumentList.Add);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         return start;
     }
 

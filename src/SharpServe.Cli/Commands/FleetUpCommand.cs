@@ -12,7 +12,8 @@ internal static class FleetUpCommand
         var logDir = new Option<string?>("--log-dir") { Description = "Folder of the instances' logs, instead of the spec's log_dir" };
         var device = FleetOptions.DeviceOption();
         var noShareWeights = FleetOptions.NoShareWeightsOption();
-        var command = new Command("up", "Start the instances of a fleet spec and keep them running until SIGTERM or Ctrl-C") { spec, logDir, device, noShareWeights };
+        var mps = FleetOptions.MpsOption();
+        var command = new Command("up", "Start the instances of a fleet spec and keep them running until SIGTERM or Ctrl-C") { spec, logDir, device, noShareWeights, mps };
         command.SetAction(parse => CommonOptions.Run(() =>
         {
             string specPath = parse.GetValue(spec)!;
@@ -22,7 +23,7 @@ internal static class FleetUpCommand
                 fleet = fleet with { LogDir = folder };
             }
 
-            return FleetRun.Run(fleet, specPath, parse.GetValue(device)!, !parse.GetValue(noShareWeights));
+            return FleetRun.Run(fleet, specPath, parse.GetValue(device)!, !parse.GetValue(noShareWeights), parse.GetValue(mps));
         }));
         return command;
     }

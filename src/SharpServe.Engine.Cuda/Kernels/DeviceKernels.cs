@@ -13,6 +13,9 @@ namespace SharpServe.Engine.Cuda.Kernels;
 internal sealed class DeviceKernels
 {
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>> _add;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>> _addBias;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, F16Elements> _narrowF16;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, Bf16Elements> _narrowBf16;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>> _siluMul;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> _gatherRows;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _rmsNorm;
@@ -33,6 +36,9 @@ internal sealed class DeviceKernels
         }
 
         _add = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Add);
+        _addBias = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>>(ElementwiseKernels.AddBias);
+        _narrowF16 = accelerator.LoadKernel<ArrayView<float>, F16Elements>(NarrowKernel.Run);
+        _narrowBf16 = accelerator.LoadKernel<ArrayView<float>, Bf16Elements>(NarrowKernel.Run);
         _siluMul = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.SiluMul);
         _gatherRows = accelerator.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(ElementwiseKernels.GatherRows);
         _rmsNorm = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(RmsNormKernel.Run);
@@ -50,6 +56,26 @@ internal sealed class DeviceKernels
     /// <summary>x += y.</summary>
     public void Add(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> y) =>
         _add(stream, Elementwise(x.Length), x, y);
+
+    /// <summary>y[t, r] += bias[r]. y: [tokens, rows]; bias: [rows].</summary>
+    public void AddBias(AcceleratorStream stream, ArrayView<float> y, ArrayView<float> bias) =>
+        _addBias(stream, Elementwise(y.Length), y, bias);
+
+    /// <summary>x: [count] f32 → y: [count] in <paramref name="type"/> (F16 or BF16), rounded to nearest even.</summary>
+    public void Narrow(AcceleratorStream stream, TensorDType type, ArrayView<float> x, ArrayView<ushort> y)
+    {
+        switch (type)
+        {
+            case TensorDType.F16:
+                _narrowF16(stream, Elementwise(x.Length), x, new F16Elements(y));
+                break;
+            case TensorDType.BF16:
+                _narrowBf16(stream, Elementwise(x.Length), x, new Bf16Elements(y));
+                break;
+            default:
+                throw new NotSupportedException($"activations narrow to F16 or BF16, not {type}");
+        }
+    }
 
     /// <summary>y = silu(gate) · up. All [tokens, intermediate].</summary>
     public void SiluMul(AcceleratorStream stream, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y) =>

@@ -26,6 +26,16 @@ internal static class ElementwiseKernels
         }
     }
 
+    /// <summary>y[t, r] += bias[r]: the bias after a cuBLAS GEMM, added to the finished sum as the ILGPU kernels add it. y: [tokens, rows]; bias: [rows].</summary>
+    public static void AddBias(ArrayView<float> y, ArrayView<float> bias)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        {
+            y[i] += bias[i % bias.Length];
+        }
+    }
+
     /// <summary>y = silu(gate) · up = gate / (1 + e^−gate) · up, the CPU engine's formula. All [tokens, intermediate].</summary>
     public static void SiluMul(ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y)
     {

@@ -18,8 +18,19 @@ public sealed partial class FleetProcess : IDisposable
     private readonly StringBuilder _output = new();
 
     public FleetProcess(params string[] args)
+        : this(new Dictionary<string, string>(), args)
+    {
+    }
+
+    /// <summary>With extra environment variables (e.g. a PATH that puts a stand-in command first).</summary>
+    public FleetProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         _process = new Process { StartInfo = CliRunner.StartInfo(["fleet", .. args]) };
+        foreach (var (name, value) in environment)
+        {
+            _process.StartInfo.Environment[name] = value;
+        }
+
         _process.OutputDataReceived += (_, e) => Record(e.Data);
         _process.ErrorDataReceived += (_, e) => Record(e.Data);
         _process.Start();

@@ -22,6 +22,21 @@ public sealed class ElementwiseKernelTests(SimulatedDevice device)
     }
 
     [Theory]
+    [InlineData(5, 7)]
+    [InlineData(17, 300)] // more elements than the launch has threads
+    public void AddBias_AddsEachRowsBiasToEveryToken(int tokens, int rows)
+    {
+        var y = TestData.Floats(tokens * rows, 5, 10f); // [tokens, rows]
+        var bias = TestData.Floats(rows, 6);           // [rows]
+        using var dy = device.Upload(y);
+        using var dBias = device.Upload(bias);
+
+        device.Kernels.AddBias(device.Stream, dy.View, dBias.View);
+
+        TestData.BitwiseEqual(y.Select((v, i) => v + bias[i % rows]).ToArray(), device.Download(dy));
+    }
+
+    [Theory]
     [InlineData(7)]
     [InlineData(4099)]
     public void SiluMul_MatchesTheCpuFormulaBitForBit_AndTheCpuBackend(int count)
