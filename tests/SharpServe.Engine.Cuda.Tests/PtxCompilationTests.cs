@@ -34,6 +34,6 @@ public sealed class PtxCompilationTests
 
         var elementTypes = typeof(KernelCatalog).Assembly.GetTypes().Where(t => t.IsValueType && t.GetInterfaces().Contains(typeof(IDeviceElements)));
         Assert.Equal(elementTypes.OrderBy(t => t.Name), KernelCatalog.ElementTypes.OrderBy(t => t.Name));
-        Assert.Equal(9 + (6 * KernelCatalog.ElementTypes.Count), KernelCatalog.EntryPoints().Count());
+        Assert.Equal(14 + (6 * KernelCatalog.ElementTypes.Count), KernelCatalog.EntryPoints().Count());
     }
 }

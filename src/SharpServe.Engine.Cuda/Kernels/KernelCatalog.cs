@@ -13,7 +13,7 @@ internal static class KernelCatalog
 
     /// <summary>The classes holding kernels: each has public static kernels (methods returning nothing).</summary>
     public static IReadOnlyList<Type> KernelClasses { get; } =
-        [typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(RopeKernel), typeof(EmbeddingKernel), typeof(GemvKernel), typeof(GemmKernel), typeof(Q8Kernels), typeof(StoreKvKernel), typeof(PagedAttentionKernel), typeof(NarrowKernel)];
+        [typeof(ElementwiseKernels), typeof(RmsNormKernel), typeof(RopeKernel), typeof(EmbeddingKernel), typeof(GemvKernel), typeof(GemmKernel), typeof(Q8Kernels), typeof(StoreKvKernel), typeof(PagedAttentionKernel), typeof(NarrowKernel), typeof(SamplingKernels)];
 
     public static IEnumerable<(string Name, MethodInfo Method)> EntryPoints()
     {
