@@ -3,6 +3,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using SharpServe.Engine.Cuda.Kernels;
 using SharpServe.Engine.Cuda.Native;
+using SharpServe.Engine.Cuda.Sampling;
 using SharpServe.Engine.Cuda.Sharing;
 using SharpServe.Engine.Kernels;
 using SharpServe.Engine.KvCache;
@@ -15,7 +16,8 @@ namespace SharpServe.Engine.Cuda;
 /// <summary>
 /// The compute seam on an ILGPU accelerator — a CUDA card, or in tests ILGPU's CPU accelerator in its NVIDIA shape. Every
 /// operation is a kernel launch on one stream; activations and KV layers are device buffers; weights are uploaded on first
-/// use. Per step the host sends the token ids and the flattened attention metadata, and receives the logits rows.
+/// use. Per step the host sends the token ids, the flattened attention metadata and the draws' settings, and receives the
+/// drawn tokens and logprobs (<see cref="Sample"/>: the logits stay on the device; tools may still read them).
 /// Matmuls: f32/f16/bf16 weights take the GEMV kernel up to <see cref="GemvMaxTokens"/> tokens and a GEMM above: cuBLAS on
 /// a CUDA card where it loads (16-bit weights against activations rounded to their type, f32 accumulation), the tiled
 /// ILGPU kernel otherwise (<see cref="GemmDescription"/> says which); Q8_0 (int8) weights the Q8 GEMV against quantized
@@ -45,8 +47,7 @@ public sealed class CudaBackend : IComputeBackend
     private readonly CublasGemm? _cublas;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _noBias;
     private readonly Context? _context;
-    private readonly HostSampler _hostSampler = new();
-    private float[] _hostLogits = [];
+    private readonly DeviceSampler _sampler;
     private AttentionMetadata? _step;
 
     /// <summary>Runs on <paramref name="accelerator"/>; disposes it with the backend when <paramref name="ownsAccelerator"/>.</summary>
@@ -74,6 +75,7 @@ public sealed class CudaBackend : IComputeBackend
         _logits = new(accelerator);
         _narrowed = new(accelerator);
         _noBias = accelerator.Allocate1D<float>(1);
+        _sampler = new DeviceSampler(accelerator);
         string why = "not a CUDA card";
         _cublas = accelerator is CudaAccelerator cuda ? CublasGemm.TryCreate(cuda, (CudaStream)_stream, out why) : null;
         GemmDescription = _cublas is null ? $"ILGPU tiles ({why})" : $"cuBLAS ({_cublas.Library})";
@@ -225,33 +227,18 @@ public sealed class CudaBackend : IComputeBackend
 
     public void ComputeLogits(WeightTensor lmHead, Activations hidden, int rows, Span<float> logits)
     {
-        var deviceLogits = _logits.View(rows * lmHead.Rows);
-        var buffer = new Activations(new ViewActivations(deviceLogits), 0, (int)deviceLogits.Length);
-        MatMul(lmHead, [], hidden, buffer, rows);
-        deviceLogits.CopyToCPU(_stream, logits);
+        DeviceLogits(lmHead, hidden, rows).CopyToCPU(_stream, logits);
         _stream.Synchronize();
     }
 
-    public void Sample(WeightTensor lmHead, Activations hidden, int rows, ReadOnlySpan<SamplingRow> draws)
-    {
-        int vocab = lmHead.Rows;
-        if (_hostLogits.Length < rows * vocab)
-        {
-            _hostLogits = new float[rows * vocab];
-        }
-
-        ComputeLogits(lmHead, hidden, rows, _hostLogits.AsSpan(0, rows * vocab));
-        foreach (var draw in draws)
-        {
-            _hostSampler.Sample(_hostLogits.AsSpan(draw.LogitsRow * vocab, vocab), draw);
-        }
-    }
+    public void Sample(WeightTensor lmHead, Activations hidden, int rows, ReadOnlySpan<SamplingRow> draws) =>
+        _sampler.Sample(_stream, DeviceLogits(lmHead, hidden, rows), lmHead.Rows, draws);
 
     public void Dispose()
     {
         _cublas?.Dispose();
         _weights.Dispose();
-        foreach (var buffer in new IDisposable[] { _ids, _rows, _positions, _slots, _tokenTables, _blockTables, _quants, _quantScales, _logits, _narrowed, _noBias })
+        foreach (var buffer in new IDisposable[] { _ids, _rows, _positions, _slots, _tokenTables, _blockTables, _quants, _quantScales, _logits, _narrowed, _noBias, _sampler })
         {
             buffer.Dispose();
         }
@@ -262,6 +249,14 @@ public sealed class CudaBackend : IComputeBackend
         }
 
         _context?.Dispose();
+    }
+
+    /// <summary>logits = hidden·lm_headᵀ into device scratch: [rows, vocab].</summary>
+    private ArrayView<float> DeviceLogits(WeightTensor lmHead, Activations hidden, int rows)
+    {
+        var logits = _logits.View(rows * lmHead.Rows);
+        MatMul(lmHead, [], hidden, new Activations(new ViewActivations(logits), 0, (int)logits.Length), rows);
+        return logits;
     }
 
     private static ArrayView<float> View(Activations activations) => activations.Buffer switch

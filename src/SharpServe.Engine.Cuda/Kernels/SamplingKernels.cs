@@ -97,7 +97,8 @@ internal static class SamplingKernels
     /// Sampled rows with top_p &lt; 1: states[r].Cut = the largest weight c with Σ_{w ≥ c} w ≥ top_p · Σ_kept w. A search
     /// over positive float bit patterns (ordered like the weights in (0, 1]) that sums the mass at <see cref="Probes"/>
     /// cuts per pass, about 10 passes. Every mass, the kept total included, is summed alike (<see cref="Masses"/>), so the
-    /// cut does not depend on the probing. Without top-p the cut is 0, keeping every kept token.
+    /// cut does not depend on the probing. Without top-p the cut is the smallest positive float: every kept token
+    /// whose weight did not underflow to 0.
     /// processed: the weights, [rows, vocab]. Launch: rows groups.
     /// </summary>
     public static void Nucleus(ArrayView<DeviceSamplingRow> rows, ArrayView<float> processed, ArrayView<SamplingState> states, int vocab)
@@ -111,7 +112,7 @@ internal static class SamplingKernels
             return;
         }
 
-        float cut = 0;
+        float cut = float.Epsilon;
         if (row.TopP < 1)
         {
             var w = processed.SubView((long)Grid.IdxX * vocab, vocab);

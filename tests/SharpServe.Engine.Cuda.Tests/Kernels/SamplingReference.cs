@@ -42,7 +42,7 @@ internal static class SamplingReference
             w[i] = p[i] >= floor && p[i] > float.NegativeInfinity ? DeviceMath.ExpF((p[i] - max) / row.Temperature) : -1f;
         }
 
-        float cut = row.TopP < 1 ? TopPCut(w, row.TopP, groupSize) : 0f;
+        float cut = row.TopP < 1 ? TopPCut(w, row.TopP, groupSize) : float.Epsilon; // a weight that underflowed to 0 is never drawn
         int token = Draw(w, cut, row.Uniform, groupSize, argMax);
         return WithLogprobs(new Phases(p, max, argMax, w, floor, cut, token, 0, []), raw, row, groupSize);
     }

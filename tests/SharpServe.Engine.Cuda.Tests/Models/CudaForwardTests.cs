@@ -4,6 +4,7 @@ using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
 using SharpServe.Engine.Models;
+using SharpServe.Engine.Sampling;
 using SharpServe.Engine.Cuda.Tests.Kernels;
 
 namespace SharpServe.Engine.Cuda.Tests.Models;
@@ -61,6 +62,61 @@ public sealed class CudaForwardTests(SimulatedDevice device)
 
         Assert.Equal(cpuA.Blocks.Blocks, gpuA.Blocks.Blocks);
         Assert.True(cpuA.Blocks.Blocks.Zip(cpuA.Blocks.Blocks.Skip(1)).Any(pair => pair.Second != pair.First + 1), "blocks should be scattered");
+    }
+
+    [Fact]
+    public void EngineDrawsOnTheDevice_MatchTheCpuBackend()
+    {
+        // The engine's path: the logits stay where they are computed and only the drawn tokens come back. Three requests
+        // (greedy with logprobs; top-k/top-p/penalties; min-p with a bias), two of them drawing from the same logits row.
+        string path = SmallModels.Write(ModelFileFormat.Gguf, TensorDType.F32);
+        using var cpu = LoadedModel.FromCheckpoint(ModelLoader.Load(path), new CpuBackend(1));
+        using var gpu = LoadedModel.FromCheckpoint(ModelLoader.Load(path), new CudaBackend(device.Accelerator, ownsAccelerator: false));
+        SamplingParams[] requests =
+        [
+            new(temperature: 0, logprobs: 3),
+            new(temperature: 0.8f, topK: 20, topP: 0.9f, repetitionPenalty: 1.3f, frequencyPenalty: 0.5f, seed: 7, logprobs: 2),
+            new(temperature: 1.2f, minP: 0.05f, logitBias: new Dictionary<int, float> { [17] = 4f }, seed: 9),
+        ];
+        var cpuDraws = Draws(cpu, requests);
+        var gpuDraws = Draws(gpu, requests);
+        for (int step = 0; step < cpuDraws.Count; step++)
+        {
+            for (int r = 0; r < requests.Length; r++)
+            {
+                var (expected, actual) = (cpuDraws[step][r], gpuDraws[step][r]);
+                Assert.True(expected.Token == actual.Token, $"step {step}, request {r}: the CPU drew {expected.Token}, the device {actual.Token}");
+                Assert.Equal(expected.Logprob, actual.Logprob, 4);
+                Assert.Equal(expected.Top.Select(t => t.TokenId), actual.Top.Select(t => t.TokenId));
+            }
+        }
+    }
+
+    /// <summary>Four engine steps of the requests on one sequence each (requests 1 and 2 share the first sequence's row).</summary>
+    private static List<(int Token, float Logprob, TokenLogprob[] Top)[]> Draws(LoadedModel model, SamplingParams[] requests)
+    {
+        var runner = new ModelRunner(model.Model, ScatteredPool(model, KvCacheDType.Float32));
+        var samplers = requests.Select(p => new RequestSampler(p, model.Config.VocabSize, [0])).ToArray();
+        int[] prompt = [11, 250, 3, 199, 42, 7];
+        SequenceState[] sequences = [new(), new()];
+        var outputs = new List<int>[] { [], [], [] };
+        var steps = new List<(int, float, TokenLogprob[])[]>();
+        BatchEntry[] entries = [new(sequences[0], prompt), new(sequences[1], prompt[..4])];
+        for (int step = 0; step < 4; step++)
+        {
+            int[] rows = [0, 0, 1];
+            var draws = samplers.Select((sampler, r) => sampler.Prepare(rows[r], prompt, outputs[r].ToArray())).ToArray();
+            runner.StepAndSample(entries, draws);
+            steps.Add([.. draws.Select(d => (d.Token, d.Logprob, d.Top.ToArray()))]);
+            for (int r = 0; r < requests.Length; r++)
+            {
+                outputs[r].Add(draws[r].Token);
+            }
+
+            entries = [new(sequences[0], [draws[0].Token]), new(sequences[1], [draws[2].Token])];
+        }
+
+        return steps;
     }
 
     /// <summary>A pool whose free list hands blocks out in a fixed scrambled order, the same for both backends.</summary>

@@ -75,6 +75,7 @@ internal static class ContractSampler
             kept = kept.Where(i => w[i] >= c).ToArray();
         }
 
+        kept = [.. kept.Where(i => w[i] > 0)]; // a weight that underflowed to 0 is never drawn
         Array.Sort(kept);
         double total = kept.Sum(i => (double)w[i]);
         double goal = row.Uniform * total;
