@@ -6,7 +6,10 @@
 # then run there: command "bash tools/gpu-check.sh", carry [".build/gpu"]. Results go to $OUT, summary.md first.
 # For each preset it creates the random bf16 HF model, prints SharpServe's logits at every prompt position on --device
 # (cuda; DEVICE=cpu for a dry run without a card) and compares them with PyTorch's Qwen2ForCausalLM in f32 on the same
-# files (tools/gpu-check/compare_logits.py). PRESETS limits the presets (default: tiny r1-distill-1.5b).
+# files (tools/gpu-check/compare_logits.py), and reports a seeded continuation drawn on the device against the CPU's.
+# PRESETS limits the presets (default: tiny r1-distill-1.5b). Its companions: tools/gpu-check-shared-weights.sh (two
+# instances mapping one copy of the weights over CUDA IPC) and tools/gpu-check-perf.sh (bandwidth, decode and prefill,
+# 1/32/256 sequences, 2 and 4 instances with and without shared weights).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-$(pwd)/.build/gpu-check}"
@@ -47,6 +50,15 @@ for preset in $presets; do
   if ! python3 tools/gpu-check/compare_logits.py "$model" "$ids" "$out/$preset-sharpserve.jsonl" >> "$summary" 2>> "$log"; then
     echo "- $preset: the PyTorch comparison failed (log.txt)" >> "$summary"; failed=1
   fi
+
+  # The engine's path, sampling on the device: a seeded top-p continuation there and on the CPU (a report, not a gate:
+  # the two backends' logits differ in the last bits, so a draw near a boundary may go the other way).
+  for where in "$device" cpu; do
+    "$bin" generate --model "$model" --prompt-ids "$ids" --max-tokens 24 --ignore-eos --temperature 0.7 --top-p 0.9 --seed 5 \
+      --device "$where" > "$out/$preset-generate-$where.txt" 2>> "$log" || { echo "- $preset: generate --device $where failed (log.txt)" >> "$summary"; failed=1; }
+  done
+  if cmp -s "$out/$preset-generate-$device.txt" "$out/$preset-generate-cpu.txt"; then same="the same text"; else same="different text"; fi
+  echo "- $preset: seeded generate (T 0.7, top-p 0.9, 24 tokens) on $device and on the CPU: $same" >> "$summary"
 done
 
 cat "$summary"
