@@ -23,14 +23,7 @@ summary="$out/summary.md"
 log="$out/log.txt"
 echo "# gpu-check-perf $(date -u +%FT%TZ), --device $device, $preset bf16, stages: $stages" > "$summary"
 
-tokenizer=""
-for candidate in shared/models/qwen2-tokenizer/qwen3-tokenizer.json ../shared/models/qwen2-tokenizer/qwen3-tokenizer.json; do
-  if [ -f "$candidate" ]; then tokenizer="$candidate"; break; fi
-done
-if [ ! -x "$bin" ] || [ -z "$tokenizer" ]; then
-  echo "- missing: the published binary ($bin) or the tokenizer file (shared/models/qwen2-tokenizer/qwen3-tokenizer.json)" | tee -a "$summary"
-  exit 1
-fi
+source tools/gpu-check/preamble.sh
 
 export SHARPSERVE_CACHE="$out/cache"
 model="${MODEL_DIR:-$out/models/$preset-bf16}"

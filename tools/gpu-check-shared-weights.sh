@@ -17,14 +17,7 @@ summary="$out/summary.md"
 log="$out/log.txt"
 echo "# gpu-check-shared-weights $(date -u +%FT%TZ), fleet --device $device --instances 2" > "$summary"
 
-tokenizer=""
-for candidate in shared/models/qwen2-tokenizer/qwen3-tokenizer.json ../shared/models/qwen2-tokenizer/qwen3-tokenizer.json; do
-  if [ -f "$candidate" ]; then tokenizer="$candidate"; break; fi
-done
-if [ ! -x "$bin" ] || [ -z "$tokenizer" ]; then
-  echo "- missing: the published binary ($bin) or the tokenizer file (shared/models/qwen2-tokenizer/qwen3-tokenizer.json)" | tee -a "$summary"
-  exit 1
-fi
+source tools/gpu-check/preamble.sh
 
 export SHARPSERVE_CACHE="$out/cache"
 model="$out/models/tiny-bf16"

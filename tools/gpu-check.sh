@@ -3,6 +3,7 @@
 # has been lent a GPU. Prepare here (a self-contained single file, ~61 MB: the device machine has no .NET):
 #   dotnet publish src/SharpServe.Cli -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true \
 #     -p:IncludeNativeLibrariesForSelfExtract=true -p:EnableCompressionInSingleFile=true -o .build/gpu
+#   gzip -c ../shared/models/qwen2-tokenizer/qwen3-tokenizer.json > .build/gpu/qwen3-tokenizer.json.gz   # no ../shared there
 # then run there: command "bash tools/gpu-check.sh", carry [".build/gpu"]. Results go to $OUT, summary.md first.
 # For each preset it creates the random bf16 HF model, prints SharpServe's logits at every prompt position on --device
 # (cuda; DEVICE=cpu for a dry run without a card) and compares them with PyTorch's Qwen2ForCausalLM in f32 on the same
@@ -21,14 +22,7 @@ summary="$out/summary.md"
 log="$out/log.txt"
 echo "# gpu-check $(date -u +%FT%TZ), --device $device" > "$summary"
 
-tokenizer=""
-for candidate in shared/models/qwen2-tokenizer/qwen3-tokenizer.json ../shared/models/qwen2-tokenizer/qwen3-tokenizer.json; do
-  if [ -f "$candidate" ]; then tokenizer="$candidate"; break; fi
-done
-if [ ! -x "$bin" ] || [ -z "$tokenizer" ]; then
-  echo "- missing: the published binary ($bin) or the tokenizer file (shared/models/qwen2-tokenizer/qwen3-tokenizer.json)" | tee -a "$summary"
-  exit 1
-fi
+source tools/gpu-check/preamble.sh
 
 if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi > "$out/nvidia-smi.txt" 2>&1; fi
 export SHARPSERVE_CACHE="$out/cache"
