@@ -75,11 +75,18 @@ public sealed class EngineTarget : IGenerationTarget, IDisposable
                 KvCacheMemoryBytes = settings.KvCacheMemoryBytes,
                 KvCacheDType = settings.KvCacheDType,
                 DeviceTotalBytes = CardMemory.TotalBytes(model),
+                DeviceFreeBytes = CardMemory.FreeBytes(model),
             };
         }
 
         int block = Engine.KvCache.KvCachePool.DefaultBlockSize;
         long tokens = (long)settings.MaxNumSeqs * ((settings.MaxModelLen + block - 1) / block * block);
-        return new EngineMemoryOptions { KvCacheMemoryBytes = tokens * ModelMemory.KvBytesPerToken(model.Config, settings.KvCacheDType), KvCacheDType = settings.KvCacheDType };
+        return new EngineMemoryOptions
+        {
+            KvCacheMemoryBytes = tokens * ModelMemory.KvBytesPerToken(model.Config, settings.KvCacheDType),
+            KvCacheDType = settings.KvCacheDType,
+            DeviceTotalBytes = CardMemory.TotalBytes(model),
+            DeviceFreeBytes = CardMemory.FreeBytes(model),
+        };
     }
 }

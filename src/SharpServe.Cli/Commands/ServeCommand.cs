@@ -84,5 +84,9 @@ internal static class ServeCommand
 
     /// <summary>On a card, --gpu-memory-utilization is a share of the card's memory, not the host's.</summary>
     private static EngineMemoryOptions Memory(ServeSettings settings, LoadedModel loaded) =>
-        settings.Memory with { DeviceTotalBytes = settings.Memory.DeviceTotalBytes ?? CardMemory.TotalBytes(loaded) };
+        settings.Memory with
+        {
+            DeviceTotalBytes = settings.Memory.DeviceTotalBytes ?? CardMemory.TotalBytes(loaded),
+            DeviceFreeBytes = CardMemory.FreeBytes(loaded),
+        };
 }

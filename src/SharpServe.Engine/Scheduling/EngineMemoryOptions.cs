@@ -19,6 +19,12 @@ public sealed record EngineMemoryOptions
     public long? DeviceTotalBytes { get; init; }
 
     /// <summary>
+    /// What the device had free before this instance allocated anything big (a card's cuMemGetInfo): the plan must fit in it
+    /// (<see cref="DeviceFit"/>). Null: not checked (the host, whose weights are a shared file mapping).
+    /// </summary>
+    public long? DeviceFreeBytes { get; init; }
+
+    /// <summary>
     /// The weights are another process's allocation that this instance only maps (a fleet's shared copy on the card), so this
     /// instance's budget holds its activations and KV cache only: the weights count 0 in it.
     /// </summary>

@@ -28,6 +28,11 @@ public sealed partial class LlmEngine
         MemoryPlan plan = MemoryBudget.Plan(
             footprint.BudgetInputs(deviceTotal, memory.MemoryUtilization) with { KvCacheMemoryBytes = memory.KvCacheMemoryBytes });
         log?.Invoke(plan.LogMessage + (memory.WeightsShared ? " (the weights are shared: their holder's memory, not this budget's)" : ""));
+        if (memory.DeviceFreeBytes is { } free)
+        {
+            DeviceFit.Check(plan, free);
+        }
+
         return new LlmEngine(model, config, plan.KvBlocks, memory.KvCacheDType, enablePrefixCaching, metrics ?? NullEngineMetricsSink.Instance, time);
     }
 

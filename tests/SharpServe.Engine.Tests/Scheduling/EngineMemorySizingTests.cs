@@ -33,6 +33,21 @@ public sealed class EngineMemorySizingTests(TinyModelFixture fixture) : IClassFi
     }
 
     [Fact]
+    public void Create_RefusesAPlanTheDeviceHasNoFreeMemoryFor()
+    {
+        long total = 2 * (FixedBytes + (37 * BlockBytes));
+        var options = new EngineMemoryOptions { MemoryUtilization = 0.5, DeviceTotalBytes = total };
+
+        using (LlmEngine.Create(fixture.Model, Config, options with { DeviceFreeBytes = total / 2 }))
+        {
+            // Exactly the plan's bytes are free: it starts.
+        }
+
+        var error = Assert.Throws<MemoryBudgetException>(() => LlmEngine.Create(fixture.Model, Config, options with { DeviceFreeBytes = (total / 2) - 1 }));
+        Assert.Contains("were free when it opened the device", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Create_WithSharedWeights_CountsTheWeightsZeroInThisInstancesBudget()
     {
         // Half of this total is the activations plus 37.5 blocks: room for the KV cache only when the weights are not in it.
