@@ -25,7 +25,7 @@ internal sealed class DeviceActivations(Accelerator accelerator, int length) : A
 }
 
 /// <summary>One layer's K and V in device memory, as raw bytes of the cache's element type.</summary>
-internal sealed class DeviceKvLayer : KvLayer, IDisposable
+internal sealed class DeviceKvLayer : KvLayer
 {
     public DeviceKvLayer(Accelerator accelerator, int slots, int kvDim, KvCacheDType dtype)
         : base(slots, kvDim, dtype)
@@ -52,7 +52,7 @@ internal sealed class DeviceKvLayer : KvLayer, IDisposable
         }
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         Keys.Dispose();
         Values.Dispose();

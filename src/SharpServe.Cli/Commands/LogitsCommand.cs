@@ -27,7 +27,7 @@ internal static class LogitsCommand
             using var loaded = CommonOptions.OpenOnDevice(
                 CommonOptions.ResolveModel(parse.GetValue(model)), new ModelLoadOptions(), parse.GetValue(threads), parse.GetValue(device)!, description => deviceLine = $"Device: {description}");
             int blocks = (ids.Length + KvCachePool.DefaultBlockSize - 1) / KvCachePool.DefaultBlockSize;
-            var pool = new KvCachePool(loaded.Config, blocks, KvCachePool.DefaultBlockSize, KvCacheDType.Float32, loaded.Backend);
+            using var pool = new KvCachePool(loaded.Config, blocks, KvCachePool.DefaultBlockSize, KvCacheDType.Float32, loaded.Backend);
             var runner = new ModelRunner(loaded.Model, pool);
             float[] logits = runner.Step([new BatchEntry(new SequenceState(), ids)], allPositions: true);
 

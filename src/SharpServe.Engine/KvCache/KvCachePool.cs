@@ -9,7 +9,7 @@ namespace SharpServe.Engine.KvCache;
 /// sequences, with one K and one V array per layer, elements of <see cref="DType"/>. Blocks are handed out from a free list; a
 /// sequence records the blocks it owns in its <see cref="BlockTable"/>.
 /// </summary>
-public sealed class KvCachePool
+public sealed class KvCachePool : IDisposable
 {
     public const int DefaultBlockSize = 16;
 
@@ -96,6 +96,15 @@ public sealed class KvCachePool
         if ((uint)block >= (uint)BlockCount)
         {
             throw new ArgumentOutOfRangeException(name, block, $"block outside the {BlockCount}-block pool");
+        }
+    }
+
+    /// <summary>Frees every layer (on a GPU, its device memory).</summary>
+    public void Dispose()
+    {
+        foreach (var layer in Layers)
+        {
+            layer.Dispose();
         }
     }
 }

@@ -7,7 +7,7 @@ namespace SharpServe.Engine.KvCache;
 /// on the host; device memory on a GPU). Slot s = block · block_size + offset holds K[s, kv_heads · head_dim] and
 /// V[s, kv_heads · head_dim]. Only the compute backend reads or writes the elements; everything above it sees slots and blocks.
 /// </summary>
-public abstract class KvLayer
+public abstract class KvLayer : IDisposable
 {
     protected KvLayer(int slots, int kvDim, KvCacheDType dtype)
     {
@@ -31,4 +31,7 @@ public abstract class KvLayer
 
     /// <summary>Copies the K and V of <paramref name="count"/> consecutive slots; the ranges must not overlap.</summary>
     public abstract void CopySlots(int sourceSlot, int destinationSlot, int count);
+
+    /// <summary>Frees the layer's memory where the backend holds it (device memory is not the GC's to reclaim).</summary>
+    public abstract void Dispose();
 }

@@ -36,4 +36,9 @@ public sealed class KvLayerCache : KvLayer
         Array.Copy(Keys, (long)sourceSlot * SlotBytes, Keys, (long)destinationSlot * SlotBytes, bytes);
         Array.Copy(Values, (long)sourceSlot * SlotBytes, Values, (long)destinationSlot * SlotBytes, bytes);
     }
+
+    /// <summary>Host arrays: the GC reclaims them.</summary>
+    public override void Dispose()
+    {
+    }
 }

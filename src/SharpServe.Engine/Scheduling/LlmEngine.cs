@@ -145,6 +145,7 @@ public sealed partial class LlmEngine : IDisposable
         _stop.Cancel();
         _thread.Join();
         _stop.Dispose();
+        _runner.Cache.Dispose();
     }
 
     private void Run()
