@@ -1,5 +1,6 @@
 using System.Globalization;
 using SharpServe.Fleet.Supervision;
+using SharpServe.Fleet.Tests.Supervision;
 
 namespace SharpServe.Cli.Tests.Fleet;
 
@@ -62,28 +63,8 @@ public sealed class FleetMpsTests : IDisposable
         Assert.False(Directory.Exists(LogDir), "nothing may be started or created");
     }
 
-    /// <summary>A folder holding the stand-in: it records its arguments, the two MPS variables and (without -d) its stdin.</summary>
-    private string FakeControl()
-    {
-        string bin = Directory.CreateDirectory(Path.Combine(_folder, "bin")).FullName;
-        string script = Path.Combine(bin, MpsDaemon.ControlBinary);
-        File.WriteAllText(script, $$"""
-            #!/bin/sh
-            {
-              echo "call: $*"
-              echo "pipe: $CUDA_MPS_PIPE_DIRECTORY"
-              echo "log: $CUDA_MPS_LOG_DIRECTORY"
-              if [ "$1" != "-d" ]; then echo "stdin: $(cat)"; fi
-            } >> '{{Record}}'
-
-            """);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        return bin;
-    }
+    /// <summary>A folder holding the stand-in, to put first on PATH.</summary>
+    private string FakeControl() => FakeMpsControl.Write(Path.Combine(_folder, "bin"), Record);
 
     private static string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
 }

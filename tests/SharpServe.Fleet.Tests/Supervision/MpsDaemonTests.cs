@@ -85,25 +85,6 @@ public sealed class MpsDaemonTests : IDisposable
         }
     }
 
-    /// <summary>nvidia-cuda-mps-control in <see cref="Bin"/>: records its arguments, the two folders and (without -d) its stdin, then runs <paramref name="then"/>.</summary>
-    private void FakeControl(string then)
-    {
-        Directory.CreateDirectory(Bin);
-        string script = Path.Combine(Bin, MpsDaemon.ControlBinary);
-        File.WriteAllText(script, $$"""
-            #!/bin/sh
-            {
-              echo "call: $*"
-              echo "pipe: $CUDA_MPS_PIPE_DIRECTORY"
-              echo "log: $CUDA_MPS_LOG_DIRECTORY"
-              if [ "$1" != "-d" ]; then echo "stdin: $(cat)"; fi
-            } >> '{{Record}}'
-            {{then}}
-
-            """);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
+    /// <summary>The stand-in in <see cref="Bin"/>, running <paramref name="then"/> after it records the call.</summary>
+    private void FakeControl(string then) => FakeMpsControl.Write(Bin, Record, then);
 }
