@@ -57,6 +57,8 @@ public static class EngineBench
         .. EngineTable.PeerNote(options.Formats),
         "",
         .. EngineTable.Lines([.. results.SelectMany(result => result.Rows(machine))]),
+        "",
+        .. results.Select(result => result.PairedDecodeLine()),
     ];
 
     private static FormatResult MeasureFormat(BenchFormat format, BenchOptions options, BandwidthProbe probe)
@@ -92,10 +94,10 @@ public static class EngineBench
 
             for (int r = 0; r < options.Repeats; r++)
             {
-                probe.Measure();
                 foreach (var engine in engines)
                 {
-                    engine.Measure(options);
+                    // Just before each engine, so that its decode (measured first) can be judged against the same minute.
+                    engine.Measure(options, probe.Measure());
                 }
 
                 Console.Error.WriteLine($"{format.Name} repeat {r + 1}: {string.Join("; ", engines.Select(e => e.Last()))}");
@@ -143,6 +145,7 @@ public static class EngineBench
     private sealed class Engine(string name, ModelCost cost, ISingleSequence single, IBatchedDecodeSession batched, params IDisposable[] owned) : IDisposable
     {
         private readonly List<double[]> _repeats = [];
+        private readonly List<double> _probes = [];
 
         public void WarmUp()
         {
@@ -154,19 +157,25 @@ public static class EngineBench
         /// <summary>With --profile, where SharpServe's phases spend their time, printed after each timed phase.</summary>
         public PhaseProfile? Profile { get; init; }
 
-        public void Measure(BenchOptions options) => _repeats.Add(
-        [
-            Phase("decode", () => single.Decode(Prompt(DecodePrompt), options.DecodeTokens)),
-            Phase("prefill", () => single.Prefill(Prompt(options.PrefillTokens))),
-            Phase("batched", () => batched.Run(options.BatchedSteps)),
-        ]);
+        /// <summary>One repeat of every phase; <paramref name="probeGBps"/>: the read probe taken just before it.</summary>
+        public void Measure(BenchOptions options, double probeGBps)
+        {
+            _probes.Add(probeGBps);
+            _repeats.Add(
+            [
+                Phase("decode", () => single.Decode(Prompt(DecodePrompt), options.DecodeTokens)),
+                Phase("prefill", () => single.Prefill(Prompt(options.PrefillTokens))),
+                Phase("batched", () => batched.Run(options.BatchedSteps)),
+            ]);
+        }
 
         private double Phase(string phase, Func<double> run) => Profile is { } profile ? profile.Measure(phase, run) : run();
 
         public string Last() => Invariant($"{name}: decode {_repeats[^1][0]:F2}, prefill {_repeats[^1][1]:F1}, batched {_repeats[^1][2]:F1} tok/s");
 
         /// <summary>The median tokens/s of each phase (decode, prefill, batched) over the repeats, with this engine's cost.</summary>
-        public EngineResults Results() => new(cost, [.. Enumerable.Range(0, 3).Select(i => Median(_repeats.Select(r => r[i])))]);
+        public EngineResults Results() =>
+            new(cost, [.. Enumerable.Range(0, 3).Select(i => Statistics.Median(_repeats.Select(r => r[i])))], [.. _repeats.Select(r => r[0])], [.. _probes]);
 
         public void Dispose()
         {
@@ -176,17 +185,18 @@ public static class EngineBench
                 item.Dispose();
             }
         }
-
-        private static double Median(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToArray();
-            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        }
     }
 
-    /// <summary>An engine's median tokens/s per phase and the cost they are judged by.</summary>
-    private sealed record EngineResults(ModelCost Cost, double[] TokensPerS)
+    /// <summary>
+    /// An engine's median tokens/s per phase, its decode tokens/s in each repeat with the probe taken before that repeat,
+    /// and the cost they are judged by.
+    /// </summary>
+    private sealed record EngineResults(ModelCost Cost, double[] TokensPerS, double[] DecodeRepeats, double[] RepeatProbes)
     {
+        /// <summary>Each repeat's decode GB/s beside its probe.</summary>
+        public PairedRuns DecodeRuns(PhaseShape decode) =>
+            new(RepeatProbes, [.. DecodeRepeats.Select(tokensPerS => Roofline.StreamedGBps(Cost, decode, tokensPerS))]);
+
         public Achieved Achieved(PhaseShape phase, int index, PeakKind peak, MachineLimits machine) =>
             Roofline.Achieved(Cost, phase, TokensPerS[index], Limit(phase, peak, machine));
 
@@ -197,6 +207,9 @@ public static class EngineBench
     /// <summary>One format's measurements; its rows are judged against the limits known when the table is written.</summary>
     private sealed record FormatResult(BenchFormat Format, PhaseShape[] Phases, EngineResults Ours, EngineResults? Theirs)
     {
+        public string PairedDecodeLine() =>
+            PairedDecode.Line(Format.Label, Ours.DecodeRuns(Phases[0]), Theirs?.DecodeRuns(Phases[0]));
+
         public IEnumerable<EngineTableRow> Rows(MachineLimits machine) => Phases.Select((phase, i) => new EngineTableRow(
             Format.Label, phase.Name, Ours.Limit(phase, Format.Peak, machine), Ours.Achieved(phase, i, Format.Peak, machine),
             Theirs?.Achieved(phase, i, Format.Peak, machine)));
@@ -221,10 +234,13 @@ public static class EngineBench
 
         public int Probes { get; private set; }
 
-        public void Measure()
+        /// <summary>Probes once more and returns this probe's GB/s.</summary>
+        public double Measure()
         {
-            BestGBps = Math.Max(BestGBps, MemoryBandwidth.MeasureGBps(_threads));
+            double gbps = MemoryBandwidth.MeasureGBps(_threads);
+            BestGBps = Math.Max(BestGBps, gbps);
             Probes++;
+            return gbps;
         }
     }
 

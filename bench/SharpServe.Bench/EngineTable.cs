@@ -40,7 +40,7 @@ public static class EngineTable
     public static string Limits(MachineLimits machine, int threads, int bandwidthProbes)
     {
         ArgumentNullException.ThrowIfNull(machine);
-        return Invariant($"limits measured in this run, {threads} threads: read bandwidth {machine.BandwidthGBps:F1} GB/s (best of {bandwidthProbes} probes, one before every repeat), f32 FMA {machine.Float32GFlops:F1} GFLOP/s, int8 VNNI dot {machine.Int8Gops:F1} GOP/s");
+        return Invariant($"limits measured in this run, {threads} threads: read bandwidth {machine.BandwidthGBps:F1} GB/s (best of {bandwidthProbes} probes: one at the start and one before each engine's repeat), f32 FMA {machine.Float32GFlops:F1} GFLOP/s, int8 VNNI dot {machine.Int8Gops:F1} GOP/s");
     }
 
     private static string Cells(Achieved a) => Invariant($"{a.TokensPerS:F2} | {a.GBps:F1} | {a.GFlops:F1} | {a.PercentOfLimit:F0} %");

@@ -56,9 +56,17 @@ public static class Roofline
         double seconds = phase.Tokens / tokensPerS;
         return new Achieved(
             tokensPerS,
-            (double)phase.Forwards * cost.WeightBytes / seconds / 1e9,
+            StreamedGBps(cost, phase, tokensPerS),
             Flops(cost, phase) / seconds / 1e9,
             100 * tokensPerS / limit.TokensPerS);
+    }
+
+    /// <summary>The weight bytes per second a phase run at <paramref name="tokensPerS"/> streams (each forward pass reads the weights once).</summary>
+    public static double StreamedGBps(ModelCost cost, PhaseShape phase, double tokensPerS)
+    {
+        ArgumentNullException.ThrowIfNull(cost);
+        ArgumentNullException.ThrowIfNull(phase);
+        return (double)phase.Forwards * cost.WeightBytes * tokensPerS / phase.Tokens / 1e9;
     }
 
     private static double Flops(ModelCost cost, PhaseShape phase) =>
