@@ -238,6 +238,11 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
                     x + (t * columns), columns, xQuants + (t * columns), xScales + (t * (columns / Q8KActivations.BlockSize)),
                     xCorrections + (t * (columns / 4)), xChunkSums + (t * (columns / 32)));
             }
+
+            if (type == TensorDType.Q4_K && Q4KWideRows.Takes<TS, TV>(tokens))
+            {
+                Q8KActivations.PairChunks(xQuants, columns);
+            }
         }
         else if (TensorDTypeInfo.IsQuantized(type))
         {

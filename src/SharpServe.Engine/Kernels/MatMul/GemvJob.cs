@@ -10,7 +10,8 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// <see cref="CpuKernels.PanelMinTokens"/> tokens (from there <see cref="PanelGemmJob{TS, TV}"/>). Output rows are
 /// split into contiguous ranges (one weight stream per part). Tokens go in groups of up to four per pass over
 /// the weights; with more than four, rows are walked in blocks small enough to stay in L1 between the groups'
-/// passes, so the weights still come from memory once. Q8_0 rows go in register tiles (<see cref="Q8Tiles"/>).
+/// passes, so the weights still come from memory once. Q8_0 rows go in register tiles (<see cref="Q8Tiles"/>); a
+/// single Q4_K token on AVX-512 with GFNI goes to <see cref="Q4KWideRows"/>.
 /// </summary>
 internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
@@ -131,7 +132,15 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
                 Q6Rows.Run<TS, TV, TN>(in _op, t0, r0, r1);
                 break;
             case TensorDType.Q4_K:
-                Q4KRows.Run<TS, TV, TN>(in _op, t0, r0, r1);
+                if (Q4KWideRows.Takes<TS, TV>(_tokens))
+                {
+                    Q4KWideRows.Run<TS, TV>(in _op, t0, r0, r1);
+                }
+                else
+                {
+                    Q4KRows.Run<TS, TV, TN>(in _op, t0, r0, r1);
+                }
+
                 break;
             default:
                 throw new NotSupportedException($"matmul over {_type} weights");

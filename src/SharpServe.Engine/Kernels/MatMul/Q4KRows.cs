@@ -15,8 +15,9 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// vpmaddubsw of the unsigned q4 against q8, then vpmaddwd (vpdpwssd) with sc[c] (<see cref="ISimd{TV}.DotQ8Scaled"/>),
 /// as ggml does; an int32 vpmulld per chunk instead ran at half of Q8_0's GB/s. The chunk sums s come precomputed per token. One row
 /// at a time keeps one weight stream (decode streams each byte once); each chunk is unpacked once for all tokens of the group.
-/// A single token (decode) hands the whole super-block to <see cref="ISimd{TV}.DotQ4K"/>, where AVX-512 takes two chunks per
-/// instruction: in cache on one thread that raised Q4_K from ~11 to ~17 GB/s (noisy, shared machine; Q8_0 ~30).
+/// A single token hands the whole super-block to <see cref="ISimd{TV}.DotQ4K"/>, where AVX-512 takes two chunks per
+/// instruction: in cache on one thread that raised Q4_K from ~11 to ~17 GB/s (noisy, shared machine; Q8_0 ~30). Decode
+/// itself (one token in the whole GEMV) goes to <see cref="Q4KWideRows"/> on AVX-512 with GFNI.
 /// </summary>
 internal static unsafe class Q4KRows
 {
@@ -132,7 +133,7 @@ internal static unsafe class Q4KRows
 
     /// <summary>One token's super-block: acc = fma(x.d · w.d, lanes, acc), accMin = fma(−x.d · w.dmin, prod, accMin).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Token(float xd, float wd, float wMin, Vector256<int> lanes, Vector128<int> prod, ref Vector256<float> acc, ref Vector128<float> accMin)
+    internal static void Token(float xd, float wd, float wMin, Vector256<int> lanes, Vector128<int> prod, ref Vector256<float> acc, ref Vector128<float> accMin)
     {
         acc = GgmlQ8.Accumulate(Vector256.Create(xd * wd), lanes, acc);
         accMin = Vector128.FusedMultiplyAdd(Vector128.Create(-xd * wMin), Vector128.ConvertToSingle(prod), accMin);
@@ -140,13 +141,13 @@ internal static unsafe class Q4KRows
 
     /// <summary>prod[k] = m[2k]·s[2k] + m[2k+1]·s[2k+1] from the 8 mins and the token's 8 chunk sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> MinLanes(Vector256<int> mins, int* chunkSums)
+    internal static Vector128<int> MinLanes(Vector256<int> mins, int* chunkSums)
     {
         var products = Vector256.Shuffle(mins * Vector256.Load(chunkSums), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
         return products.GetLower() + products.GetUpper();
     }
 
-    private static float Sum(Vector256<float> lanes, Vector128<float> minLanes) =>
+    internal static float Sum(Vector256<float> lanes, Vector128<float> minLanes) =>
         GgmlQ8.Sum(lanes) + ((minLanes.GetElement(0) + minLanes.GetElement(2)) + (minLanes.GetElement(1) + minLanes.GetElement(3)));
 
     /// <summary>Scale <paramref name="lane"/> in all 16 int16 positions (each int32 of <paramref name="scalePairs"/> holds one scale twice).</summary>
@@ -161,23 +162,31 @@ internal static unsafe class Q4KRows
         return scaleLanes | (scaleLanes << 16);
     }
 
-    /// <summary>
-    /// The 8 six-bit scales (int16) and 8 mins (int32 lanes) from the 12 packed bytes (layout in <see cref="Q4KCodec"/>): bytes
-    /// 0–3 hold scales 0–3 (and the top bits of scales 4–7), bytes 4–7 mins 0–3 (and the top bits of mins 4–7), bytes
-    /// 8–11 the low nibbles of scales 4–7 and the high nibbles of mins 4–7 — ggml's kmask shuffle, in one 128-bit register.
-    /// </summary>
+    /// <summary>The 8 six-bit scales (int16) and 8 mins (int32 lanes) from the 12 packed bytes (<see cref="ScaleBytes"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector128<short> Scales, Vector256<int> Mins) ScalesAndMins(byte* packed)
     {
-        // Words u0, u1, u2 (the load reads 4 bytes past them, still inside the block). Wanted, per byte: scales 0–3 =
-        // u0 & 63, scales 4–7 = (u2 & 15) | (u0 >> 6) << 4, mins 0–3 = u1 & 63, mins 4–7 = (u2 >> 4 & 15) | (u1 >> 6) << 4.
-        var packedWords = Vector128.Load((uint*)packed);
-        var low = Vector128.Shuffle(packedWords, Vector128.Create(0u, 2, 1, 2));  // u0, u2, u1, u2
-        var top = Vector128.Shuffle(packedWords, Vector128.Create(0u, 0, 1, 1));  // u0, u0, u1, u1
-        var lowBits = (low & Vector128.Create(0x3F3F3F3Fu, 0x0F0F0F0F, 0x3F3F3F3F, 0))
-            | ((low >> 4) & Vector128.Create(0u, 0, 0, 0x0F0F0F0F));
-        var bytes = (lowBits | ((top >> 2) & Vector128.Create(0u, 0x30303030, 0, 0x30303030))).AsByte();
+        var bytes = ScaleBytes(Vector128.Load((uint*)packed).ToVector256Unsafe()).GetLower();
         var words = Vector256.WidenLower(bytes.ToVector256Unsafe());  // sc0..7, m0..7 (one vpmovzxbw; widening in 128-bit halves took 10)
         return (words.GetLower().AsInt16(), Vector256.WidenLower(words.GetUpper().ToVector256Unsafe()).AsInt32());
+    }
+
+    /// <summary>
+    /// Per 128-bit half, one super-block's 12 packed scale bytes (layout in <see cref="Q4KCodec"/>) loaded as words u0, u1,
+    /// u2 (and 4 bytes past them, still inside the block) become the 8 six-bit scales (bytes 0–7) and 8 mins (bytes 8–15):
+    /// bytes 0–3 hold scales 0–3 (and the top bits of scales 4–7), bytes 4–7 mins 0–3 (and the top bits of mins 4–7), bytes
+    /// 8–11 the low nibbles of scales 4–7 and the high nibbles of mins 4–7 — ggml's kmask shuffle. Two halves let
+    /// <see cref="Q4KWideRows"/> unpack two super-blocks at once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> ScaleBytes(Vector256<uint> packedWords)
+    {
+        // Wanted, per byte: scales 0–3 = u0 & 63, scales 4–7 = (u2 & 15) | (u0 >> 6) << 4, mins 0–3 = u1 & 63,
+        // mins 4–7 = (u2 >> 4 & 15) | (u1 >> 6) << 4.
+        var low = Vector256.Shuffle(packedWords, Vector256.Create(0u, 2, 1, 2, 4, 6, 5, 6));  // u0, u2, u1, u2 per half
+        var top = Vector256.Shuffle(packedWords, Vector256.Create(0u, 0, 1, 1, 4, 4, 5, 5));  // u0, u0, u1, u1
+        var lowBits = (low & Vector256.Create(0x3F3F3F3Fu, 0x0F0F0F0F, 0x3F3F3F3F, 0, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0))
+            | ((low >> 4) & Vector256.Create(0u, 0, 0, 0x0F0F0F0F, 0, 0, 0, 0x0F0F0F0F));
+        return (lowBits | ((top >> 2) & Vector256.Create(0u, 0x30303030, 0, 0x30303030, 0, 0x30303030, 0, 0x30303030))).AsByte();
     }
 }

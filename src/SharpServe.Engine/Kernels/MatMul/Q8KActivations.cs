@@ -45,6 +45,26 @@ internal static unsafe class Q8KActivations
     }
 
     /// <summary>
+    /// Reorders each 256-value block's 32-value chunks in place from 0–7 to 0, 2, 1, 3, 4, 6, 5, 7, the order in which
+    /// <see cref="Q4KWideRows"/> meets them in Q4_K's packed quants. Only the quants move: the sums stay in chunk order.
+    /// </summary>
+    public static void PairChunks(sbyte* q, int columns)
+    {
+        for (sbyte* block = q; block < q + columns; block += BlockSize)
+        {
+            Swap(block + 32, block + 64);
+            Swap(block + 160, block + 192);
+        }
+
+        static void Swap(sbyte* a, sbyte* b)
+        {
+            var first = Vector256.Load(a);
+            Vector256.Load(b).Store(a);
+            first.Store(b);
+        }
+    }
+
+    /// <summary>
     /// q[0, columns) and d[0, columns / 256) from x[0, columns), without the sums (the panel GEMM forms its own);
     /// <paramref name="reciprocalScale"/>: d = 1/iscale (ggml_quantize_mat_q8_K_4x8's) instead of max / −127.
     /// </summary>

@@ -244,7 +244,7 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     /// ulong scalars so that the JIT folds it into one constant (from two Vector256 halves it inserted them every time).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> HalfConstant(ushort lower, ushort upper)
+    internal static Vector512<ulong> HalfConstant(ushort lower, ushort upper)
     {
         ulong low = lower * 0x0001_0001_0001_0001UL, high = upper * 0x0001_0001_0001_0001UL;
         return Vector512.Create(low, low, low, low, high, high, high, high);
