@@ -164,6 +164,43 @@ public sealed class MatMulTests
     }
 
     /// <summary>
+    /// One-token Q4_0 loads 64 bytes per row and step where it uses 36 (<see cref="Engine.Kernels.MatMul.Q4PairRows"/>): the
+    /// tile holding the matrix's last row must read nothing past it. The matrix here ends a mapped file on a page
+    /// boundary, with nothing mapped after it, so a read past its end crashes the run; the results must still be the
+    /// reference's bits, with one and two threads (two threads: only the second part holds the last row).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void Q4_0DecodeReadsNothingPastAMatrixThatEndsTheFile(SimdTier tier)
+    {
+        const int Rows = 37, Columns = 64, FileBytes = 8192;
+        var random = new Random(41);
+        RandomWeight(random, TensorDType.Q4_0, Rows, Columns, out byte[] bytes);
+        string directory = Directory.CreateTempSubdirectory("sharpserve-q4-end-").FullName;
+        try
+        {
+            string path = Path.Combine(directory, "weights.bin");
+            var file = new byte[FileBytes];
+            bytes.CopyTo(file, FileBytes - bytes.Length);
+            File.WriteAllBytes(path, file);
+            using var mapped = Engine.Kernels.Native.MappedFile.Open(path);
+            var weight = new WeightTensor("w", TensorDType.Q4_0, [Rows, Columns], mapped.Slice(FileBytes - bytes.Length, bytes.Length));
+            var x = RandomFloats(random, Columns);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var backend = new CpuBackend(threads, tier);
+                var y = new float[Rows];
+                backend.MatMul(weight, [], x, y, 1);
+                AssertBitwiseEqual(MatMulQ8OrQ4(TensorDType.Q4_0, bytes, [], x, Rows, Columns, 1), y, $"{tier} threads {threads}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
     /// Q8_0, Q4_0, Q6_K and Q4_K against plain f32 math on the dequantized weights (no activation quantization): they may only
     /// differ by the activation rounding, |x − d·q| ≤ d/2 + 127·d·2⁻¹¹ (Q8_0's fp16 scale) ≤ 0.57·d per value
     /// (Q8_K for the K-quants: f32 scale, d/2, taken as 0.51·d), so |Δy| ≤ Σ|w|·0.57·d_block. Odd row counts, token counts of one GEMV group, several groups, a ragged last group, and (33) the panel GEMM.
