@@ -14,6 +14,10 @@ namespace SharpServe.Engine.Kernels.MatMul;
 /// header (scale, zero), so no load is masked and none reaches past the group. The zero, unlike Q4_0's 8, differs per
 /// row and group: each row half's nibbles get 16 − z added (one vpaddb, values in [1, 31], so vpmaddubsw stays exact) and
 /// the −16·Σx that leaves is the quantizer's −128·Σx shifted right by 3, shared by the rows like Q4_0's shift by 4.
+/// The per-step activations in both halves (<see cref="Both"/>) and the header mask (<see cref="LowHalf"/>) are written so
+/// that the JIT emits one vinserti64x4 and one constant: built from two 256-bit halves they cost ~20 extra instructions a
+/// step, and in cache on one thread q/o, k/v, gate/up, down went from 22.1/20.6/22.1/21.2 to 25.5/25.3/25.2/26.2 GB/s
+/// (thread CPU time, medians of 7 interleaved runs, 2026-12-07).
 /// </summary>
 internal static unsafe class AwqPairRows
 {
@@ -128,14 +132,15 @@ internal static unsafe class AwqPairRows
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<long> Both(void* source)
     {
+        // One vinserti64x4 (Vector512.Create(half, half) took two, into an undefined register).
         var half = Vector256.Load((long*)source);
-        return Vector512.Create(half, half);
+        return Avx512F.InsertVector256(half.ToVector512Unsafe(), half, 1);
     }
 
     /// <summary>ConditionalSelect's mask: all bits of int32 lanes 0–7 (row A's half).</summary>
     private static Vector512<uint> LowHalf
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Vector512.Create(Vector256<uint>.AllBitsSet, Vector256<uint>.Zero);
+        get => Vector512.Create(ulong.MaxValue, ulong.MaxValue, ulong.MaxValue, ulong.MaxValue, 0, 0, 0, 0).AsUInt32();  // one constant (from two halves the JIT built it per call)
     }
 }
