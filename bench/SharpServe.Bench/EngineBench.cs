@@ -27,8 +27,8 @@ public static class EngineBench
 
     public static int Run(string[] args)
     {
-        LlamaCppLog.Install();
         var options = BenchOptions.Parse(args);
+        LlamaCppLog.Install();
         var probe = new BandwidthProbe(options.Threads);
         var peaks = (Float32: ArithmeticPeak.MeasureFloat32GFlops(options.Threads), Int8: ArithmeticPeak.MeasureInt8Gops(options.Threads));
         MachineLimits Machine() => new(probe.BestGBps, peaks.Float32, peaks.Int8);
