@@ -1,3 +1,4 @@
+using SharpServe.Engine.Kernels.MatMul;
 using SharpServe.Engine.KvCache;
 using SharpServe.Engine.Loading;
 using SharpServe.Engine.Memory;
@@ -22,6 +23,39 @@ public sealed partial class CpuBackend
 
     void IComputeBackend.MatMul(WeightTensor weight, float[] bias, Activations x, Activations y, int tokens) =>
         MatMul(weight, bias, Host(x), Host(y), tokens);
+
+    /// <summary>The projections of each weight dtype run as one job (a Q4_K_M layer's Q6_K v beside Q4_K q and k makes two).</summary>
+    unsafe void IComputeBackend.MatMuls(Activations x, int tokens, ReadOnlySpan<Projection> projections)
+    {
+        var input = Host(x);
+        foreach (var projection in projections)
+        {
+            if (projection.Weight.Columns != projections[0].Weight.Columns)
+            {
+                throw new ArgumentException(
+                    $"projections of one input need one in-dimension: {projections[0].Weight} and {projection.Weight}", nameof(projections));
+            }
+
+            CheckMatMul(projection.Weight, projection.Bias, input, Host(projection.Output), tokens);
+        }
+
+        if (tokens == 0)
+        {
+            return;
+        }
+
+        Span<MatMulTarget> targets = stackalloc MatMulTarget[projections.Length];
+        fixed (float* px = input)
+        {
+            for (int i = 0; i < projections.Length; i++)
+            {
+                if (FirstOfItsType(projections, i))
+                {
+                    PinAndRun(projections, projections[i].Weight.Type, i, px, tokens, targets, 0);
+                }
+            }
+        }
+    }
 
     void IComputeBackend.EmbeddingLookup(WeightTensor table, ReadOnlySpan<int> ids, Activations y) => EmbeddingLookup(table, ids, Host(y));
 
@@ -67,6 +101,50 @@ public sealed partial class CpuBackend
         foreach (var draw in draws)
         {
             _sampler.Sample(_logits.AsSpan(draw.LogitsRow * vocab, vocab), draw);
+        }
+    }
+
+    private static bool FirstOfItsType(ReadOnlySpan<Projection> projections, int index)
+    {
+        for (int i = 0; i < index; i++)
+        {
+            if (projections[i].Weight.Type == projections[index].Weight.Type)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Pins the projections of <paramref name="type"/> from <paramref name="next"/> on, one per level (fixed only spans a
+    /// scope), into <paramref name="targets"/>, and runs them as one matmul once all are pinned.
+    /// </summary>
+    private unsafe void PinAndRun(ReadOnlySpan<Projection> projections, TensorDType type, int next, float* x, int tokens, Span<MatMulTarget> targets, int pinned)
+    {
+        while (next < projections.Length && projections[next].Weight.Type != type)
+        {
+            next++;
+        }
+
+        if (next == projections.Length)
+        {
+            fixed (MatMulTarget* all = targets)
+            {
+                _kernels.MatMuls(type, projections[0].Weight.Columns, x, tokens, all, pinned);
+            }
+
+            return;
+        }
+
+        var projection = projections[next];
+        fixed (byte* w = projection.Weight.Data.Span)
+        fixed (float* b = projection.Bias)
+        fixed (float* y = Host(projection.Output))
+        {
+            targets[pinned] = new MatMulTarget(w, projection.Weight.Rows, b, y);
+            PinAndRun(projections, type, next + 1, x, tokens, targets, pinned + 1);
         }
     }
 

@@ -1,3 +1,4 @@
+using SharpServe.Engine.Kernels.MatMul;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Kernels.Threading;
 using SharpServe.Engine.KvCache;
@@ -43,17 +44,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
     public void MatMul(WeightTensor weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, Span<float> y, int tokens)
     {
-        int rows = weight.Rows;
-        int columns = weight.Columns;
-        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
-        CheckData(weight, (long)rows * columns);
-        CheckLength(x.Length, (long)tokens * columns, nameof(x));
-        CheckLength(y.Length, (long)tokens * rows, nameof(y));
-        if (!bias.IsEmpty && bias.Length != rows)
-        {
-            throw new ArgumentException($"bias has {bias.Length} values, {weight} needs {rows}", nameof(bias));
-        }
-
+        CheckMatMul(weight, bias, x, y, tokens);
         if (tokens == 0)
         {
             return;
@@ -64,7 +55,8 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            _kernels.MatMul(weight.Type, w, rows, columns, b, px, py, tokens);
+            var target = new MatMulTarget(w, weight.Rows, b, py);
+            _kernels.MatMuls(weight.Type, weight.Columns, px, tokens, &target, 1);
         }
     }
 
@@ -199,6 +191,21 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
     {
         _kernels.Dispose();
         _pool.Dispose();
+    }
+
+    /// <summary>x: [tokens, in], weight: [out, in], y: [tokens, out] at least; bias empty or [out].</summary>
+    private static void CheckMatMul(WeightTensor weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int tokens)
+    {
+        int rows = weight.Rows;
+        int columns = weight.Columns;
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        CheckData(weight, (long)rows * columns);
+        CheckLength(x.Length, (long)tokens * columns, nameof(x));
+        CheckLength(y.Length, (long)tokens * rows, nameof(y));
+        if (!bias.IsEmpty && bias.Length != rows)
+        {
+            throw new ArgumentException($"bias has {bias.Length} values, {weight} needs {rows}", nameof(bias));
+        }
     }
 
     private static void CheckLength(int actual, long needed, string name)

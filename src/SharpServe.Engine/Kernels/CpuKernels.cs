@@ -1,3 +1,4 @@
+using SharpServe.Engine.Kernels.MatMul;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Kernels.Threading;
 using SharpServe.Engine.KvCache;
@@ -30,8 +31,11 @@ internal abstract unsafe class CpuKernels : IDisposable
         _ => new TierKernels<SimdScalar, float>(pool),
     };
 
-    /// <summary>weights: [rows, columns] in type; x: [tokens, columns]; y: [tokens, rows]; bias: [rows] or null.</summary>
-    public abstract void MatMul(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens);
+    /// <summary>
+    /// Each target's y = x·Wᵀ + bias. x: [tokens, columns]; every target's weights [rows, columns] in <paramref name="type"/>. The
+    /// activations are prepared once for all <paramref name="count"/> targets.
+    /// </summary>
+    public abstract void MatMuls(TensorDType type, int columns, float* x, int tokens, MatMulTarget* targets, int count);
 
     /// <summary>table: [vocab, columns] in type; y: [tokens, columns].</summary>
     public abstract void EmbeddingLookup(TensorDType type, byte* table, int columns, int* ids, int tokens, float* y);

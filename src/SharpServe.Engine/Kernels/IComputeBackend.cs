@@ -32,6 +32,20 @@ public interface IComputeBackend : IDisposable
     /// <summary>y = x·Wᵀ + bias. x: [tokens, in], W: [out, in], y: [tokens, out]; bias empty or [out].</summary>
     void MatMul(WeightTensor weight, float[] bias, Activations x, Activations y, int tokens);
 
+    /// <summary>
+    /// Every projection's <see cref="MatMul"/> of one input (q, k and v of a layer; gate and up), each result exactly what its
+    /// own call gives. One call lets a backend prepare x once and split the rows of all the weights across its threads as
+    /// one job (vLLM fuses these weights at load instead; the weights here stay as the file holds them, shared by
+    /// instances). x: [tokens, in], every weight [out_i, in].
+    /// </summary>
+    void MatMuls(Activations x, int tokens, ReadOnlySpan<Projection> projections)
+    {
+        foreach (var projection in projections)
+        {
+            MatMul(projection.Weight, projection.Bias, x, projection.Output, tokens);
+        }
+    }
+
     /// <summary>y[t, :] = table[ids[t], :] widened to f32. table: [vocab, hidden], y: [tokens, hidden].</summary>
     void EmbeddingLookup(WeightTensor table, ReadOnlySpan<int> ids, Activations y);
 

@@ -53,40 +53,27 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     /// </summary>
     private static int GemvMaxTokens(TensorDType type) => type == TensorDType.F32 ? 4 : 16;
 
-    public override void MatMul(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
+    public override void MatMuls(TensorDType type, int columns, float* x, int tokens, MatMulTarget* targets, int count)
     {
+        var all = new ReadOnlySpan<MatMulTarget>(targets, count);
         if (type is TensorDType.Q8_0 or TensorDType.Q4_0 or TensorDType.Awq4 && tokens >= PanelMinTokens)
         {
-            PanelGemm(type, weights, rows, columns, bias, x, y, tokens);
-            return;
+            PanelGemm(type, columns, x, tokens, all);
         }
-
-        if (type is TensorDType.Q4_K or TensorDType.Q6_K && tokens >= PanelMinTokens)
+        else if (type is TensorDType.Q4_K or TensorDType.Q6_K && tokens >= PanelMinTokens)
         {
-            KPanelGemm(type, weights, rows, columns, bias, x, y, tokens);
-            return;
+            KPanelGemm(type, columns, x, tokens, all);
         }
-
-        if (TensorDTypeInfo.IsQuantized(type) || tokens <= GemvMaxTokens(type))
+        else if (TensorDTypeInfo.IsQuantized(type) || tokens <= GemvMaxTokens(type))
         {
-            Gemv(type, weights, rows, columns, bias, x, y, tokens);
-            return;
+            Gemv(type, columns, x, tokens, all);
         }
-
-        float* panels = (float*)_panels.Ensure((long)pool.Threads * GemmTiles.Rows * GemmJob<TS, TV>.Depth * sizeof(float));
-        for (int t0 = 0; t0 < tokens; t0 += GemmJob<TS, TV>.MaxTokens)
+        else
         {
-            int blockTokens = Math.Min(GemmJob<TS, TV>.MaxTokens, tokens - t0);
-            long xtBytes = (long)columns * GemmJob<TS, TV>.PaddedTokens(blockTokens) * sizeof(float);
-            float* xt = (float*)_xt.Ensure(xtBytes);
-            float* yt = (float*)_runningSums.Ensure(GemmJob<TS, TV>.RunningSums(rows, blockTokens) * sizeof(float));
-            _gemm.Set(type, weights, rows, columns, x + ((long)t0 * columns), blockTokens, xt, bias, y + ((long)t0 * rows), yt, panels);
-            int packParts = Math.Min(pool.Threads, (columns + 31) / 32);
-            _gemm.Begin(GemmPhase.Pack, packParts);
-            pool.Run(_gemm, packParts);
-            int computeParts = Math.Min((rows + GemmTiles.Rows - 1) / GemmTiles.Rows, pool.Threads * 4);
-            _gemm.Begin(GemmPhase.Compute, computeParts);
-            pool.Run(_gemm, computeParts);
+            foreach (var target in all)
+            {
+                TiledGemm(type, columns, x, tokens, target);
+            }
         }
     }
 
@@ -170,7 +157,28 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         }
     }
 
-    private void PanelGemm(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
+    /// <summary>The f32 tiled GEMM (f32/f16/bf16 weights, many tokens), in blocks of tokens: pack x, then the row tiles.</summary>
+    private void TiledGemm(TensorDType type, int columns, float* x, int tokens, in MatMulTarget target)
+    {
+        int rows = target.Rows;
+        float* panels = (float*)_panels.Ensure((long)pool.Threads * GemmTiles.Rows * GemmJob<TS, TV>.Depth * sizeof(float));
+        for (int t0 = 0; t0 < tokens; t0 += GemmJob<TS, TV>.MaxTokens)
+        {
+            int blockTokens = Math.Min(GemmJob<TS, TV>.MaxTokens, tokens - t0);
+            long xtBytes = (long)columns * GemmJob<TS, TV>.PaddedTokens(blockTokens) * sizeof(float);
+            float* xt = (float*)_xt.Ensure(xtBytes);
+            float* yt = (float*)_runningSums.Ensure(GemmJob<TS, TV>.RunningSums(rows, blockTokens) * sizeof(float));
+            _gemm.Set(type, target.Weights, rows, columns, x + ((long)t0 * columns), blockTokens, xt, target.Bias, target.Y + ((long)t0 * rows), yt, panels);
+            int packParts = Math.Min(pool.Threads, (columns + 31) / 32);
+            _gemm.Begin(GemmPhase.Pack, packParts);
+            pool.Run(_gemm, packParts);
+            int computeParts = Math.Min((rows + GemmTiles.Rows - 1) / GemmTiles.Rows, pool.Threads * 4);
+            _gemm.Begin(GemmPhase.Compute, computeParts);
+            pool.Run(_gemm, computeParts);
+        }
+    }
+
+    private void PanelGemm(TensorDType type, int columns, float* x, int tokens, ReadOnlySpan<MatMulTarget> targets)
     {
         int paddedTokens = PanelGemmJob<TS, TV>.PaddedTokens(tokens);
         byte* quants = (byte*)_xQuants.Ensure((long)paddedTokens * columns);
@@ -180,10 +188,13 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         _panelQuantize.Set(x, tokens, paddedTokens, columns, quants, scales, pairSums, quantizeParts);
         pool.Run(_panelQuantize, quantizeParts);
 
-        RunPanelGemm(type, weights, rows, columns, quants, scales, pairSums, tokens, bias, y);
+        foreach (var target in targets)
+        {
+            RunPanelGemm(type, columns, quants, scales, pairSums, tokens, target);
+        }
     }
 
-    private void KPanelGemm(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
+    private void KPanelGemm(TensorDType type, int columns, float* x, int tokens, ReadOnlySpan<MatMulTarget> targets)
     {
         int paddedTokens = PanelGemmJob<TS, TV>.PaddedTokens(tokens);
         sbyte* quants = (sbyte*)_xQuants.Ensure((long)paddedTokens * columns);
@@ -193,20 +204,23 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         _kPanelQuantize.Set(type, x, tokens, paddedTokens, columns, quants, scales, sums, quantizeParts);
         pool.Run(_kPanelQuantize, quantizeParts);
 
-        RunPanelGemm(type, weights, rows, columns, (byte*)quants, scales, sums, tokens, bias, y);
+        foreach (var target in targets)
+        {
+            RunPanelGemm(type, columns, (byte*)quants, scales, sums, tokens, target);
+        }
     }
 
     /// <summary>The panel GEMM on quantized activations: parts split the row panels, each worker packs into its own panel.</summary>
-    private void RunPanelGemm(TensorDType type, byte* weights, int rows, int columns, byte* quants, float* scales, int* sums, int tokens, float* bias, float* y)
+    private void RunPanelGemm(TensorDType type, int columns, byte* quants, float* scales, int* sums, int tokens, in MatMulTarget target)
     {
         byte* panels = (byte*)_int8Panels.Ensure(pool.Threads * PanelGemmJob<TS, TV>.PanelBytes(type, columns));
         int panelRows = PanelGemmJob<TS, TV>.PanelRows(type);
-        int parts = Math.Min((rows + panelRows - 1) / panelRows, pool.Threads * 4);
-        _panelGemm.Set(type, weights, rows, columns, quants, scales, sums, tokens, bias, y, panels, parts);
+        int parts = Math.Min((target.Rows + panelRows - 1) / panelRows, pool.Threads * 4);
+        _panelGemm.Set(type, target.Weights, target.Rows, columns, quants, scales, sums, tokens, target.Bias, target.Y, panels, parts);
         pool.Run(_panelGemm, parts);
     }
 
-    private void Gemv(TensorDType type, byte* weights, int rows, int columns, float* bias, float* x, float* y, int tokens)
+    private void Gemv(TensorDType type, int columns, float* x, int tokens, ReadOnlySpan<MatMulTarget> targets)
     {
         float* xPairs = null;
         sbyte* xQuants = null;
@@ -254,8 +268,17 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
             pool.Run(_quantize, quantizeParts);
         }
 
-        int parts = Math.Min(pool.Threads, rows);
-        _gemv.Set(type, new GemvOperands(weights, rows, columns, x, xPairs, xQuants, xScales, xCorrections, xChunkSums, bias, y), tokens, parts);
+        var activations = new GemvOperands(null, 0, columns, x, xPairs, xQuants, xScales, xCorrections, xChunkSums, null, null);
+        Span<GemvOperands> ops = stackalloc GemvOperands[targets.Length];
+        long rows = 0;
+        for (int i = 0; i < targets.Length; i++)
+        {
+            ops[i] = activations.For(in targets[i]);
+            rows += targets[i].Rows;
+        }
+
+        int parts = (int)Math.Min(pool.Threads, rows);
+        _gemv.Set(type, ops, tokens, parts);
         pool.Run(_gemv, parts);
     }
 }

@@ -17,6 +17,7 @@ public sealed partial class TimedBackend(IComputeBackend inner) : IComputeBacken
 {
     private readonly Dictionary<string, OperationTime> _totals = [];
     private readonly Dictionary<WeightTensor, string> _matMulNames = [];
+    private readonly Dictionary<WeightTensor, string> _matMulsNames = [];
 
     public int Threads => inner.Threads;
 
@@ -41,6 +42,13 @@ public sealed partial class TimedBackend(IComputeBackend inner) : IComputeBacken
         long start = Stopwatch.GetTimestamp();
         inner.MatMul(weight, bias, x, y, tokens);
         Record(MatMulName(weight), start);
+    }
+
+    public void MatMuls(Activations x, int tokens, ReadOnlySpan<Projection> projections)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.MatMuls(x, tokens, projections);
+        Record(MatMulsName(projections), start);
     }
 
     public void EmbeddingLookup(WeightTensor table, ReadOnlySpan<int> ids, Activations y)
@@ -127,6 +135,29 @@ public sealed partial class TimedBackend(IComputeBackend inner) : IComputeBacken
         {
             name = "matmul " + LayerNumber().Replace(weight.Name, ".*.");
             _matMulNames[weight] = name;
+        }
+
+        return name;
+    }
+
+    /// <summary>One name for the projections of one call (keyed by the first weight: a layer always passes the same set).</summary>
+    private string MatMulsName(ReadOnlySpan<Projection> projections)
+    {
+        if (projections.IsEmpty)
+        {
+            return "matmul (none)";
+        }
+
+        if (!_matMulsNames.TryGetValue(projections[0].Weight, out var name))
+        {
+            var names = new List<string>();
+            foreach (var projection in projections)
+            {
+                names.Add(MatMulName(projection.Weight)["matmul ".Length..]);
+            }
+
+            name = "matmul " + string.Join(" + ", names);
+            _matMulsNames[projections[0].Weight] = name;
         }
 
         return name;

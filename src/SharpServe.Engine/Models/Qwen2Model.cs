@@ -108,9 +108,7 @@ public sealed class Qwen2Model
 
             // Attention block: x += o_proj(attention(rope(q), rope(k), v)).
             _backend.RmsNorm(x, w.AttnNorm, Config.RmsNormEps, normed, tokens);
-            _backend.MatMul(w.Q, w.QBias, normed, q, tokens);
-            _backend.MatMul(w.K, w.KBias, normed, k, tokens);
-            _backend.MatMul(w.V, w.VBias, normed, v, tokens);
+            _backend.MatMuls(normed, tokens, [new(w.Q, w.QBias, q), new(w.K, w.KBias, k), new(w.V, w.VBias, v)]);
             _backend.Rope(q, metadata, Config.NumAttentionHeads, Config.HeadDim, Config.RopeTheta);
             _backend.Rope(k, metadata, Config.NumKeyValueHeads, Config.HeadDim, Config.RopeTheta);
             _backend.StoreKv(k, v, metadata, cache.Layers[layer]);
@@ -120,8 +118,7 @@ public sealed class Qwen2Model
 
             // MLP block: x += down(silu(gate(h)) · up(h)).
             _backend.RmsNorm(x, w.FfnNorm, Config.RmsNormEps, normed, tokens);
-            _backend.MatMul(w.Gate, [], normed, gate, tokens);
-            _backend.MatMul(w.Up, [], normed, up, tokens);
+            _backend.MatMuls(normed, tokens, [new(w.Gate, [], gate), new(w.Up, [], up)]);
             _backend.SiluMul(gate, up, gate);
             _backend.MatMul(w.Down, [], gate, projected, tokens);
             _backend.Add(x, projected);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using SharpServe.Engine.Kernels;
 using SharpServe.Engine.Kernels.Simd;
 using SharpServe.Engine.Loading;
 
@@ -525,6 +526,26 @@ internal static class KernelReference
         tokens >= SharpServe.Engine.Kernels.CpuKernels.PanelMinTokens ? MatMulPanel(type, w, bias, x, rows, columns, tokens)
         : type == TensorDType.Q8_0 ? MatMulQ8(w, bias, x, rows, columns, tokens)
         : MatMulQ4(w, bias, x, rows, columns, tokens);
+
+    public static WeightTensor RandomWeight(Random random, TensorDType type, int rows, int columns, out byte[] bytes)
+    {
+        var values = RandomFloats(random, rows * columns);
+        bytes = new byte[TensorDTypeInfo.ByteSize(type, values.Length)];
+        WeightCodec.Encode(type, values, bytes);
+        return new WeightTensor("w", type, [rows, columns], bytes);
+    }
+
+    public static void AssertBitwiseEqual(float[] expected, float[] actual, string context)
+    {
+        Assert.True(expected.Length == actual.Length, $"{context}: {actual.Length} values, expected {expected.Length}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (BitConverter.SingleToUInt32Bits(expected[i]) != BitConverter.SingleToUInt32Bits(actual[i]))
+            {
+                Assert.Fail($"{context}: element {i} expected {expected[i]:R}, got {actual[i]:R}");
+            }
+        }
+    }
 
     public static void AssertClose(double expected, float actual, double tolerance, string context)
     {

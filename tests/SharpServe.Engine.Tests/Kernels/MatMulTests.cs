@@ -437,25 +437,6 @@ public sealed class MatMulTests
         Assert.Throws<ArgumentException>(() => backend.MatMul(shortData, [], new float[4], new float[3], 1));
     }
 
-    private static void AssertBitwiseEqual(float[] expected, float[] actual, string context)
-    {
-        for (int i = 0; i < expected.Length; i++)
-        {
-            if (BitConverter.SingleToUInt32Bits(expected[i]) != BitConverter.SingleToUInt32Bits(actual[i]))
-            {
-                Assert.Fail($"{context}: element {i} expected {expected[i]:R}, got {actual[i]:R}");
-            }
-        }
-    }
-
     /// <summary>K-quants: rows of whole 256-value super-blocks, dotted against Q8_K activations.</summary>
     private static bool IsKQuant(TensorDType type) => type is TensorDType.Q6_K or TensorDType.Q4_K;
-
-    private static WeightTensor RandomWeight(Random random, TensorDType type, int rows, int columns, out byte[] bytes)
-    {
-        var values = RandomFloats(random, rows * columns);
-        bytes = new byte[TensorDTypeInfo.ByteSize(type, values.Length)];
-        WeightCodec.Encode(type, values, bytes);
-        return new WeightTensor("w", type, [rows, columns], bytes);
-    }
 }

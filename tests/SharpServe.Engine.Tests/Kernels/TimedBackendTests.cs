@@ -47,6 +47,35 @@ public sealed class TimedBackendTests
         Assert.Empty(timed.Totals);
     }
 
+    [Fact]
+    public void CountsAFusedMatMulsUnderItsWeightsJoinedName()
+    {
+        var random = new Random(6);
+        const int Columns = 32, Tokens = 2;
+        var q = F32Weight("blk.0.attn_q.weight", RandomFloats(random, 4 * Columns, 1f), 4, Columns);
+        var k = F32Weight("blk.0.attn_k.weight", RandomFloats(random, 2 * Columns, 1f), 2, Columns);
+        var x = RandomFloats(random, Tokens * Columns, 1f);
+        using var plain = new CpuBackend(1);
+        var expectedQ = new float[Tokens * 4];
+        var expectedK = new float[Tokens * 2];
+        plain.MatMul(q, [], x, expectedQ, Tokens);
+        plain.MatMul(k, [], x, expectedK, Tokens);
+
+        using var timed = new TimedBackend(new CpuBackend(1));
+        var input = (HostActivations)timed.Allocate(x.Length);
+        x.CopyTo(input.Array, 0);
+        var yq = (HostActivations)timed.Allocate(Tokens * 4);
+        var yk = (HostActivations)timed.Allocate(Tokens * 2);
+        timed.MatMuls(All(input), Tokens, [new(q, [], All(yq)), new(k, [], All(yk))]);
+        timed.MatMuls(All(input), Tokens, [new(q, [], All(yq)), new(k, [], All(yk))]);
+
+        Assert.Equal(expectedQ, yq.Array);
+        Assert.Equal(expectedK, yk.Array);
+        var total = Assert.Single(timed.Totals);
+        Assert.Equal("matmul blk.*.attn_q.weight + blk.*.attn_k.weight", total.Key);
+        Assert.Equal(2, total.Value.Calls);
+    }
+
     private static Activations All(ActivationBuffer buffer) => buffer.Slice(0, buffer.Length);
 
     private static WeightTensor F32Weight(string name, float[] values, int rows, int columns) =>

@@ -21,4 +21,8 @@ internal readonly unsafe struct GemvOperands(byte* weights, int rows, int column
     public int* XChunkSums { get; } = xChunkSums;      // [tokens, columns / 32], K-quants only
     public float* Bias { get; } = bias;        // [rows] or null
     public float* Y { get; } = y;              // [tokens, rows]
+
+    /// <summary>These activations against another weight (the next output of one input).</summary>
+    public GemvOperands For(in MatMulTarget target) =>
+        new(target.Weights, target.Rows, Columns, X, XPairs, XQuants, XScales, XCorrections, XChunkSums, target.Bias, target.Y);
 }
