@@ -20,25 +20,8 @@ public sealed class MatMulsTests
     /// <summary>Row counts whose two-thread split falls inside the first, the middle and the last weight, and on a boundary.</summary>
     private static readonly int[][] RowSets = [[37, 5, 3], [5, 37, 3], [3, 5, 37], [8, 8], [1, 1, 1]];
 
-    public static TheoryData<SimdTier, TensorDType> TiersAndTypes
-    {
-        get
-        {
-            var data = new TheoryData<SimdTier, TensorDType>();
-            foreach (var tier in SimdTiers.Supported)
-            {
-                foreach (var type in Enum.GetValues<TensorDType>().Except([TensorDType.Awq4, TensorDType.I32]))
-                {
-                    data.Add(tier, type);
-                }
-            }
-
-            return data;
-        }
-    }
-
     [Theory]
-    [MemberData(nameof(TiersAndTypes))]
+    [MemberData(nameof(MatMulTests.TiersAndTypes), MemberType = typeof(MatMulTests))]
     public void EachOutputEqualsItsOwnMatMul(SimdTier tier, TensorDType type)
     {
         var random = new Random(77 + (int)type);
