@@ -70,10 +70,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         }
         else
         {
-            foreach (var target in all)
-            {
-                TiledGemm(type, columns, x, tokens, target);
-            }
+            TiledGemm(type, columns, x, tokens, all);
         }
     }
 
@@ -157,24 +154,35 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         }
     }
 
-    /// <summary>The f32 tiled GEMM (f32/f16/bf16 weights, many tokens), in blocks of tokens: pack x, then the row tiles.</summary>
-    private void TiledGemm(TensorDType type, int columns, float* x, int tokens, in MatMulTarget target)
+    /// <summary>
+    /// The f32 tiled GEMM (f32/f16/bf16 weights, many tokens), in blocks of tokens: x packed once per block, then each
+    /// target's row tiles over it.
+    /// </summary>
+    private void TiledGemm(TensorDType type, int columns, float* x, int tokens, ReadOnlySpan<MatMulTarget> targets)
     {
-        int rows = target.Rows;
         float* panels = (float*)_panels.Ensure((long)pool.Threads * GemmTiles.Rows * GemmJob<TS, TV>.Depth * sizeof(float));
         for (int t0 = 0; t0 < tokens; t0 += GemmJob<TS, TV>.MaxTokens)
         {
             int blockTokens = Math.Min(GemmJob<TS, TV>.MaxTokens, tokens - t0);
             long xtBytes = (long)columns * GemmJob<TS, TV>.PaddedTokens(blockTokens) * sizeof(float);
             float* xt = (float*)_xt.Ensure(xtBytes);
-            float* yt = (float*)_runningSums.Ensure(GemmJob<TS, TV>.RunningSums(rows, blockTokens) * sizeof(float));
-            _gemm.Set(type, target.Weights, rows, columns, x + ((long)t0 * columns), blockTokens, xt, target.Bias, target.Y + ((long)t0 * rows), yt, panels);
-            int packParts = Math.Min(pool.Threads, (columns + 31) / 32);
-            _gemm.Begin(GemmPhase.Pack, packParts);
-            pool.Run(_gemm, packParts);
-            int computeParts = Math.Min((rows + GemmTiles.Rows - 1) / GemmTiles.Rows, pool.Threads * 4);
-            _gemm.Begin(GemmPhase.Compute, computeParts);
-            pool.Run(_gemm, computeParts);
+            for (int i = 0; i < targets.Length; i++)
+            {
+                var target = targets[i];
+                int rows = target.Rows;
+                float* yt = (float*)_runningSums.Ensure(GemmJob<TS, TV>.RunningSums(rows, blockTokens) * sizeof(float));
+                _gemm.Set(type, target.Weights, rows, columns, x + ((long)t0 * columns), blockTokens, xt, target.Bias, target.Y + ((long)t0 * rows), yt, panels);
+                if (i == 0)
+                {
+                    int packParts = Math.Min(pool.Threads, (columns + 31) / 32);
+                    _gemm.Begin(GemmPhase.Pack, packParts);
+                    pool.Run(_gemm, packParts);
+                }
+
+                int computeParts = Math.Min((rows + GemmTiles.Rows - 1) / GemmTiles.Rows, pool.Threads * 4);
+                _gemm.Begin(GemmPhase.Compute, computeParts);
+                pool.Run(_gemm, computeParts);
+            }
         }
     }
 

@@ -14,8 +14,11 @@ namespace SharpServe.Engine.Tests.Kernels;
 /// </summary>
 public sealed class MatMulsTests
 {
-    /// <summary>1 and 3 tokens: GEMV; 6: the Q8_0 four-token tiles and row blocks; 20: f32/f16/bf16 tiled GEMM; 40: the panel GEMMs.</summary>
-    private static readonly int[] TokenCounts = [1, 3, 6, 20, 40];
+    /// <summary>
+    /// 1 and 3 tokens: GEMV; 6: the Q8_0 four-token tiles and row blocks; 20: f32/f16/bf16 tiled GEMM; 40: the panel GEMMs;
+    /// 130: past the tiled GEMM's 128-token block, whose packed x the weights share.
+    /// </summary>
+    private static readonly int[] TokenCounts = [1, 3, 6, 20, 40, 130];
 
     /// <summary>Row counts whose two-thread split falls inside the first, the middle and the last weight, and on a boundary.</summary>
     private static readonly int[][] RowSets = [[37, 5, 3], [5, 37, 3], [3, 5, 37], [8, 8], [1, 1, 1]];
