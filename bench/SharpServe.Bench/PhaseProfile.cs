@@ -32,18 +32,20 @@ public sealed class PhaseProfile(string format, TimedBackend timer)
     {
         ArgumentNullException.ThrowIfNull(totals);
         yield return Invariant($"profile {title}: {wall.TotalMilliseconds:F1} ms");
+        // As wide as the longest name (a fused matmul's names are long), so the columns line up.
+        int width = totals.Keys.Append("outside the seam").Max(name => name.Length);
         var inside = TimeSpan.Zero;
         foreach (var (operation, time) in totals.OrderByDescending(pair => pair.Value.Elapsed))
         {
             inside += time.Elapsed;
-            yield return Row(operation, time.Elapsed, wall, time.Calls.ToString(CultureInfo.InvariantCulture));
+            yield return Row(operation, width, time.Elapsed, wall, time.Calls.ToString(CultureInfo.InvariantCulture));
         }
 
-        yield return Row("outside the seam", wall - inside, wall, "");
+        yield return Row("outside the seam", width, wall - inside, wall, "");
     }
 
-    private static string Row(string operation, TimeSpan elapsed, TimeSpan wall, string calls) =>
-        Invariant($"  {operation,-36} {elapsed.TotalMilliseconds,10:F1} ms {100 * (elapsed / wall),6:F1} % {calls,8}");
+    private static string Row(string operation, int width, TimeSpan elapsed, TimeSpan wall, string calls) =>
+        Invariant($"  {operation.PadRight(width)} {elapsed.TotalMilliseconds,10:F1} ms {100 * (elapsed / wall),6:F1} % {calls,8}");
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

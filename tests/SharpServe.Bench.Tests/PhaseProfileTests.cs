@@ -21,4 +21,19 @@ public class PhaseProfileTests
         Assert.Equal(["outside", "the", "seam", "30.0", "ms", "30.0", "%"], lines[3].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(4, lines.Length);
     }
+
+    [Fact]
+    public void Lines_AlignTheColumnsPastTheLongestName()
+    {
+        var totals = new Dictionary<string, OperationTime>
+        {
+            ["matmul blk.*.attn_q.weight + attn_k.weight + attn_v.weight"] = new(28, TimeSpan.FromMilliseconds(60)),
+            ["rms_norm"] = new(56, TimeSpan.FromMilliseconds(10)),
+        };
+
+        var lines = PhaseProfile.Lines("q8_0 decode", TimeSpan.FromMilliseconds(100), totals).Skip(1).ToArray();
+
+        Assert.Single(lines.Select(line => line.IndexOf(" ms ", StringComparison.Ordinal)).Distinct());
+        Assert.StartsWith("  matmul blk.*.attn_q.weight + attn_k.weight + attn_v.weight ", lines[0], StringComparison.Ordinal);
+    }
 }

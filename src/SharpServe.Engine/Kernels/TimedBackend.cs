@@ -140,7 +140,11 @@ public sealed partial class TimedBackend(IComputeBackend inner) : IComputeBacken
         return name;
     }
 
-    /// <summary>One name for the projections of one call (keyed by the first weight: a layer always passes the same set).</summary>
+    /// <summary>
+    /// One name for the projections of one call, the later weights without the path they share with the first
+    /// (<c>matmul blk.*.attn_q.weight + attn_k.weight + attn_v.weight</c>); keyed by the first weight, since a layer always
+    /// passes the same set.
+    /// </summary>
     private string MatMulsName(ReadOnlySpan<Projection> projections)
     {
         if (projections.IsEmpty)
@@ -150,13 +154,19 @@ public sealed partial class TimedBackend(IComputeBackend inner) : IComputeBacken
 
         if (!_matMulsNames.TryGetValue(projections[0].Weight, out var name))
         {
-            var names = new List<string>();
-            foreach (var projection in projections)
+            name = MatMulName(projections[0].Weight);
+            foreach (var projection in projections[1..])
             {
-                names.Add(MatMulName(projection.Weight)["matmul ".Length..]);
+                string other = MatMulName(projection.Weight);
+                int shared = 0;
+                for (int i = 0; i < Math.Min(name.Length, other.Length) && name[i] == other[i]; i++)
+                {
+                    shared = other[i] == '.' ? i + 1 : shared;
+                }
+
+                name += " + " + other[shared..];
             }
 
-            name = "matmul " + string.Join(" + ", names);
             _matMulsNames[projections[0].Weight] = name;
         }
 
