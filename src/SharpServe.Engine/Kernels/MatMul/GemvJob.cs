@@ -39,7 +39,7 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
 
     private TensorDType _type;
     private GemvOperands[] _ops = new GemvOperands[3];
-    private int _weights;
+    private int _weightCount;
     private long _rows;
     private int _tokens;
     private int _parts;
@@ -53,7 +53,7 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
         }
 
         ops.CopyTo(_ops);
-        _weights = ops.Length;
+        _weightCount = ops.Length;
         _rows = 0;
         foreach (var op in ops)
         {
@@ -72,7 +72,7 @@ internal sealed unsafe class GemvJob<TS, TV> : IParallelWork
         long start = _rows * part / _parts;
         long end = _rows * (part + 1) / _parts;
         long first = 0;
-        for (int m = 0; m < _weights; m++)
+        for (int m = 0; m < _weightCount; m++)
         {
             ref readonly var op = ref _ops[m];
             int from = (int)Math.Clamp(start - first, 0, op.Rows);
