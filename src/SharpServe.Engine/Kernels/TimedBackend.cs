@@ -154,12 +154,13 @@ public sealed partial class TimedBackend(IComputeBackend inner) : IComputeBacken
 
         if (!_matMulsNames.TryGetValue(projections[0].Weight, out var name))
         {
-            name = MatMulName(projections[0].Weight);
+            string first = MatMulName(projections[0].Weight);
+            name = first;
             foreach (var projection in projections[1..])
             {
                 string other = MatMulName(projection.Weight);
                 int shared = 0;
-                for (int i = 0; i < Math.Min(name.Length, other.Length) && name[i] == other[i]; i++)
+                for (int i = 0; i < Math.Min(first.Length, other.Length) && first[i] == other[i]; i++)
                 {
                     shared = other[i] == '.' ? i + 1 : shared;
                 }
