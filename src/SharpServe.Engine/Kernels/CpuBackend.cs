@@ -147,6 +147,7 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
         CheckLength(v.Length, (long)tokens * kvDim, nameof(v));
         int slotBytes = cache.SlotBytes;
         TensorDType type = cache.DType.ElementType();
+        Span<byte> row = slotBytes <= 16 * 1024 ? stackalloc byte[slotBytes] : new byte[slotBytes];   // one V row, encoded, before it is spread over its tile
         for (int t = 0; t < tokens; t++)
         {
             int slot = metadata.Slots[t];
@@ -157,7 +158,8 @@ public sealed unsafe partial class CpuBackend : IComputeBackend
 
             // 16-bit caches round to nearest even here, once per value (f16 exactly as (Half)x does).
             WeightCodec.Encode(type, k.Slice(t * kvDim, kvDim), cache.Keys.AsSpan(slot * slotBytes, slotBytes));
-            WeightCodec.Encode(type, v.Slice(t * kvDim, kvDim), cache.Values.AsSpan(slot * slotBytes, slotBytes));
+            WeightCodec.Encode(type, v.Slice(t * kvDim, kvDim), row);
+            cache.WriteValueRow(slot, row);
         }
     }
 

@@ -34,6 +34,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
     private readonly NativeScratch _scores = new();         // [threads, group, padded context] f32, attention probabilities
     private readonly NativeScratch _lanes = new();          // [threads, group, Count, headDim] f32, attention lane partial outputs
     private readonly NativeScratch _widenedKv = new();      // [threads, blockSize, headDim] f32, a 16-bit cache block's K or V rows
+    private readonly NativeScratch _valueTiles = new();     // [threads, ChunkTiles, headDim, 16] f32, V tiles of one head widened or zero-padded
     private readonly NativeScratch _valuesT = new();        // per prefill-sized sequence [kvHeads, headDim, padded context] f32, transposed values
     private readonly NativeScratch _valuesTOffsets = new(); // [sequences] long, where each sequence's transposed values start (−1: none)
     private readonly NativeScratch _tokenSequence = new();  // [tokens] int, sequence index of each token
@@ -123,7 +124,8 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         float* widened = (float*)_widenedKv.Ensure((long)pool.Threads * metadata.BlockSize * headDim * sizeof(float));
         int kvDim = kvHeads * headDim;
         var keyRows = new KvHeadRows(keys, kvType, kvDim, metadata.BlockSize);
-        var valueRows = new KvHeadRows(values, kvType, kvDim, metadata.BlockSize);
+        var valueTiles = new KvValueTiles(values, kvType, kvDim);
+        float* tileScratch = (float*)_valueTiles.Ensure((long)pool.Threads * AttentionJob<TS, TV>.ChunkTiles * headDim * KvValueTiles.TileSlots * sizeof(float));
         long* valuesTOffsets = (long*)_valuesTOffsets.Ensure((long)metadata.Sequences.Length * sizeof(long));
         long transposed = 0;
         for (int s = 0; s < metadata.Sequences.Length; s++)
@@ -135,7 +137,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
         }
 
         float* valuesT = transposed > 0 ? (float*)_valuesT.Ensure(transposed * sizeof(float)) : null;
-        _attention.Set(q, output, keyRows, valueRows, widened, scores, scoreStride, lanes, heads, kvHeads, headDim, metadata, tokenSequence, valuesT, valuesTOffsets);
+        _attention.Set(q, output, keyRows, valueTiles, widened, tileScratch, scores, scoreStride, lanes, heads, kvHeads, headDim, metadata, tokenSequence, valuesT, valuesTOffsets);
         if (transposed > 0)
         {
             _attention.Begin(AttentionPhase.TransposeValues);
@@ -148,7 +150,7 @@ internal sealed unsafe class TierKernels<TS, TV>(WorkerPool pool) : CpuKernels
 
     public override void Dispose()
     {
-        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xCorrections, _xt, _panels, _runningSums, _int8Panels, _ropeTable, _scores, _lanes, _widenedKv, _valuesT, _valuesTOffsets, _tokenSequence })
+        foreach (var scratch in new[] { _xPairs, _xQuants, _xScales, _xCorrections, _xt, _panels, _runningSums, _int8Panels, _ropeTable, _scores, _lanes, _widenedKv, _valueTiles, _valuesT, _valuesTOffsets, _tokenSequence })
         {
             scratch.Dispose();
         }

@@ -1,22 +1,68 @@
+using System.Runtime.InteropServices;
 using SharpServe.Engine.Memory;
 
 namespace SharpServe.Engine.KvCache;
 
-/// <summary>A <see cref="KvLayer"/> in host memory (the CPU backend's): K and V as arrays of little-endian elements of <see cref="KvLayer.DType"/>.</summary>
+/// <summary>
+/// A <see cref="KvLayer"/> in host memory (the CPU backend's): K and V as arrays of little-endian elements of
+/// <see cref="KvLayer.DType"/>. K is slot-major, [slots, kv_dim]. V is kept in tiles of <see cref="ValueTileSlots"/>
+/// slots, each tile [kv_dim, 16]: one element of 16 consecutive slots is contiguous, so decode attention's weighted sum
+/// (llama.cpp's lanes along positions, position p in lane p mod width) loads a whole vector of positions per element
+/// instead of keeping every lane's partial sums in memory. Use <see cref="WriteValueRow"/> / <see cref="ReadValueRow"/>
+/// for a slot's V row.
+/// </summary>
 public sealed class KvLayerCache : KvLayer
 {
+    /// <summary>Slots per V tile: the widest vector of positions (16 floats) is one tile row.</summary>
+    public const int ValueTileSlots = 16;
+
+    private readonly int _elementBytes;
+
     public KvLayerCache(int slots, int kvDim, KvCacheDType dtype = KvCacheDType.Float32)
         : base(slots, kvDim, dtype)
     {
+        _elementBytes = dtype.BytesPerElement();
         Keys = new byte[(long)slots * SlotBytes];
-        Values = new byte[(long)slots * SlotBytes];
+        Values = new byte[(long)ValueTiles(slots) * ValueTileSlots * SlotBytes];
     }
 
     /// <summary>The most slots one layer can hold: K and V are each one array, and an array has at most <see cref="Array.MaxLength"/> bytes.</summary>
-    public static long MaxSlots(int kvDim, KvCacheDType dtype) => Array.MaxLength / ((long)kvDim * dtype.BytesPerElement());
+    public static long MaxSlots(int kvDim, KvCacheDType dtype) =>
+        Array.MaxLength / ((long)kvDim * dtype.BytesPerElement()) / ValueTileSlots * ValueTileSlots;
 
     public byte[] Keys { get; }    // [slots, kv_heads * head_dim] elements of DType
-    public byte[] Values { get; }  // [slots, kv_heads * head_dim] elements of DType
+    public byte[] Values { get; }  // [slots / 16 rounded up, kv_heads * head_dim, 16] elements of DType
+
+    /// <summary>Element index in <see cref="Values"/> of element 0 of <paramref name="slot"/>'s V row; element e is 16·e further.</summary>
+    public int FirstValueElement(int slot) => ((slot / ValueTileSlots) * KvDim * ValueTileSlots) + (slot % ValueTileSlots);
+
+    /// <summary>Stores one slot's V row, given as encoded elements in row order ([kv_dim] elements of DType).</summary>
+    public void WriteValueRow(int slot, ReadOnlySpan<byte> row)
+    {
+        CheckRow(slot, row.Length);
+        if (_elementBytes == sizeof(float))
+        {
+            Scatter(MemoryMarshal.Cast<byte, uint>(row), MemoryMarshal.Cast<byte, uint>(Values.AsSpan()), FirstValueElement(slot));
+        }
+        else
+        {
+            Scatter(MemoryMarshal.Cast<byte, ushort>(row), MemoryMarshal.Cast<byte, ushort>(Values.AsSpan()), FirstValueElement(slot));
+        }
+    }
+
+    /// <summary>One slot's V row as encoded elements in row order ([kv_dim] elements of DType).</summary>
+    public void ReadValueRow(int slot, Span<byte> row)
+    {
+        CheckRow(slot, row.Length);
+        if (_elementBytes == sizeof(float))
+        {
+            Gather(MemoryMarshal.Cast<byte, uint>(Values.AsSpan()), FirstValueElement(slot), MemoryMarshal.Cast<byte, uint>(row));
+        }
+        else
+        {
+            Gather(MemoryMarshal.Cast<byte, ushort>(Values.AsSpan()), FirstValueElement(slot), MemoryMarshal.Cast<byte, ushort>(row));
+        }
+    }
 
     /// <summary>Writes one byte of every 4 KiB page of K and V back unchanged, so the OS backs the arrays now (see <see cref="KvCachePool.Prefault"/>).</summary>
     public override void Prefault()
@@ -34,11 +80,49 @@ public sealed class KvLayerCache : KvLayer
     {
         int bytes = count * SlotBytes;
         Array.Copy(Keys, (long)sourceSlot * SlotBytes, Keys, (long)destinationSlot * SlotBytes, bytes);
-        Array.Copy(Values, (long)sourceSlot * SlotBytes, Values, (long)destinationSlot * SlotBytes, bytes);
+        if (sourceSlot % ValueTileSlots == 0 && destinationSlot % ValueTileSlots == 0 && count % ValueTileSlots == 0)
+        {
+            Array.Copy(Values, (long)FirstValueElement(sourceSlot) * _elementBytes, Values, (long)FirstValueElement(destinationSlot) * _elementBytes, bytes);
+            return;
+        }
+
+        Span<byte> row = new byte[SlotBytes];
+        for (int s = 0; s < count; s++)
+        {
+            ReadValueRow(sourceSlot + s, row);
+            WriteValueRow(destinationSlot + s, row);
+        }
     }
 
     /// <summary>Host arrays: the GC reclaims them.</summary>
     public override void Dispose()
     {
+    }
+
+    private static void Scatter<T>(ReadOnlySpan<T> row, Span<T> values, int first)
+    {
+        for (int e = 0; e < row.Length; e++)
+        {
+            values[first + (e * ValueTileSlots)] = row[e];
+        }
+    }
+
+    private static void Gather<T>(ReadOnlySpan<T> values, int first, Span<T> row)
+    {
+        for (int e = 0; e < row.Length; e++)
+        {
+            row[e] = values[first + (e * ValueTileSlots)];
+        }
+    }
+
+    private static int ValueTiles(int slots) => (slots + ValueTileSlots - 1) / ValueTileSlots;
+
+    private void CheckRow(int slot, int bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)Slots, nameof(slot));
+        if (bytes != SlotBytes)
+        {
+            throw new ArgumentException($"a V row of this cache is {SlotBytes} bytes, got {bytes}");
+        }
     }
 }

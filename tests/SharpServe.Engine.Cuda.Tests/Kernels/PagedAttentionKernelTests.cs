@@ -53,7 +53,11 @@ public sealed class PagedAttentionKernelTests(SimulatedDevice device)
 
         var cache = new KvLayerCache(CacheBlocks * BlockSize, kvDim, dtype);
         keyBytes.CopyTo(cache.Keys, 0);
-        valueBytes.CopyTo(cache.Values, 0);
+        for (int slot = 0; slot < cache.Slots; slot++)
+        {
+            cache.WriteValueRow(slot, valueBytes.AsSpan(slot * cache.SlotBytes, cache.SlotBytes));
+        }
+
         using var cpu = new CpuBackend(1);
         var expected = new float[tokens * heads * headDim];
         cpu.Attention(q, cache, metadata, heads, kvHeads, headDim, expected);

@@ -46,18 +46,21 @@ public sealed class AttentionTests
         int heads = kvHeads * group;
         int kvDim = kvHeads * headDim;
         var random = new Random(17 + (group * 31) + headDim);
-        var metadata = new AttentionMetadata(BlockSize);
-        metadata.AddSequence(5, 0, [9, 3]);
-        metadata.AddSequence(1, 13, [5, 0, 12, 7]);
-        metadata.AddSequence(3, 6, [14, 1, 10]);
-        int tokens = metadata.TokenCount;
 
+        // Blocks of 4 read V row by row (lanes in memory); blocks of 16 read it as whole tiles of 16 slots.
+        foreach (int blockSize in new[] { BlockSize, KvLayerCache.ValueTileSlots })
         foreach (int threads in new[] { 1, 2 })
         {
+            var metadata = new AttentionMetadata(blockSize);
+            metadata.AddSequence(5, 0, [9, 3]);
+            metadata.AddSequence(1, blockSize == BlockSize ? 13 : 40, [5, 0, 12, 7]);   // a decode token deep in its sequence
+            metadata.AddSequence(3, 6, [14, 1, 10]);
+            int tokens = metadata.TokenCount;
+
             // qScale 100 pushes scores past exp's f32 range: only a max-subtracting softmax survives it.
             foreach (float qScale in new[] { 1f, 100f })
             {
-                var cache = new KvLayerCache(CacheBlocks * BlockSize, kvDim, dtype);
+                var cache = new KvLayerCache(CacheBlocks * blockSize, kvDim, dtype);
                 Write(cache, RandomFloats(random, cache.Slots * kvDim, 50f), RandomFloats(random, cache.Slots * kvDim, 50f), slot: 0);
                 var q = RandomFloats(random, tokens * heads * headDim, qScale);
                 var k = RandomFloats(random, tokens * kvDim);
@@ -72,7 +75,7 @@ public sealed class AttentionTests
                 {
                     for (int p = 0; p < sequence.StartPosition; p++)
                     {
-                        int slot = (sequence.BlockTable[p / BlockSize] * BlockSize) + (p % BlockSize);
+                        int slot = (sequence.BlockTable[p / blockSize] * blockSize) + (p % blockSize);
                         Write(cache, RandomFloats(random, kvDim), RandomFloats(random, kvDim), slot);
                     }
                 }
@@ -84,7 +87,7 @@ public sealed class AttentionTests
                 {
                     int token = i / (heads * headDim);
                     int head = i / headDim % heads;
-                    AssertClose(expected[i], output[i], 2e-5 * qScale, $"{tier} {dtype} threads {threads} qScale {qScale} token {token} head {head} dim {i % headDim}");
+                    AssertClose(expected[i], output[i], 2e-5 * qScale, $"{tier} {dtype} blocks of {blockSize} threads {threads} qScale {qScale} token {token} head {head} dim {i % headDim}");
                 }
             }
         }
@@ -188,6 +191,109 @@ public sealed class AttentionTests
         }
     }
 
+    /// <summary>
+    /// Blocks of 16 read V as whole tiles (four dims of two heads in registers along positions); blocks of 8 read it row by
+    /// row into lanes in memory. Both follow llama.cpp's lanes (position p in lane p mod width), so every decode token of the
+    /// same sequence must get the same bits either way: head_dim 128 and 24, f32 and bf16 caches, every tier, one and two
+    /// threads, contexts 1 to 150 (tails of every length, tiles across blocks out of order, past a chunk of 8 tiles).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void TilesAndRowsGiveTheSameBits(SimdTier tier)
+    {
+        const int kvHeads = 2, group = 3, tokens = 150;
+        foreach (int headDim in new[] { 128, 24 })
+        {
+            int heads = kvHeads * group;
+            int kvDim = kvHeads * headDim;
+            var random = new Random(headDim + 7);
+            var keys = RandomFloats(random, tokens * kvDim);
+            var values = RandomFloats(random, tokens * kvDim);
+            var q = RandomFloats(random, tokens * heads * headDim, 4f);
+            foreach (var dtype in new[] { KvCacheDType.Float32, KvCacheDType.BFloat16 })
+            {
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    using var backend = new CpuBackend(threads, tier);
+                    var tiled = DecodeEachToken(backend, blockSize: 16, blockTable: [3, 0, 2, 9, 5, 1, 8, 4, 6, 7]);
+                    var rows = DecodeEachToken(backend, blockSize: 8, blockTable: [6, 1, 0, 7, 2, 4, 19, 3, 18, 5, 17, 8, 16, 9, 15, 10, 14, 11, 13]);
+                    for (int i = 0; i < q.Length; i++)
+                    {
+                        Assert.True(
+                            BitConverter.SingleToInt32Bits(tiled[i]) == BitConverter.SingleToInt32Bits(rows[i]),
+                            $"{tier} {dtype} head_dim {headDim} threads {threads} token {i / (heads * headDim)} [{i % (heads * headDim)}]: tiles {tiled[i]:R}, rows {rows[i]:R}");
+                    }
+                }
+
+                float[] DecodeEachToken(CpuBackend backend, int blockSize, int[] blockTable)
+                {
+                    var cache = new KvLayerCache(10 * 16, kvDim, dtype);
+                    var prefill = new AttentionMetadata(blockSize);
+                    prefill.AddSequence(tokens, 0, blockTable);
+                    backend.StoreKv(keys, values, prefill, cache);
+                    var output = new float[q.Length];
+                    int row = heads * headDim;
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        var step = new AttentionMetadata(blockSize);
+                        step.AddSequence(1, t, blockTable);
+                        backend.Attention(q.AsSpan(t * row, row), cache, step, heads, kvHeads, headDim, output.AsSpan(t * row, row));
+                    }
+
+                    return output;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The slots of a V tile past the context are read with probability 0, and 0·NaN is NaN: whatever a freed slot still holds
+    /// must not reach the output. A cache full of NaN, then a 21-token sequence (its second tile holds 11 stale slots), every
+    /// decode position and a 3-token chunk, on every tier: the output equals that over a zeroed cache, bit for bit.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers), MemberType = typeof(KernelReference))]
+    public void StaleNaNPastTheContextNeverReachesTheOutput(SimdTier tier)
+    {
+        const int blockSize = 16, kvHeads = 2, group = 3, headDim = 32, tokens = 21;
+        int heads = kvHeads * group;
+        int kvDim = kvHeads * headDim;
+        var random = new Random(23);
+        var keys = RandomFloats(random, tokens * kvDim);
+        var values = RandomFloats(random, tokens * kvDim);
+        var q = RandomFloats(random, 4 * heads * headDim, 4f);
+        using var backend = new CpuBackend(2, tier);
+        var outputs = new List<float[]>();
+        foreach (float stale in new[] { 0f, float.NaN })
+        {
+            var cache = new KvLayerCache(4 * blockSize, kvDim);
+            var fill = Enumerable.Repeat(stale, cache.Slots * kvDim).ToArray();
+            Write(cache, fill, fill, slot: 0);
+            var prefill = new AttentionMetadata(blockSize);
+            prefill.AddSequence(tokens, 0, [2, 1]);
+            backend.StoreKv(keys, values, prefill, cache);
+            var output = new List<float>();
+            for (int t = 0; t < tokens; t++)
+            {
+                var step = new AttentionMetadata(blockSize);
+                step.AddSequence(1, t, [2, 1]);
+                var alone = new float[heads * headDim];
+                backend.Attention(q.AsSpan(0, heads * headDim), cache, step, heads, kvHeads, headDim, alone);
+                output.AddRange(alone);
+            }
+
+            var chunk = new AttentionMetadata(blockSize);
+            chunk.AddSequence(3, tokens - 3, [2, 1]);
+            var three = new float[3 * heads * headDim];
+            backend.Attention(q.AsSpan(0, three.Length), cache, chunk, heads, kvHeads, headDim, three);
+            output.AddRange(three);
+            outputs.Add([.. output]);
+        }
+
+        Assert.All(outputs[1], x => Assert.True(float.IsFinite(x), $"{tier}: a stale NaN reached the output"));
+        Assert.Equal(outputs[0], outputs[1]);
+    }
+
     [Fact]
     public void RejectsBlockTablesOutsideTheCache()
     {
@@ -205,7 +311,24 @@ public sealed class AttentionTests
         TensorDType type = cache.DType.ElementType();
         int bytes = keys.Length / cache.KvDim * cache.SlotBytes;
         WeightCodec.Encode(type, keys, cache.Keys.AsSpan(slot * cache.SlotBytes, bytes));
-        WeightCodec.Encode(type, values, cache.Values.AsSpan(slot * cache.SlotBytes, bytes));
+        var rows = new byte[bytes];
+        WeightCodec.Encode(type, values, rows);
+        for (int s = 0; s < bytes / cache.SlotBytes; s++)
+        {
+            cache.WriteValueRow(slot + s, rows.AsSpan(s * cache.SlotBytes, cache.SlotBytes));
+        }
+    }
+
+    /// <summary>Every slot's V row in slot order ([slots, kv_dim] encoded elements), as the cache holds them.</summary>
+    private static byte[] ValueRows(KvLayerCache cache)
+    {
+        var rows = new byte[cache.Slots * cache.SlotBytes];
+        for (int slot = 0; slot < cache.Slots; slot++)
+        {
+            cache.ReadValueRow(slot, rows.AsSpan(slot * cache.SlotBytes, cache.SlotBytes));
+        }
+
+        return rows;
     }
 
     private static double[] Reference(float[] q, KvLayerCache cache, AttentionMetadata metadata, int heads, int kvHeads, int headDim)
@@ -213,7 +336,7 @@ public sealed class AttentionTests
         int kvDim = kvHeads * headDim;
         TensorDType type = cache.DType.ElementType();
         double[] keys = Decode(type, cache.Keys, cache.Slots * kvDim);      // [slots, kv_dim] the values the cache holds
-        double[] values = Decode(type, cache.Values, cache.Slots * kvDim);  // [slots, kv_dim]
+        double[] values = Decode(type, ValueRows(cache), cache.Slots * kvDim);  // [slots, kv_dim]
         var output = new double[q.Length];
         foreach (var sequence in metadata.Sequences)
         {
@@ -227,7 +350,7 @@ public sealed class AttentionTests
                     var scores = new double[context];
                     for (int p = 0; p < context; p++)
                     {
-                        int slot = (sequence.BlockTable[p / BlockSize] * BlockSize) + (p % BlockSize);
+                        int slot = (sequence.BlockTable[p / metadata.BlockSize] * metadata.BlockSize) + (p % metadata.BlockSize);
                         double dot = 0;
                         for (int d = 0; d < headDim; d++)
                         {
@@ -241,7 +364,7 @@ public sealed class AttentionTests
                     double sum = scores.Sum(s => Math.Exp(s - max));
                     for (int p = 0; p < context; p++)
                     {
-                        int slot = (sequence.BlockTable[p / BlockSize] * BlockSize) + (p % BlockSize);
+                        int slot = (sequence.BlockTable[p / metadata.BlockSize] * metadata.BlockSize) + (p % metadata.BlockSize);
                         double weight = Math.Exp(scores[p] - max) / sum;
                         for (int d = 0; d < headDim; d++)
                         {

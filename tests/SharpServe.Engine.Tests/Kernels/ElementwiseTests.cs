@@ -230,16 +230,23 @@ public sealed class ElementwiseTests
         backend.StoreKv(k, v, metadata, cache);
 
         var keys = MemoryMarshal.Cast<byte, float>(cache.Keys);      // [slots, kv_dim]
-        var values = MemoryMarshal.Cast<byte, float>(cache.Values);  // [slots, kv_dim]
+        var valueRow = new byte[cache.SlotBytes];
         int[] slots = [22, 23, 4, 28];
         for (int s = 0; s < 8 * BlockSize; s++)
         {
             int token = Array.IndexOf(slots, s);
+            cache.ReadValueRow(s, valueRow);
+            var values = MemoryMarshal.Cast<byte, float>(valueRow);   // [kv_dim]
             for (int i = 0; i < KvDim; i++)
             {
                 Assert.Equal(token < 0 ? 0f : k[(token * KvDim) + i], keys[(s * KvDim) + i]);
-                Assert.Equal(token < 0 ? 0f : v[(token * KvDim) + i], values[(s * KvDim) + i]);
+                Assert.Equal(token < 0 ? 0f : v[(token * KvDim) + i], values[i]);
             }
         }
+
+        // V is stored in tiles of 16 slots, [kv_dim, 16]: element i of slot s sits 16·i past the tile's slot s mod 16.
+        var tiles = MemoryMarshal.Cast<byte, float>(cache.Values);
+        Assert.Equal(v[(2 * KvDim) + 5], tiles[(0 * KvDim * 16) + (5 * 16) + 4]);     // token 2 → slot 4, element 5
+        Assert.Equal(v[(1 * KvDim) + 3], tiles[(1 * KvDim * 16) + (3 * 16) + 7]);     // token 1 → slot 23, element 3
     }
 }

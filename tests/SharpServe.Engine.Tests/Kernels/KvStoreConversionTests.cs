@@ -99,11 +99,13 @@ public sealed class KvStoreConversionTests
             backend.StoreKv(keys, reversed, metadata, cache);
         }
 
+        var valueRow = new byte[cache.SlotBytes];
         var stored = new List<(float, ushort)>();
         for (int i = 0; i < keys.Length; i++)
         {
+            cache.ReadValueRow(i / KvDim, valueRow);
             stored.Add((keys[i], BinaryPrimitives.ReadUInt16LittleEndian(cache.Keys.AsSpan(2 * i))));
-            stored.Add((reversed[i], BinaryPrimitives.ReadUInt16LittleEndian(cache.Values.AsSpan(2 * i))));
+            stored.Add((reversed[i], BinaryPrimitives.ReadUInt16LittleEndian(valueRow.AsSpan(2 * (i % KvDim)))));
         }
 
         return stored;

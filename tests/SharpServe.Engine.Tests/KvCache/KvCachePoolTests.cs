@@ -25,17 +25,21 @@ public sealed class KvCachePoolTests
         {
             Assert.Equal(dtype, layer.DType);
             Assert.Equal((long)Blocks * BlockSize * config.KvDim * elementBytes, Host(layer).Keys.LongLength);
-            Assert.Equal(Host(layer).Keys.LongLength, Host(layer).Values.LongLength);
+            // V in whole tiles of 16 slots: 24 slots take two tiles.
+            Assert.Equal(32L * config.KvDim * elementBytes, Host(layer).Values.LongLength);
         });
         Assert.Equal(2L * config.NumHiddenLayers * config.KvDim * elementBytes, KvCachePool.BytesPerToken(config, dtype));
     }
 
+    /// <summary>Blocks of 4 copy V slot by slot within its tiles; blocks of 16 are whole tiles and copy as one range.</summary>
     [Theory]
-    [InlineData(KvCacheDType.Float32)]
-    [InlineData(KvCacheDType.Float16)]
-    public void CopyBlock_CopiesKAndVOfEverySlotInEveryLayer_AndNothingElse(KvCacheDType dtype)
+    [InlineData(KvCacheDType.Float32, 4)]
+    [InlineData(KvCacheDType.Float16, 4)]
+    [InlineData(KvCacheDType.Float32, 16)]
+    [InlineData(KvCacheDType.BFloat16, 16)]
+    public void CopyBlock_CopiesKAndVOfEverySlotInEveryLayer_AndNothingElse(KvCacheDType dtype, int blockSize)
     {
-        var pool = new KvCachePool(TestModels.OddShape, Blocks, BlockSize, dtype);
+        var pool = new KvCachePool(TestModels.OddShape, Blocks, blockSize, dtype);
         var random = new Random(5);
         foreach (var layer in pool.Layers)
         {
@@ -43,18 +47,19 @@ public sealed class KvCachePoolTests
             random.NextBytes(Host(layer).Values);
         }
 
-        var before = pool.Layers.Select(layer => (Keys: Host(layer).Keys.ToArray(), Values: Host(layer).Values.ToArray())).ToArray();
+        var before = pool.Layers.Select(layer => (Keys: Host(layer).Keys.ToArray(), Values: ValueRows(Host(layer)))).ToArray();
 
         pool.CopyBlock(source: 4, destination: 1);
 
-        int blockBytes = BlockSize * pool.Layers[0].SlotBytes;
+        int blockBytes = blockSize * pool.Layers[0].SlotBytes;
         for (int l = 0; l < pool.Layers.Count; l++)
         {
+            var values = ValueRows(Host(pool.Layers[l]));
             for (int block = 0; block < Blocks; block++)
             {
                 int from = block == 1 ? 4 : block;
                 Assert.Equal(before[l].Keys[(from * blockBytes)..((from + 1) * blockBytes)], Host(pool.Layers[l]).Keys[(block * blockBytes)..((block + 1) * blockBytes)]);
-                Assert.Equal(before[l].Values[(from * blockBytes)..((from + 1) * blockBytes)], Host(pool.Layers[l]).Values[(block * blockBytes)..((block + 1) * blockBytes)]);
+                Assert.Equal(before[l].Values[(from * blockBytes)..((from + 1) * blockBytes)], values[(block * blockBytes)..((block + 1) * blockBytes)]);
             }
         }
     }
@@ -94,4 +99,16 @@ public sealed class KvCachePoolTests
 
     /// <summary>The pool's layers without a backend are host arrays.</summary>
     private static KvLayerCache Host(KvLayer layer) => Assert.IsType<KvLayerCache>(layer);
+
+    /// <summary>Every slot's V row in slot order ([slots, kv_dim] encoded elements).</summary>
+    private static byte[] ValueRows(KvLayerCache layer)
+    {
+        var rows = new byte[layer.Slots * layer.SlotBytes];
+        for (int slot = 0; slot < layer.Slots; slot++)
+        {
+            layer.ReadValueRow(slot, rows.AsSpan(slot * layer.SlotBytes, layer.SlotBytes));
+        }
+
+        return rows;
+    }
 }

@@ -9,7 +9,10 @@ namespace SharpServe.Engine.Kernels.Ops;
 /// Causal GQA attention over the paged cache, in llama.cpp's arithmetic (<see cref="GgmlAttentionMath"/>).
 /// One part = one (token, KV head): all query heads of that group are done together, one cache block at a
 /// time, so each cached K/V row is fetched from memory once and reused from L1. A 16-bit cache's block is widened
-/// to f32 first (<see cref="KvHeadRows"/>); the arithmetic after that is the f32 cache's.
+/// to f32 first (<see cref="KvHeadRows"/>, <see cref="KvValueTiles"/>); the arithmetic after that is the f32 cache's.
+/// The weighted values read the cache's V tiles (16 slots, [headDim, 16] per KV head) where blocks are whole tiles:
+/// four dims of two heads in registers along positions (<see cref="WeightedValuesFromTiles"/>); other block sizes
+/// gather each position's row into lanes in memory. Both are llama.cpp's lanes, bit for bit.
 /// A sequence with many tokens in the step (a prefill chunk) first has its values transposed once per KV head
 /// (<see cref="AttentionPhase.TransposeValues"/>: [headDim, padded context] f32), and its tokens' weighted values then run
 /// as dots along positions with the Count lanes in registers (<see cref="WeightedValuesTransposed"/>).
@@ -21,8 +24,9 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     private float* _q;              // [tokens, heads, headDim]
     private float* _output;         // [tokens, heads, headDim]
     private KvHeadRows _keys;       // [slots, kvHeads * headDim] in the cache dtype
-    private KvHeadRows _values;     // [slots, kvHeads * headDim] in the cache dtype
+    private KvValueTiles _values;   // [tiles of 16 slots, kvHeads * headDim, 16] in the cache dtype
     private float* _widened;        // [workers, blockSize, headDim] one block's K or V rows of one head, 16-bit caches only
+    private float* _valueTiles;     // [workers, ChunkTiles, headDim, 16] one chunk's V tiles of one head, as f32, where not read in place
     private float* _scores;         // [workers, group, scoreStride] probabilities
     private int _scoreStride;       // ≥ the longest context rounded up to Count
     private float* _lanes;          // [workers, group, Count, headDim] per-lane partial outputs
@@ -36,7 +40,7 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     private long* _valuesTOffsets;  // [sequences] where a sequence's [kvHeads, headDim, padded context] block starts, or −1
     private AttentionPhase _phase;
 
-    public void Set(float* q, float* output, KvHeadRows keys, KvHeadRows values, float* widened, float* scores, int scoreStride, float* lanes, int heads, int kvHeads, int headDim, AttentionMetadata metadata, int* tokenSequence, float* valuesT, long* valuesTOffsets)
+    public void Set(float* q, float* output, KvHeadRows keys, KvValueTiles values, float* widened, float* valueTiles, float* scores, int scoreStride, float* lanes, int heads, int kvHeads, int headDim, AttentionMetadata metadata, int* tokenSequence, float* valuesT, long* valuesTOffsets)
     {
         _valuesT = valuesT;
         _valuesTOffsets = valuesTOffsets;
@@ -45,6 +49,7 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         _keys = keys;
         _values = values;
         _widened = widened;
+        _valueTiles = valueTiles;
         _scores = scores;
         _scoreStride = scoreStride;
         _lanes = lanes;
@@ -106,7 +111,7 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
             }
             else
             {
-                _values.Prefetch<TS, TV>(blockTable[0], headOffsetInSlot, headDim);
+                _values.Prefetch<TS, TV>(blockTable[0] * blockSize / KvValueTiles.TileSlots, headOffsetInSlot, headDim);
             }
 
             int count = Math.Min(blockSize, context - start);
@@ -161,16 +166,19 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
             return;
         }
 
+        if (ReadsWholeTiles(blockSize, headDim))
+        {
+            WeightedValuesFromTiles(blockTable, blockSize, context, padded, headOffsetInSlot, group, scores, lanes, _valueTiles + ((long)worker * ChunkTiles * headDim * KvValueTiles.TileSlots), output);
+            return;
+        }
+
+        // Blocks that are not whole tiles: each position's row into its lane in memory.
         new Span<float>(lanes, group * TS.Count * headDim).Clear();
         for (int start = 0, block = 0; start < context; start += blockSize, block++)
         {
-            if (block + 1 < blocks)
-            {
-                _values.Prefetch<TS, TV>(blockTable[block + 1], headOffsetInSlot, headDim);
-            }
-
             int count = Math.Min(blockSize, context - start);
-            float* values = _values.Read<TS, TV>(blockTable[block], count, headOffsetInSlot, headDim, widened, out int stride);
+            float* values = _values.Rows(blockTable[block] * blockSize, count, headOffsetInSlot, headDim, widened);
+            int stride = headDim;
             for (int g = 0; g < group; g++)
             {
                 float* probabilities = scores + ((long)g * _scoreStride) + start;
@@ -226,15 +234,33 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         int headDim = _headDim;
         float* valuesT = _valuesT + offset + ((long)kvHead * headDim * stride);  // [headDim, stride]
         float* widened = _widened + ((long)worker * blockSize * headDim);
-        for (int start = 0, block = 0; start < context; start += blockSize, block++)
+        if (ReadsWholeTiles(blockSize, headDim))
         {
-            int count = Math.Min(blockSize, context - start);
-            float* rows = _values.Read<TS, TV>(sequence.BlockTable[block], count, kvHead * headDim, headDim, widened, out int rowStride);
-            for (int j = 0; j < count; j++)
+            // A tile's head slice is already [headDim, 16]: one copy of up to 16 positions per dim.
+            int tilesPerBlock = blockSize / KvValueTiles.TileSlots;
+            for (int start = 0, t = 0; start < context; start += KvValueTiles.TileSlots, t++)
             {
+                int cacheTile = (sequence.BlockTable[t / tilesPerBlock] * tilesPerBlock) + (t % tilesPerBlock);
+                float* tile = _values.Tile<TS, TV>(cacheTile, kvHead * headDim, headDim, widened);
+                int count = Math.Min(KvValueTiles.TileSlots, context - start);
                 for (int d = 0; d < headDim; d++)
                 {
-                    valuesT[((long)d * stride) + start + j] = rows[((long)j * rowStride) + d];
+                    new ReadOnlySpan<float>(tile + ((long)d * KvValueTiles.TileSlots), count).CopyTo(new Span<float>(valuesT + ((long)d * stride) + start, count));
+                }
+            }
+        }
+        else
+        {
+            for (int start = 0, block = 0; start < context; start += blockSize, block++)
+            {
+                int count = Math.Min(blockSize, context - start);
+                float* rows = _values.Rows(sequence.BlockTable[block] * blockSize, count, kvHead * headDim, headDim, widened);
+                for (int j = 0; j < count; j++)
+                {
+                    for (int d = 0; d < headDim; d++)
+                    {
+                        valuesT[((long)d * stride) + start + j] = rows[((long)j * headDim) + d];
+                    }
                 }
             }
         }
@@ -242,6 +268,76 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
         for (int d = 0; d < headDim; d++)
         {
             new Span<float>(valuesT + ((long)d * stride) + context, stride - context).Clear();
+        }
+    }
+
+    /// <summary>Tiles this many at a time per head: their [headDim, 16] slices stay in L1/L2 while each group of 4 dims of each head pair walks them.</summary>
+    public const int ChunkTiles = 8;
+
+    /// <summary>Whether the values are read as V tiles (blocks of whole tiles, and head_dim in groups of 4 dims), not row by row.</summary>
+    public static bool ReadsWholeTiles(int blockSize, int headDim) => blockSize % KvValueTiles.TileSlots == 0 && headDim % 4 == 0;
+
+    /// <summary>
+    /// output[g, d] = Σ_p probabilities[g, p]·V[p, d] in the lane path's order, from the cache's V tiles: one Count-wide
+    /// accumulator per (head, dim) along positions, position p in lane p mod Count (16-slot tiles start at multiples of 16,
+    /// so a tile row's Count-wide vectors are those lanes in order), then TS.Sum's halving tree, SumLanes' tree. So the same
+    /// bits as the lanes in memory, where each position cost a load, an fma and a store per vector of head_dim: here four
+    /// dims of two heads are eight chains in registers over a chunk of tiles, saved to <paramref name="accumulators"/>
+    /// ([group, headDim, Count]) between chunks. Positions in [context, padded) have probability 0; the last tile's slots
+    /// past the context are zeroed in a copy, as whatever they hold must be finite for a zero product to change nothing.
+    /// </summary>
+    private void WeightedValuesFromTiles(int[] blockTable, int blockSize, int context, int padded, int headOffset, int group, float* scores, float* accumulators, float* chunk, float* output)
+    {
+        int headDim = _headDim;
+        int slots = KvValueTiles.TileSlots;
+        int tilesPerBlock = blockSize / slots;
+        int tiles = (context + slots - 1) / slots;
+        new Span<float>(accumulators, group * headDim * TS.Count).Clear();
+        float** tile = stackalloc float*[ChunkTiles];
+        for (int first = 0; first < tiles; first += ChunkTiles)
+        {
+            int count = Math.Min(ChunkTiles, tiles - first);
+            for (int i = 0; i < count; i++)
+            {
+                int t = first + i;
+                float* scratch = chunk + ((long)i * headDim * slots);
+                float* source = _values.Tile<TS, TV>((blockTable[t / tilesPerBlock] * tilesPerBlock) + (t % tilesPerBlock), headOffset, headDim, scratch);
+                int valid = context - (t * slots);
+                if (valid < slots)
+                {
+                    for (int d = 0; d < headDim; d++)
+                    {
+                        float* row = scratch + ((long)d * slots);
+                        new ReadOnlySpan<float>(source + ((long)d * slots), valid).CopyTo(new Span<float>(row, valid));
+                        new Span<float>(row + valid, slots - valid).Clear();
+                    }
+
+                    source = scratch;
+                }
+
+                tile[i] = source;
+            }
+
+            int positions = Math.Min(padded, (first + count) * slots) - (first * slots);
+            for (int g = 0; g < group; g += 2)
+            {
+                int g1 = Math.Min(g + 1, group - 1);
+                float* probabilities0 = scores + ((long)g * _scoreStride) + ((long)first * slots);
+                float* probabilities1 = scores + ((long)g1 * _scoreStride) + ((long)first * slots);
+                for (int d = 0; d < headDim; d += 4)
+                {
+                    GgmlAttentionMath.AccumulateTiles2x4<TS, TV>(
+                        tile, positions, d, probabilities0, probabilities1, accumulators + (((long)g * headDim) + d) * TS.Count, accumulators + (((long)g1 * headDim) + d) * TS.Count);
+                }
+            }
+        }
+
+        for (int g = 0; g < group; g++)
+        {
+            for (int d = 0; d < headDim; d++)
+            {
+                output[((long)g * headDim) + d] = TS.Sum(TS.Load(accumulators + ((((long)g * headDim) + d) * TS.Count)));
+            }
         }
     }
 

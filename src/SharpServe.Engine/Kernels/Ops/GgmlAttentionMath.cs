@@ -173,6 +173,50 @@ internal static unsafe class GgmlAttentionMath
     }
 
     /// <summary>
+    /// Four dims (d .. d + 3) of two heads' weighted values over the first <paramref name="positions"/> positions of a chunk of
+    /// V tiles (<paramref name="tiles"/>[i]: [headDim, 16] f32, positions 16·i .. 16·i + 15): eight Count-wide chains, lane l
+    /// of a vector taking the positions ≡ l mod Count in order, loaded from and stored back to the accumulators
+    /// ([4, Count] each, dims apart by Count). Each tile row's vectors are loaded once for both heads' probabilities.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AccumulateTiles2x4<TS, TV>(float** tiles, int positions, int d, float* probabilities0, float* probabilities1, float* accumulators0, float* accumulators1)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        const int Slots = 16;
+        int c = TS.Count;
+        TV a0 = TS.Load(accumulators0), a1 = TS.Load(accumulators0 + c), a2 = TS.Load(accumulators0 + (2 * c)), a3 = TS.Load(accumulators0 + (3 * c));
+        TV b0 = TS.Load(accumulators1), b1 = TS.Load(accumulators1 + c), b2 = TS.Load(accumulators1 + (2 * c)), b3 = TS.Load(accumulators1 + (3 * c));
+        for (int p = 0; p < positions; p += c)
+        {
+            float* v = tiles[p / Slots] + ((long)d * Slots) + (p % Slots);
+            TV q0 = TS.Load(probabilities0 + p);
+            TV q1 = TS.Load(probabilities1 + p);
+            TV w0 = TS.Load(v);
+            TV w1 = TS.Load(v + Slots);
+            TV w2 = TS.Load(v + (2 * Slots));
+            TV w3 = TS.Load(v + (3 * Slots));
+            a0 = TS.MultiplyAdd(w0, q0, a0);
+            a1 = TS.MultiplyAdd(w1, q0, a1);
+            a2 = TS.MultiplyAdd(w2, q0, a2);
+            a3 = TS.MultiplyAdd(w3, q0, a3);
+            b0 = TS.MultiplyAdd(w0, q1, b0);
+            b1 = TS.MultiplyAdd(w1, q1, b1);
+            b2 = TS.MultiplyAdd(w2, q1, b2);
+            b3 = TS.MultiplyAdd(w3, q1, b3);
+        }
+
+        TS.Store(accumulators0, a0);
+        TS.Store(accumulators0 + c, a1);
+        TS.Store(accumulators0 + (2 * c), a2);
+        TS.Store(accumulators0 + (3 * c), a3);
+        TS.Store(accumulators1, b0);
+        TS.Store(accumulators1 + c, b1);
+        TS.Store(accumulators1 + (2 * c), b2);
+        TS.Store(accumulators1 + (3 * c), b3);
+    }
+
+    /// <summary>
     /// output[0, n) = the halving-tree sum of the Count lane rows ([Count, n]), the same tree tinyBLAS's hsum
     /// applies to each output's accumulator (lane i + lane i+half, halving down to one).
     /// </summary>

@@ -6,7 +6,8 @@ using SharpServe.Engine.Loading;
 namespace SharpServe.Engine.Kernels.Ops;
 
 /// <summary>
-/// A layer's K (or V) storage as attention reads it: one KV head's rows of one cache block at a time, in f32.
+/// A layer's K storage as attention reads it: one KV head's rows of one cache block at a time, in f32 (V is read as
+/// tiles, <see cref="KvValueTiles"/>).
 /// An f32 cache is read in place, so its arithmetic is exactly what it was before 16-bit caches existed;
 /// an f16/bf16 block is widened once into per-worker scratch, where every query head of the group reuses it from L1.
 /// </summary>
