@@ -21,6 +21,9 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     where TS : struct, ISimd<TV>
     where TV : struct
 {
+    /// <summary>V tiles taken at a time per head: their [headDim, 16] slices stay in L1/L2 while each group of 4 dims of each head pair walks them.</summary>
+    public const int ChunkTiles = 8;
+
     private float* _q;              // [tokens, heads, headDim]
     private float* _output;         // [tokens, heads, headDim]
     private KvHeadRows _keys;       // [slots, kvHeads * headDim] in the cache dtype
@@ -29,7 +32,7 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     private float* _valueTiles;     // [workers, ChunkTiles, headDim, 16] one chunk's V tiles of one head, as f32, where not read in place
     private float* _scores;         // [workers, group, scoreStride] probabilities
     private int _scoreStride;       // ≥ the longest context rounded up to Count
-    private float* _lanes;          // [workers, group, Count, headDim] per-lane partial outputs
+    private float* _lanes;          // [workers, group, Count, headDim] per-lane partial outputs (from V tiles: [workers, group, headDim, Count])
     private int _heads;
     private int _kvHeads;
     private int _headDim;
@@ -63,6 +66,9 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
 
     /// <summary>Whether a sequence with <paramref name="tokens"/> tokens in the step gets its values transposed (enough tokens to pay for it, head_dim in whole groups of 8).</summary>
     public static bool TransposesValues(int tokens, int headDim) => tokens >= 16 && headDim % 8 == 0;
+
+    /// <summary>Whether the values are read as V tiles (blocks of whole tiles, and head_dim in groups of 4 dims), not row by row.</summary>
+    public static bool ReadsWholeTiles(int blockSize, int headDim) => blockSize % KvValueTiles.TileSlots == 0 && headDim % 4 == 0;
 
     /// <summary>A sequence's padded context: the transposed rows' length, whole vectors of positions.</summary>
     public static int PaddedContext(int context) => (context + TS.Count - 1) / TS.Count * TS.Count;
@@ -270,12 +276,6 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
             new Span<float>(valuesT + ((long)d * stride) + context, stride - context).Clear();
         }
     }
-
-    /// <summary>Tiles this many at a time per head: their [headDim, 16] slices stay in L1/L2 while each group of 4 dims of each head pair walks them.</summary>
-    public const int ChunkTiles = 8;
-
-    /// <summary>Whether the values are read as V tiles (blocks of whole tiles, and head_dim in groups of 4 dims), not row by row.</summary>
-    public static bool ReadsWholeTiles(int blockSize, int headDim) => blockSize % KvValueTiles.TileSlots == 0 && headDim % 4 == 0;
 
     /// <summary>
     /// output[g, d] = Σ_p probabilities[g, p]·V[p, d] in the lane path's order, from the cache's V tiles: one Count-wide
