@@ -286,6 +286,7 @@ internal sealed unsafe class AttentionJob<TS, TV> : IParallelWork
     /// ([group, headDim, Count]) between chunks. Positions in [context, padded) have probability 0; the last tile's slots
     /// past the context are zeroed in a copy, as whatever they hold must be finite for a zero product to change nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WeightedValuesFromTiles(int[] blockTable, int blockSize, int context, int padded, int headOffset, int group, float* scores, float* accumulators, float* chunk, float* output)
     {
         int headDim = _headDim;

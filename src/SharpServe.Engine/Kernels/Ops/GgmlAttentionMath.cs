@@ -42,25 +42,9 @@ internal static unsafe class GgmlAttentionMath
     {
         TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
         TV b0 = TS.Zero, b1 = TS.Zero, b2 = TS.Zero, b3 = TS.Zero;
-        float* k1 = key + stride;
-        float* k2 = k1 + stride;
-        float* k3 = k2 + stride;
         for (int i = 0; i < n; i += TS.Count)
         {
-            TV q0 = TS.Load(query0 + i);
-            TV q1 = TS.Load(query1 + i);
-            TV w0 = TS.Load(key + i);
-            TV w1 = TS.Load(k1 + i);
-            TV w2 = TS.Load(k2 + i);
-            TV w3 = TS.Load(k3 + i);
-            a0 = TS.MultiplyAdd(w0, q0, a0);
-            a1 = TS.MultiplyAdd(w1, q0, a1);
-            a2 = TS.MultiplyAdd(w2, q0, a2);
-            a3 = TS.MultiplyAdd(w3, q0, a3);
-            b0 = TS.MultiplyAdd(w0, q1, b0);
-            b1 = TS.MultiplyAdd(w1, q1, b1);
-            b2 = TS.MultiplyAdd(w2, q1, b2);
-            b3 = TS.MultiplyAdd(w3, q1, b3);
+            Step2x4<TS, TV>(key + i, stride, TS.Load(query0 + i), TS.Load(query1 + i), ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
         }
 
         scores0[0] = TS.Sum(a0) * scale;
@@ -71,6 +55,30 @@ internal static unsafe class GgmlAttentionMath
         scores1[1] = TS.Sum(b1) * scale;
         scores1[2] = TS.Sum(b2) * scale;
         scores1[3] = TS.Sum(b3) * scale;
+    }
+
+    /// <summary>
+    /// One step of a 2×4 tile: four rows' vectors (<paramref name="rows"/>, <paramref name="stride"/> floats apart) against two
+    /// heads' vectors, a_i = fma(row_i, x0, a_i) and b_i = fma(row_i, x1, b_i), each row vector loaded once for both.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step2x4<TS, TV>(
+        float* rows, long stride, TV x0, TV x1, ref TV a0, ref TV a1, ref TV a2, ref TV a3, ref TV b0, ref TV b1, ref TV b2, ref TV b3)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        TV w0 = TS.Load(rows);
+        TV w1 = TS.Load(rows + stride);
+        TV w2 = TS.Load(rows + (2 * stride));
+        TV w3 = TS.Load(rows + (3 * stride));
+        a0 = TS.MultiplyAdd(w0, x0, a0);
+        a1 = TS.MultiplyAdd(w1, x0, a1);
+        a2 = TS.MultiplyAdd(w2, x0, a2);
+        a3 = TS.MultiplyAdd(w3, x0, a3);
+        b0 = TS.MultiplyAdd(w0, x1, b0);
+        b1 = TS.MultiplyAdd(w1, x1, b1);
+        b2 = TS.MultiplyAdd(w2, x1, b2);
+        b3 = TS.MultiplyAdd(w3, x1, b3);
     }
 
     /// <summary>
@@ -190,20 +198,7 @@ internal static unsafe class GgmlAttentionMath
         for (int p = 0; p < positions; p += c)
         {
             float* v = tiles[p / Slots] + ((long)d * Slots) + (p % Slots);
-            TV q0 = TS.Load(probabilities0 + p);
-            TV q1 = TS.Load(probabilities1 + p);
-            TV w0 = TS.Load(v);
-            TV w1 = TS.Load(v + Slots);
-            TV w2 = TS.Load(v + (2 * Slots));
-            TV w3 = TS.Load(v + (3 * Slots));
-            a0 = TS.MultiplyAdd(w0, q0, a0);
-            a1 = TS.MultiplyAdd(w1, q0, a1);
-            a2 = TS.MultiplyAdd(w2, q0, a2);
-            a3 = TS.MultiplyAdd(w3, q0, a3);
-            b0 = TS.MultiplyAdd(w0, q1, b0);
-            b1 = TS.MultiplyAdd(w1, q1, b1);
-            b2 = TS.MultiplyAdd(w2, q1, b2);
-            b3 = TS.MultiplyAdd(w3, q1, b3);
+            Step2x4<TS, TV>(v, Slots, TS.Load(probabilities0 + p), TS.Load(probabilities1 + p), ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
         }
 
         TS.Store(accumulators0, a0);
