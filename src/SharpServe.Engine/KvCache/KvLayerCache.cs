@@ -16,12 +16,9 @@ public sealed class KvLayerCache : KvLayer
     /// <summary>Slots per V tile: the widest vector of positions (16 floats) is one tile row.</summary>
     public const int ValueTileSlots = 16;
 
-    private readonly int _elementBytes;
-
     public KvLayerCache(int slots, int kvDim, KvCacheDType dtype = KvCacheDType.Float32)
         : base(slots, kvDim, dtype)
     {
-        _elementBytes = dtype.BytesPerElement();
         Keys = new byte[(long)slots * SlotBytes];
         Values = new byte[(long)ValueTiles(slots) * ValueTileSlots * SlotBytes];
     }
@@ -33,14 +30,21 @@ public sealed class KvLayerCache : KvLayer
     public byte[] Keys { get; }    // [slots, kv_heads * head_dim] elements of DType
     public byte[] Values { get; }  // [slots / 16 rounded up, kv_heads * head_dim, 16] elements of DType
 
+    /// <summary>
+    /// The V layout, in one place: the element index of element <paramref name="element"/> of <paramref name="slot"/>'s V row
+    /// in a cache of <paramref name="kvDim"/>-element rows (the kernels read the same array by it).
+    /// </summary>
+    public static long ValueElement(int slot, int element, int kvDim) =>
+        ((((long)(slot / ValueTileSlots) * kvDim) + element) * ValueTileSlots) + (slot % ValueTileSlots);
+
     /// <summary>Element index in <see cref="Values"/> of element 0 of <paramref name="slot"/>'s V row; element e is 16·e further.</summary>
-    public int FirstValueElement(int slot) => ((slot / ValueTileSlots) * KvDim * ValueTileSlots) + (slot % ValueTileSlots);
+    public int FirstValueElement(int slot) => (int)ValueElement(slot, 0, KvDim);
 
     /// <summary>Stores one slot's V row, given as encoded elements in row order ([kv_dim] elements of DType).</summary>
     public void WriteValueRow(int slot, ReadOnlySpan<byte> row)
     {
         CheckRow(slot, row.Length);
-        if (_elementBytes == sizeof(float))
+        if (ElementBytes == sizeof(float))
         {
             Scatter(MemoryMarshal.Cast<byte, uint>(row), MemoryMarshal.Cast<byte, uint>(Values.AsSpan()), FirstValueElement(slot));
         }
@@ -54,7 +58,7 @@ public sealed class KvLayerCache : KvLayer
     public void ReadValueRow(int slot, Span<byte> row)
     {
         CheckRow(slot, row.Length);
-        if (_elementBytes == sizeof(float))
+        if (ElementBytes == sizeof(float))
         {
             Gather(MemoryMarshal.Cast<byte, uint>(Values.AsSpan()), FirstValueElement(slot), MemoryMarshal.Cast<byte, uint>(row));
         }
@@ -82,7 +86,7 @@ public sealed class KvLayerCache : KvLayer
         Array.Copy(Keys, (long)sourceSlot * SlotBytes, Keys, (long)destinationSlot * SlotBytes, bytes);
         if (sourceSlot % ValueTileSlots == 0 && destinationSlot % ValueTileSlots == 0 && count % ValueTileSlots == 0)
         {
-            Array.Copy(Values, (long)FirstValueElement(sourceSlot) * _elementBytes, Values, (long)FirstValueElement(destinationSlot) * _elementBytes, bytes);
+            Array.Copy(Values, (long)FirstValueElement(sourceSlot) * ElementBytes, Values, (long)FirstValueElement(destinationSlot) * ElementBytes, bytes);
             return;
         }
 
@@ -98,6 +102,8 @@ public sealed class KvLayerCache : KvLayer
     public override void Dispose()
     {
     }
+
+    private int ElementBytes => SlotBytes / KvDim;
 
     private static void Scatter<T>(ReadOnlySpan<T> row, Span<T> values, int first)
     {

@@ -27,7 +27,7 @@ internal readonly unsafe struct KvValueTiles(byte* data, TensorDType type, int k
         where TS : struct, ISimd<TV>
         where TV : struct
     {
-        byte* first = _data + (((((long)tile * _kvDim) + headOffset) * TileSlots) * _elementBytes);
+        byte* first = _data + (KvLayerCache.ValueElement(tile * TileSlots, headOffset, _kvDim) * _elementBytes);
         if (Type == TensorDType.F32)
         {
             return (float*)first;
@@ -42,8 +42,7 @@ internal readonly unsafe struct KvValueTiles(byte* data, TensorDType type, int k
     {
         for (int j = 0; j < count; j++)
         {
-            int slot = firstSlot + j;
-            long element = ((((long)(slot / TileSlots) * _kvDim) + headOffset) * TileSlots) + (slot % TileSlots);
+            long element = KvLayerCache.ValueElement(firstSlot + j, headOffset, _kvDim);
             for (int d = 0; d < headDim; d++, element += TileSlots)
             {
                 scratch[((long)j * headDim) + d] = Element(element);
@@ -64,7 +63,7 @@ internal readonly unsafe struct KvValueTiles(byte* data, TensorDType type, int k
             return;
         }
 
-        byte* first = _data + (((((long)tile * _kvDim) + headOffset) * TileSlots) * _elementBytes);
+        byte* first = _data + (KvLayerCache.ValueElement(tile * TileSlots, headOffset, _kvDim) * _elementBytes);
         long bytes = headDim * TileSlots * _elementBytes;
         for (long line = 0; line < bytes; line += 64)
         {
