@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharpServe.Engine.Memory;
 
@@ -34,6 +35,7 @@ public sealed class KvLayerCache : KvLayer
     /// The V layout, in one place: the element index of element <paramref name="element"/> of <paramref name="slot"/>'s V row
     /// in a cache of <paramref name="kvDim"/>-element rows (the kernels read the same array by it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long ValueElement(int slot, int element, int kvDim) =>
         ((((long)(slot / ValueTileSlots) * kvDim) + element) * ValueTileSlots) + (slot % ValueTileSlots);
 
